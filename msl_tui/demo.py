@@ -1,0 +1,559 @@
+"""A deterministic, believable demo territory. Every person and place here is invented.
+
+The same seed and anchor date always give the same store, so tests and benchmarks can
+rebuild it. Generation streams records into ``Store.bulk_insert`` so that 50,000 KOLs and a
+million interactions fit in memory and in reasonable time.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from msl_tui.models import (
+    Activity,
+    ActivityKind,
+    AdverseEvent,
+    Channel,
+    EngagementPlan,
+    EngagementStage,
+    Feedback,
+    FollowUp,
+    IdentificationSource,
+    Influence,
+    Insight,
+    InsightCategory,
+    Interaction,
+    InteractionStatus,
+    Kol,
+    LifecyclePhase,
+    MedInfoRequest,
+    MslProfile,
+    Objective,
+    ObjectiveKind,
+    OwnerRole,
+    Sentiment,
+    Stance,
+    Strength,
+    SyncedRecord,
+    TransferOfValue,
+)
+from msl_tui.store import Store
+
+DEMO_PROFILE = MslProfile(
+    msl_id="demo.msl", name="Alex Morgan (demo)", territory="North-West", device_id="demo-laptop"
+)
+
+FIRST = [
+    "Amara",
+    "Bence",
+    "Carys",
+    "Dorian",
+    "Elin",
+    "Farid",
+    "Greta",
+    "Hal",
+    "Ines",
+    "Jonas",
+    "Kaito",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oren",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Soren",
+    "Tamsin",
+    "Uma",
+    "Viktor",
+    "Wren",
+    "Ximena",
+    "Yusuf",
+    "Zofia",
+    "Anouk",
+    "Bram",
+    "Cleo",
+    "Dmitri",
+    "Esme",
+    "Felix",
+    "Gwen",
+    "Hugo",
+    "Ilse",
+    "Joaquin",
+    "Kira",
+    "Lucan",
+    "Mira",
+    "Niall",
+]
+LAST = [
+    "Aldane",
+    "Brevik",
+    "Castellan",
+    "Dunmore",
+    "Esterhaz",
+    "Fairlow",
+    "Galloway",
+    "Hartigan",
+    "Ivers",
+    "Jorvik",
+    "Kessler",
+    "Lindqvist",
+    "Marlowe",
+    "Norcott",
+    "Oyelaran",
+    "Pellegrin",
+    "Quarles",
+    "Rasmussen",
+    "Sandoval",
+    "Thorne",
+    "Ulvaeus",
+    "Vantongeren",
+    "Whitcombe",
+    "Yarrow",
+    "Zelenko",
+    "Abernathy",
+    "Brightwater",
+    "Coldridge",
+    "Devereux",
+    "Ellingham",
+    "Fenwick",
+    "Greaves",
+    "Holloway",
+    "Inchbald",
+    "Jessup",
+    "Kilbride",
+    "Lockhart",
+    "Merriden",
+    "Northcote",
+    "Ormsby",
+]
+CREDENTIALS = ["MD", "MD PhD", "MBBS FRCP", "PharmD", "PhD", "MD MPH", "DO"]
+PLACES = [
+    ("Nordvik", "North-West"),
+    ("Harrowgate", "North-West"),
+    ("Elmstead", "North-East"),
+    ("Caldmoor", "North-East"),
+    ("Westbury Vale", "Midlands"),
+    ("Ashcombe", "Midlands"),
+    ("Port Selwyn", "South"),
+    ("Linden Cross", "South"),
+]
+INSTITUTION_KINDS = [
+    "University Hospital",
+    "General Hospital",
+    "Medical Centre",
+    "Cancer Institute",
+    "Heart & Vascular Clinic",
+    "Rheumatology Centre",
+    "Community Health Trust",
+]
+AREAS = {
+    "oncology": ("Medical Oncology", ["NSCLC", "biomarkers", "immunotherapy", "EGFR"]),
+    "rheumatology": ("Rheumatology", ["lupus", "rheumatoid arthritis", "biologics", "JAK"]),
+    "cardiology": ("Cardiology", ["heart failure", "SGLT2", "lipids", "registry"]),
+}
+PRODUCTS = {"oncology": "Veltorib", "rheumatology": "Imnuvax", "cardiology": "Cardiflor"}
+
+TOPICS = {
+    "oncology": [
+        "second-line sequencing after progression on immunotherapy",
+        "biomarker testing turnaround in the regional network",
+        "real-world outcomes in elderly patients",
+        "managing interstitial lung disease signals",
+        "design of the phase III extension protocol",
+    ],
+    "rheumatology": [
+        "tapering strategies in stable lupus",
+        "fatigue as an under-measured outcome",
+        "infection screening before biologics",
+        "shared-care arrangements with GPs",
+        "patient-reported outcome instruments",
+    ],
+    "cardiology": [
+        "titration schedules in frail patients",
+        "renal function monitoring after initiation",
+        "registry data on readmissions",
+        "nurse-led heart-failure clinics",
+        "lipid targets in secondary prevention",
+    ],
+}
+INSIGHTS = {
+    InsightCategory.UNMET_NEED: [
+        "No validated tool to predict who benefits from early escalation",
+        "Patients in rural areas wait months for specialist review",
+    ],
+    InsightCategory.TREATMENT_PRACTICE: [
+        "Starts at a reduced dose in patients over 75",
+        "Team now reviews every new start at a weekly MDT",
+    ],
+    InsightCategory.DATA_GAP: [
+        "Wants subgroup data for patients with moderate renal impairment",
+        "Asks whether long-term follow-up beyond three years exists",
+    ],
+    InsightCategory.PERCEPTION: [
+        "Finds the medical information line slow to answer",
+        "Values the investigator meetings but wants fewer slides",
+    ],
+    InsightCategory.COMPETITIVE: [
+        "Colleagues are enrolling in a competitor's basket trial",
+    ],
+}
+FEEDBACK_NEGATIVE = [
+    (
+        "response times from Medical Information",
+        "requests routed through two teams",
+        "escalated to MI lead; agreed a direct contact",
+    ),
+    (
+        "too many company contacts",
+        "sales and medical visits not coordinated",
+        "aligned visit calendar with the account team",
+    ),
+    ("slide decks at the advisory board", "", ""),
+]
+FOLLOWUP_ACTIONS = [
+    "Send the congress poster on renal subgroups",
+    "Share the published extension-study manuscript",
+    "Connect with Medical Information on dosing question",
+    "Invite to the regional education programme",
+    "Send the investigator brochure update",
+    "Arrange call with the clinical operations lead",
+]
+OBJECTIVES = [
+    (ObjectiveKind.SCIENTIFIC, "Understand evidence gaps in elderly patients", "interactions", 3),
+    (ObjectiveKind.SCIENTIFIC, "Gather feedback on the extension-study design", "interactions", 2),
+    (ObjectiveKind.BUSINESS, "Agree a shared-care education session", "milestone", 1),
+    (
+        ObjectiveKind.SCIENTIFIC,
+        "Explore interest in an investigator-initiated study",
+        "interactions",
+        2,
+    ),
+    (ObjectiveKind.BUSINESS, "Evaluate satisfaction with MSL support (survey)", "survey score", 8),
+]
+
+
+@dataclass
+class DemoSummary:
+    kols: int = 0
+    plans: int = 0
+    interactions: int = 0
+    followups: int = 0
+    adverse_events: int = 0
+    unreported_adverse_events: int = 0
+    transfers_of_value: int = 0
+    negative_feedback: int = 0
+    overdue_followups: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.kols:,} KOLs",
+            f"{self.plans:,} engagement plans",
+            f"{self.interactions:,} interactions",
+            f"{self.followups:,} follow-ups ({self.overdue_followups:,} overdue)",
+            f"{self.adverse_events:,} adverse-event mentions "
+            f"({self.unreported_adverse_events:,} not yet reported)",
+            f"{self.negative_feedback:,} negative feedback records",
+            f"{self.transfers_of_value:,} transfers of value",
+        ]
+
+
+class DemoBuilder:
+    def __init__(self, *, kols: int, years: float, seed: int, now: datetime) -> None:
+        self.rng = random.Random(seed)
+        self.n_kols = kols
+        self.years = years
+        self.now = now.astimezone(UTC).replace(microsecond=0)
+        self.today = self.now.date()
+        self.summary = DemoSummary()
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def records(self) -> Iterator[SyncedRecord]:
+        # Spread interactions so that larger territories keep ~6 visits per KOL per year
+        # on average, with the top tiers seen more often.
+        for index in range(self.n_kols):
+            yield from self._kol_family(index)
+
+    def _kol(self, index: int) -> Kol:
+        rng = self.rng
+        area = list(AREAS)[index % 3]
+        specialty, tags = AREAS[area]
+        # Cycle influence x stance first so that every cell of the grid is present.
+        influence = (
+            list(Influence)[index % 4]
+            if index < 16
+            else rng.choices(list(Influence), weights=[1, 3, 6, 10])[0]
+        )
+        stance = (
+            list(Stance)[(index // 4) % 4]
+            if index < 16
+            else rng.choices(list(Stance), weights=[4, 6, 2, 1])[0]
+        )
+        city, region = PLACES[rng.randrange(len(PLACES))]
+        first = FIRST[rng.randrange(len(FIRST))]
+        last = LAST[rng.randrange(len(LAST))]
+        top_down = rng.random() < 0.7
+        return Kol(
+            id=self.uuid(),
+            name=f"Dr {first} {last}" + (f" {index // 1600}" if index >= 1600 else ""),
+            credentials=rng.choice(CREDENTIALS),
+            specialty=specialty,
+            therapeutic_areas=[area],
+            institution=f"{city} {rng.choice(INSTITUTION_KINDS)}",
+            city=city,
+            region=region,
+            country="Demoland",
+            territory=region,
+            influence=influence,
+            stance=stance,
+            strengths=rng.sample(list(Strength), k=rng.randint(1, 3)),
+            preferred_channels=rng.sample(list(Channel), k=rng.randint(1, 3)),
+            identified_by=(
+                rng.sample(
+                    [
+                        IdentificationSource.PUBLICATIONS,
+                        IdentificationSource.COMMITTEE_SEAT,
+                        IdentificationSource.TRIAL_WORK,
+                        IdentificationSource.RENOWNED_CENTRE,
+                    ],
+                    k=2,
+                )
+                if top_down
+                else [IdentificationSource.PEER_NOMINATION]
+            ),
+            identification_note=(
+                "Guideline panel member; 40+ publications"
+                if top_down
+                else "Named by 7 of 20 community physicians surveyed"
+            ),
+            stage=rng.choice(list(EngagementStage)),
+            tags=rng.sample(tags, k=2),
+            profile_note=f"Interested in {rng.choice(TOPICS[area])}.",
+            created_at=self.now - timedelta(days=int(365 * self.years) + 30),
+        )
+
+    def _plan(self, kol: Kol) -> EngagementPlan:
+        rng = self.rng
+        start = date(self.today.year, 1, 1)
+        chosen = rng.sample(OBJECTIVES, k=rng.randint(1, 3))
+        objectives = [
+            Objective(
+                id=self.uuid(),
+                kind=kind,
+                description=text,
+                measure=measure,
+                target=target,
+                due=self.today + timedelta(days=rng.randint(-20, 120)),
+                met_on=(self.today - timedelta(days=rng.randint(1, 60)))
+                if measure != "interactions" and rng.random() < 0.3
+                else None,
+            )
+            for kind, text, measure, target in chosen
+        ]
+        activities = [
+            Activity(
+                id=self.uuid(),
+                kind=kind,
+                description=f"{kind.value.capitalize()} with {kol.name}",
+                owner=owner,
+                due=self.today + timedelta(days=rng.randint(-30, 150)),
+                done_on=self.today - timedelta(days=rng.randint(1, 90))
+                if rng.random() < 0.4
+                else None,
+            )
+            for kind, owner in rng.sample(
+                [
+                    (ActivityKind.VISIT, OwnerRole.MSL),
+                    (ActivityKind.ADVISORY_BOARD, OwnerRole.MEDICAL_AFFAIRS),
+                    (ActivityKind.EDUCATION, OwnerRole.MSL),
+                    (ActivityKind.IIS, OwnerRole.MEDICAL_AFFAIRS),
+                    (ActivityKind.CONGRESS_MEETING, OwnerRole.MSL),
+                    (ActivityKind.SPEAKING, OwnerRole.MEDICAL_AFFAIRS),
+                ],
+                k=rng.randint(1, 3),
+            )
+        ]
+        cadence = {Influence.GLOBAL: 30, Influence.NATIONAL: 30, Influence.REGIONAL: 45}.get(
+            kol.influence, 90
+        )
+        return EngagementPlan(
+            id=self.uuid(),
+            kol_id=kol.id,
+            period_start=start,
+            period_end=date(self.today.year, 12, 31),
+            objectives=objectives,
+            activities=activities,
+            cadence_days=cadence,
+            lifecycle_phase=rng.choice(
+                [LifecyclePhase.LAUNCH, LifecyclePhase.GROWTH, LifecyclePhase.PLATEAU]
+            ),
+            owner_msl=DEMO_PROFILE.msl_id,
+            created_at=self.now - timedelta(days=300),
+        )
+
+    def _kol_family(self, index: int) -> Iterator[SyncedRecord]:
+        rng = self.rng
+        kol = self._kol(index)
+        self.summary.kols += 1
+        yield kol
+        plan = self._plan(kol) if rng.random() < 0.85 else None
+        if plan:
+            self.summary.plans += 1
+            yield plan
+        area = kol.therapeutic_areas[0]
+        per_year = {Influence.GLOBAL: 10, Influence.NATIONAL: 9, Influence.REGIONAL: 6}.get(
+            kol.influence, 4
+        )
+        count = max(1 if index < 2 else 0, int(rng.gauss(per_year * self.years, 2)))
+        span_days = int(365 * self.years)
+        offsets = sorted(rng.randint(1, span_days) for _ in range(count))
+        for number, days_ago in enumerate(reversed(offsets)):
+            yield from self._interaction(
+                kol, plan, area, days_ago, number == len(offsets) - 1, index
+            )
+
+    def _interaction(
+        self,
+        kol: Kol,
+        plan: EngagementPlan | None,
+        area: str,
+        days_ago: int,
+        latest: bool,
+        index: int,
+    ) -> Iterator[SyncedRecord]:
+        rng = self.rng
+        when = datetime.combine(
+            self.today - timedelta(days=days_ago),
+            time(rng.randint(8, 17), rng.choice([0, 15, 30, 45])),
+            tzinfo=UTC,
+        )
+        topic = rng.choice(TOPICS[area])
+        category = rng.choice(list(INSIGHTS))
+        insight = Insight(category=category, text=rng.choice(INSIGHTS[category]))
+        notes = (
+            f"Discussed {topic}. {insight.text}. "
+            f"Asked how their team currently approaches {rng.choice(TOPICS[area])}."
+        )
+        feedback = None
+        roll = rng.random()
+        if roll < 0.08:
+            about, cause, response = rng.choice(FEEDBACK_NEGATIVE)
+            feedback = Feedback(
+                sentiment=Sentiment.NEGATIVE, about=about, root_cause=cause, response=response
+            )
+            self.summary.negative_feedback += 1
+        elif roll < 0.3:
+            feedback = Feedback(sentiment=Sentiment.POSITIVE, about="scientific exchange")
+        adverse_event = None
+        # The first KOL's latest visit carries an AE mention still inside its 24-hour window.
+        if index == 0 and latest:
+            when = self.now - timedelta(hours=5)
+            notes += (
+                " Mentioned a patient on "
+                + PRODUCTS[area]
+                + " admitted to hospital with a severe rash."
+            )
+            adverse_event = AdverseEvent(
+                day_zero=when,
+                patient="adult female, 60s",
+                reporter=kol.name,
+                product=PRODUCTS[area],
+                event="severe rash, hospitalised",
+            )
+            self.summary.unreported_adverse_events += 1
+        elif rng.random() < 0.01:
+            notes += f" Reported a case of nausea on {PRODUCTS[area]}; forwarded to PV."
+            adverse_event = AdverseEvent(
+                day_zero=when,
+                reporter=kol.name,
+                product=PRODUCTS[area],
+                event="nausea",
+                reported_at=when + timedelta(hours=3),
+                reference=f"PV-{rng.randint(10000, 99999)}",
+            )
+        if adverse_event:
+            self.summary.adverse_events += 1
+        med_info = None
+        if rng.random() < 0.02:
+            med_info = MedInfoRequest(
+                question=f"Is there any data on {PRODUCTS[area]} in paediatric patients?"
+            )
+        transfer = None
+        channel = (
+            rng.choice(kol.preferred_channels) if kol.preferred_channels else Channel.IN_PERSON
+        )
+        if channel is Channel.DINNER_MEETING or (index == 1 and latest):
+            transfer = TransferOfValue(
+                nature="meal",
+                amount=Decimal("48.50"),
+                currency="EUR",
+                date=when.date(),
+                recipient=kol.name,
+                product=PRODUCTS[area],
+            )
+            self.summary.transfers_of_value += 1
+        objective_id = None
+        if plan and plan.objectives and rng.random() < 0.6:
+            objective_id = rng.choice(plan.objectives).id
+        interaction = Interaction(
+            id=self.uuid(),
+            kol_id=kol.id,
+            msl_id=DEMO_PROFILE.msl_id,
+            occurred_at=when,
+            channel=channel,
+            duration_min=rng.choice([15, 30, 45, 60]),
+            objective_id=objective_id,
+            notes=notes,
+            questions_asked=["How does your team currently decide when to escalate treatment?"],
+            insights=[insight],
+            feedback=feedback,
+            adverse_event=adverse_event,
+            med_info_request=med_info,
+            transfer_of_value=transfer,
+            status=InteractionStatus.SUBMITTED,
+            submitted_at=when + timedelta(hours=1) if days_ago else when,
+            created_at=when,
+        )
+        self.summary.interactions += 1
+        yield interaction
+        if rng.random() < 0.25 or latest:
+            due = when.date() + timedelta(days=rng.randint(5, 30))
+            done = due < self.today - timedelta(days=10) and rng.random() < 0.9
+            self.summary.followups += 1
+            if not done and due < self.today:
+                self.summary.overdue_followups += 1
+            yield FollowUp(
+                id=self.uuid(),
+                kol_id=kol.id,
+                interaction_id=interaction.id,
+                action=rng.choice(FOLLOWUP_ACTIONS),
+                due=due,
+                done=done,
+                done_at=datetime.combine(due, time(12), tzinfo=UTC) if done else None,
+                created_at=when,
+            )
+
+
+def seed_demo(
+    store: Store,
+    *,
+    kols: int = 150,
+    years: float = 2.0,
+    seed: int = 7,
+    now: datetime | None = None,
+    profile: MslProfile | None = DEMO_PROFILE,
+) -> DemoSummary:
+    """Fill ``store`` with a demo territory; returns counts of what was written."""
+    if profile is not None and store.get_profile() is None:
+        store.set_profile(profile)
+    builder = DemoBuilder(kols=kols, years=years, seed=seed, now=now or datetime.now(UTC))
+    store.bulk_insert(builder.records())
+    return builder.summary

@@ -1,0 +1,170 @@
+"""A visit or other contact with a KOL, and the records that hang off it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from pydantic import Field, field_validator, model_validator
+
+from msl_tui.models.base import (
+    DateNotFar,
+    Instant,
+    LongText,
+    Name,
+    PastOrNear,
+    RecordId,
+    ShortText,
+    Strict,
+    SyncedRecord,
+    Tag,
+    utcnow,
+)
+from msl_tui.models.enums import (
+    Channel,
+    InsightCategory,
+    InteractionStatus,
+    OwnerRole,
+    Sentiment,
+)
+
+# Field staff forward a possible adverse event to pharmacovigilance within this window.
+AE_REPORT_WINDOW = timedelta(hours=24)
+
+
+class Insight(Strict):
+    category: InsightCategory
+    text: Name
+
+
+class Feedback(Strict):
+    sentiment: Sentiment
+    about: ShortText = ""
+    root_cause: ShortText = ""
+    response: ShortText = ""
+
+
+class AdverseEvent(Strict):
+    """A possible adverse event the KOL mentioned; any of the four minimum facts may be unknown."""
+
+    day_zero: Instant
+    patient: ShortText = ""
+    reporter: ShortText = ""
+    product: ShortText = ""
+    event: ShortText = ""
+    reported_at: Instant | None = None
+    reference: ShortText = ""
+
+    def due_at(self) -> datetime:
+        return self.day_zero + AE_REPORT_WINDOW
+
+    def hours_left(self, now: datetime) -> float:
+        return (self.due_at() - now).total_seconds() / 3600
+
+
+class MedInfoRequest(Strict):
+    """An off-label question the KOL raised unprompted, routed to Medical Information."""
+
+    question: Name
+    unsolicited: bool = True
+    routed_to: OwnerRole = OwnerRole.MEDICAL_INFORMATION
+
+    @field_validator("unsolicited")
+    @classmethod
+    def _must_be_unsolicited(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("an MSL may answer off-label questions only when unsolicited")
+        return value
+
+
+class TransferOfValue(Strict):
+    """Fields Open Payments / EFPIA-style disclosure needs."""
+
+    nature: Name
+    amount: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    date: DateNotFar
+    recipient: Name
+    product: ShortText = ""
+
+
+class Amendment(Strict):
+    """A correction to a submitted record: the earlier text stays, with a reason."""
+
+    at: Instant
+    by: ShortText = ""
+    reason: Name
+    previous_notes: LongText
+
+
+class Interaction(SyncedRecord):
+    kol_id: RecordId
+    msl_id: ShortText = ""
+    occurred_at: PastOrNear
+    channel: Channel = Channel.IN_PERSON
+    duration_min: int = Field(default=30, ge=0, le=24 * 60)
+    objective_id: RecordId | None = None
+    notes: LongText = ""
+    questions_asked: list[Name] = Field(default_factory=list)
+    insights: list[Insight] = Field(default_factory=list)
+    feedback: Feedback | None = None
+    adverse_event: AdverseEvent | None = None
+    med_info_request: MedInfoRequest | None = None
+    transfer_of_value: TransferOfValue | None = None
+    status: InteractionStatus = InteractionStatus.DRAFT
+    submitted_at: Instant | None = None
+    amendments: list[Amendment] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _submitted_has_time(self) -> Interaction:
+        if self.status is not InteractionStatus.DRAFT and self.submitted_at is None:
+            raise ValueError("a submitted interaction needs submitted_at")
+        return self
+
+    def ae_unreported(self) -> bool:
+        return self.adverse_event is not None and self.adverse_event.reported_at is None
+
+    def amended(
+        self, new_notes: str, reason: str, by: str, at: datetime | None = None
+    ) -> Interaction:
+        """Return the corrected record; the earlier notes go into the amendment history."""
+        if self.status is InteractionStatus.DRAFT:
+            raise ValueError("a draft is edited, not amended")
+        entry = Amendment(at=at or utcnow(), by=by, reason=reason, previous_notes=self.notes)
+        return self.evolve(
+            notes=new_notes,
+            status=InteractionStatus.AMENDED,
+            amendments=[*self.amendments, entry],
+        )
+
+
+class FollowUp(SyncedRecord):
+    """A promised action; open and overdue ones drive the KOL list's priority."""
+
+    kol_id: RecordId
+    interaction_id: RecordId | None = None
+    action: Name
+    due: date | None = None
+    owner: OwnerRole = OwnerRole.MSL
+    done: bool = False
+    done_at: Instant | None = None
+
+    def overdue_days(self, today: date) -> int:
+        if self.done or self.due is None:
+            return 0
+        return max(0, (today - self.due).days)
+
+
+__all__ = [
+    "AE_REPORT_WINDOW",
+    "AdverseEvent",
+    "Amendment",
+    "Feedback",
+    "FollowUp",
+    "Insight",
+    "Interaction",
+    "MedInfoRequest",
+    "TransferOfValue",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Pure domain services: priority, segments, prompts, language, dates. No UI, no SQL."""

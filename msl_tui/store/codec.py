@@ -1,0 +1,87 @@
+"""Model <-> row conversion for synced entities: one table per entity, JSON for nesting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from msl_tui.models import EngagementPlan, FollowUp, Interaction, Kol, SyncedRecord
+
+# Sync metadata lives on the row, not in the change patches.
+META_FIELDS = frozenset({"id", "device_id", "hlc", "updated_at"})
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    table: str
+    model: type[SyncedRecord]
+    json_fields: frozenset[str]
+
+    def data_fields(self) -> list[str]:
+        return [f for f in self.model.model_fields if f not in META_FIELDS]
+
+
+def _json_fields(model: type[BaseModel]) -> frozenset[str]:
+    sample_types = {"list", "dict", "Feedback", "AdverseEvent", "MedInfoRequest", "TransferOfValue"}
+    names = set()
+    for name, info in model.model_fields.items():
+        text = str(info.annotation)
+        if any(t in text for t in sample_types):
+            names.add(name)
+    return frozenset(names)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity("kol", "kols", Kol, _json_fields(Kol)),
+        Entity("plan", "plans", EngagementPlan, _json_fields(EngagementPlan)),
+        Entity("interaction", "interactions", Interaction, _json_fields(Interaction)),
+        Entity("followup", "followups", FollowUp, _json_fields(FollowUp)),
+    )
+}
+ENTITY_BY_MODEL = {e.model: e for e in ENTITIES.values()}
+
+
+def dump_fields(record: SyncedRecord) -> dict[str, Any]:
+    """The record's data fields as JSON-compatible values (the form patches carry)."""
+    data = record.model_dump(mode="json")
+    for meta in META_FIELDS:
+        data.pop(meta, None)
+    return data
+
+
+def to_column(entity: Entity, field: str, value: Any) -> Any:
+    if field in entity.json_fields:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def from_row(entity: Entity, row: dict[str, Any]) -> SyncedRecord:
+    data: dict[str, Any] = {}
+    for field in entity.model.model_fields:
+        value = row.get(field)
+        if field in entity.json_fields and isinstance(value, str):
+            value = json.loads(value)
+        if value is None and field in entity.json_fields:
+            default = entity.model.model_fields[field]
+            if not default.is_required() and default.default_factory is list:
+                value = []
+        data[field] = value
+    data = {k: v for k, v in data.items() if v is not None or k in entity.json_fields}
+    return entity.model.model_validate(data)
+
+
+def derived_columns(entity: Entity, fields: dict[str, Any]) -> dict[str, Any]:
+    """Columns computed from fields, kept for fast queries."""
+    if entity.name == "interaction" and "adverse_event" in fields:
+        ae = fields["adverse_event"]
+        pending = ae is not None and not ae.get("reported_at")
+        return {"ae_pending_since": ae["day_zero"] if pending else None}
+    return {}

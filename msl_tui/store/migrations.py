@@ -1,0 +1,176 @@
+"""Numbered schema migrations, applied in order, each in its own transaction at open.
+
+Never edit a released migration: add the next number. ``SCHEMA_VERSION`` is the count of
+migrations this program knows; a store that has applied more was written by a newer msl-tui.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("msl_tui")
+
+SYNC_COLUMNS = {
+    "device_id": str,
+    "hlc": str,
+    "created_at": str,
+    "updated_at": str,
+    "deleted": int,
+    # Per-field winning clock stamps (JSON): what a merge compares against.
+    "field_stamps": str,
+}
+
+
+@migrations(name="m001_initial")
+def m001_initial(db: Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["kols"].create(
+        {
+            "id": str,
+            "name": str,
+            "credentials": str,
+            "specialty": str,
+            "therapeutic_areas": str,
+            "institution": str,
+            "city": str,
+            "region": str,
+            "country": str,
+            "territory": str,
+            "influence": str,
+            "stance": str,
+            "strengths": str,
+            "preferred_channels": str,
+            "identified_by": str,
+            "identification_note": str,
+            "stage": str,
+            "tags": str,
+            "profile_note": str,
+            **SYNC_COLUMNS,
+        },
+        pk="id",
+        not_null={"name"},
+    )
+    db["plans"].create(
+        {
+            "id": str,
+            "kol_id": str,
+            "period_start": str,
+            "period_end": str,
+            "objectives": str,
+            "activities": str,
+            "cadence_days": int,
+            "lifecycle_phase": str,
+            "status": str,
+            "owner_msl": str,
+            **SYNC_COLUMNS,
+        },
+        pk="id",
+    )
+    db["plans"].create_index(["kol_id", "period_start"])
+    db["interactions"].create(
+        {
+            "id": str,
+            "kol_id": str,
+            "msl_id": str,
+            "occurred_at": str,
+            "channel": str,
+            "duration_min": int,
+            "objective_id": str,
+            "notes": str,
+            "questions_asked": str,
+            "insights": str,
+            "feedback": str,
+            "adverse_event": str,
+            "med_info_request": str,
+            "transfer_of_value": str,
+            "status": str,
+            "submitted_at": str,
+            "amendments": str,
+            "tags": str,
+            # Derived, for the priority query: day zero of an AE not yet reported.
+            "ae_pending_since": str,
+            **SYNC_COLUMNS,
+        },
+        pk="id",
+    )
+    db["interactions"].create_index(["kol_id", "occurred_at"])
+    db.execute(
+        "CREATE INDEX idx_interactions_ae_pending ON interactions(ae_pending_since) "
+        "WHERE ae_pending_since IS NOT NULL"
+    )
+    db["followups"].create(
+        {
+            "id": str,
+            "kol_id": str,
+            "interaction_id": str,
+            "action": str,
+            "due": str,
+            "owner": str,
+            "done": int,
+            "done_at": str,
+            **SYNC_COLUMNS,
+        },
+        pk="id",
+    )
+    db.execute("CREATE INDEX idx_followups_open ON followups(kol_id, due) WHERE done = 0")
+    # The append-only change log: every local write and every imported change.
+    db["changes"].create(
+        {
+            "device_id": str,
+            "seq": int,
+            "hlc": str,
+            "entity": str,
+            "record_id": str,
+            "patch": str,
+            "base": str,
+            "author": str,
+        },
+        pk=("device_id", "seq"),
+        not_null={"hlc", "entity", "record_id", "patch"},
+    )
+    db["changes"].create_index(["entity", "record_id"])
+    db["changes"].create_index(["hlc"])
+    db["conflicts"].create(
+        {
+            "id": int,
+            "entity": str,
+            "record_id": str,
+            "field": str,
+            "kept_value": str,
+            "kept_hlc": str,
+            "other_value": str,
+            "other_hlc": str,
+            "detected_at": str,
+            "resolved_at": str,
+            "resolution": str,
+        },
+        pk="id",
+    )
+    db["imported_bundles"].create(
+        {
+            "bundle_id": str,
+            "file": str,
+            "kind": str,
+            "source": str,
+            "imported_at": str,
+            "changes": int,
+        },
+        pk="bundle_id",
+    )
+    # Unsent visit text: local to this laptop, never synced, never lost.
+    db["drafts"].create({"id": str, "kol_id": str, "payload": str, "updated_at": str}, pk="id")
+    db["prompts"].create({"id": str, "purpose": str, "text": str, "created_at": str}, pk="id")
+    db["kols"].enable_fts(
+        ["name", "institution", "specialty", "tags", "profile_note"],
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
+    db["interactions"].enable_fts(["notes"], create_triggers=True)
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+
+
+def applied_count(db: Database) -> int:
+    return len(migrations.applied(db))

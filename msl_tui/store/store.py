@@ -1,0 +1,465 @@
+"""The local store: typed functions over SQLite. No SQL lives outside this package.
+
+Every write to a synced record goes through ``_write``: it stamps the change with the
+hybrid logical clock, appends it to the change log and updates the record's row, all in
+one transaction. Sync (a later layer) exports and imports those changes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from msl_tui.clock import HybridLogicalClock, Stamp
+from msl_tui.models import (
+    EngagementPlan,
+    FollowUp,
+    Interaction,
+    Kol,
+    MslProfile,
+    SyncedRecord,
+    utcnow,
+)
+from msl_tui.store.codec import (
+    ENTITIES,
+    ENTITY_BY_MODEL,
+    Entity,
+    derived_columns,
+    dump_fields,
+    from_row,
+    to_column,
+)
+from msl_tui.store.database import open_database
+from msl_tui.store.errors import StoreError
+
+R = TypeVar("R", bound=SyncedRecord)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class Store:
+    """One MSL's (or head office's) database. Thread-safe: one lock guards the connection."""
+
+    def __init__(self, db: Database, path: Path | None = None) -> None:
+        self.db = db
+        self.path = path
+        self._lock = threading.RLock()
+        device = self.get_meta("device_id")
+        if device is None:
+            # Minted once per store: it names this machine's changes in every export.
+            device = f"dev-{uuid.uuid4().hex[:12]}"
+            self.set_meta("device_id", device)
+        last = self.get_meta("hlc_last")
+        self.device_id = device
+        self.clock = HybridLogicalClock(self.device_id, Stamp.parse(last) if last else None)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = True) -> Store:
+        db = open_database(path, create=create)
+        return cls(db, None if str(path) == ":memory:" else Path(path))
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls.open(":memory:")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all of them land, or none do."""
+        with self._lock, self.db.atomic():
+            yield
+
+    # -- meta and profile ------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            rows = list(self.db.query("select value from meta where key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self.db.atomic():
+            self.db.execute(
+                "insert into meta(key, value) values (?, ?) "
+                "on conflict(key) do update set value = excluded.value",
+                [key, value],
+            )
+
+    def get_profile(self) -> MslProfile | None:
+        raw = self.get_meta("profile")
+        return MslProfile.model_validate_json(raw) if raw else None
+
+    def set_profile(self, profile: MslProfile) -> None:
+        with self.transaction():
+            self.set_meta("profile", profile.model_dump_json())
+            self.set_meta("device_id", profile.device_id)
+        self.device_id = profile.device_id
+        self.clock = HybridLogicalClock(self.device_id, self.clock.last)
+
+    @property
+    def author(self) -> str:
+        profile = self.get_profile()
+        return profile.msl_id if profile else ""
+
+    # -- the write path --------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        rows = list(
+            self.db.query(
+                "select coalesce(max(seq), 0) + 1 as n from changes where device_id = ?",
+                [self.device_id],
+            )
+        )
+        return int(rows[0]["n"])
+
+    def _current_row(self, entity: Entity, record_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query(f"select * from {entity.table} where id = ?", [record_id]))
+        return rows[0] if rows else None
+
+    def save(self, record: R) -> R:
+        """Write a record (insert or update); returns it with its new sync stamps."""
+        entity = ENTITY_BY_MODEL[type(record)]
+        with self.transaction():
+            return self._write(entity, record)  # type: ignore[return-value]
+
+    def _write(self, entity: Entity, record: SyncedRecord) -> SyncedRecord:
+        fields = dump_fields(record)
+        current = self._current_row(entity, record.id)
+        stamps: dict[str, str] = {}
+        if current is None:
+            patch = fields
+        else:
+            stamps = json.loads(current["field_stamps"] or "{}")
+            old = dump_fields(from_row(entity, current))
+            patch = {k: v for k, v in fields.items() if old.get(k) != v}
+            if not patch:
+                return record
+        stamp = str(self.clock.tick())
+        base = {field: stamps[field] for field in patch if field in stamps}
+        stamps.update({field: stamp for field in patch})
+        now = _iso(utcnow())
+        self.db.execute(
+            "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self.device_id,
+                self._next_seq(),
+                stamp,
+                entity.name,
+                record.id,
+                json.dumps(patch, separators=(",", ":")),
+                json.dumps(base, separators=(",", ":")),
+                self.author,
+            ],
+        )
+        row = {f: to_column(entity, f, v) for f, v in fields.items()}
+        row.update(derived_columns(entity, fields))
+        row.update(
+            id=record.id,
+            device_id=self.device_id,
+            hlc=stamp,
+            updated_at=now,
+            field_stamps=json.dumps(stamps, separators=(",", ":")),
+        )
+        self._upsert_row(entity, row)
+        self.set_meta("hlc_last", stamp)
+        return record.evolve(hlc=stamp, device_id=self.device_id)
+
+    def _upsert_row(self, entity: Entity, row: dict[str, Any]) -> None:
+        columns = list(row)
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
+        self.db.execute(
+            f"insert into {entity.table} ({', '.join(columns)}) "
+            f"values ({', '.join('?' for _ in columns)}) "
+            f"on conflict(id) do update set {assignments}",
+            [row[c] for c in columns],
+        )
+
+    def bulk_insert(self, records: Iterable[SyncedRecord], *, batch: int = 5000) -> int:
+        """Insert new records fast (demo data, first imports): same change log, fewer reads.
+
+        The caller's records must not exist yet. Runs in one transaction.
+        """
+        count = 0
+        seq = self._next_seq()
+        pending: dict[str, tuple[list[list[Any]], list[list[Any]]]] = {}
+        author = self.author
+
+        def flush() -> None:
+            for name, (rows, changes) in pending.items():
+                entity = ENTITIES[name]
+                if not rows:
+                    continue
+                columns = self._bulk_columns(entity)
+                self.db.conn.executemany(
+                    f"insert into {entity.table} ({', '.join(columns)}) "
+                    f"values ({', '.join('?' for _ in columns)})",
+                    rows,
+                )
+                self.db.conn.executemany(
+                    "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, "
+                    "author) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    changes,
+                )
+                rows.clear()
+                changes.clear()
+
+        with self.transaction():
+            now = _iso(utcnow())
+            for record in records:
+                entity = ENTITY_BY_MODEL[type(record)]
+                fields = dump_fields(record)
+                stamp = str(self.clock.tick())
+                stamps = json.dumps(dict.fromkeys(fields, stamp), separators=(",", ":"))
+                row = {f: to_column(entity, f, v) for f, v in fields.items()}
+                row.update(derived_columns(entity, fields))
+                row.update(
+                    id=record.id,
+                    device_id=self.device_id,
+                    hlc=stamp,
+                    updated_at=now,
+                    field_stamps=stamps,
+                )
+                rows, changes = pending.setdefault(entity.name, ([], []))
+                rows.append([row.get(c) for c in self._bulk_columns(entity)])
+                changes.append(
+                    [
+                        self.device_id,
+                        seq,
+                        stamp,
+                        entity.name,
+                        record.id,
+                        json.dumps(fields, separators=(",", ":")),
+                        "{}",
+                        author,
+                    ]
+                )
+                seq += 1
+                count += 1
+                if count % batch == 0:
+                    flush()
+            flush()
+            self.set_meta("hlc_last", str(self.clock.last))
+        return count
+
+    _columns_cache: dict[str, list[str]] = {}
+
+    def _bulk_columns(self, entity: Entity) -> list[str]:
+        if entity.name not in self._columns_cache:
+            derived = ["ae_pending_since"] if entity.name == "interaction" else []
+            self._columns_cache[entity.name] = [
+                *entity.data_fields(),
+                *derived,
+                "id",
+                "device_id",
+                "hlc",
+                "updated_at",
+                "field_stamps",
+            ]
+        return self._columns_cache[entity.name]
+
+    # -- reading records -------------------------------------------------------------------
+
+    def get(self, model: type[R], record_id: str) -> R | None:
+        entity = ENTITY_BY_MODEL[model]
+        with self._lock:
+            row = self._current_row(entity, record_id)
+        return None if row is None else from_row(entity, row)  # type: ignore[return-value]
+
+    def _select(
+        self, model: type[R], where: str, params: Sequence[Any], order: str = ""
+    ) -> list[R]:
+        entity = ENTITY_BY_MODEL[model]
+        sql = f"select * from {entity.table} where deleted = 0 and ({where})"
+        if order:
+            sql += f" order by {order}"
+        with self._lock:
+            rows = list(self.db.query(sql, list(params)))
+        return [from_row(entity, r) for r in rows]  # type: ignore[misc]
+
+    def get_kol(self, kol_id: str) -> Kol | None:
+        return self.get(Kol, kol_id)
+
+    def list_kols(self) -> list[Kol]:
+        return self._select(Kol, "1", [], "name")
+
+    def count(self, model: type[SyncedRecord]) -> int:
+        entity = ENTITY_BY_MODEL[model]
+        with self._lock:
+            rows = list(self.db.query(f"select count(*) n from {entity.table} where deleted = 0"))
+        return int(rows[0]["n"])
+
+    def count_all(self) -> int:
+        """Records of every synced kind, deleted ones included."""
+        return sum(self.count(e.model) for e in ENTITIES.values())
+
+    def current_plan(self, kol_id: str) -> EngagementPlan | None:
+        plans = self._select(
+            EngagementPlan, "kol_id = ? and status != 'closed'", [kol_id], "period_start desc"
+        )
+        return plans[0] if plans else None
+
+    def plans_for(self, kol_id: str) -> list[EngagementPlan]:
+        return self._select(EngagementPlan, "kol_id = ?", [kol_id], "period_start desc")
+
+    def interactions_for(self, kol_id: str, limit: int = 200) -> list[Interaction]:
+        return self._select(
+            Interaction, "kol_id = ?", [kol_id], f"occurred_at desc limit {int(limit)}"
+        )
+
+    def followups_for(self, kol_id: str, *, open_only: bool = False) -> list[FollowUp]:
+        where = "kol_id = ? and done = 0" if open_only else "kol_id = ?"
+        return self._select(FollowUp, where, [kol_id], "done, coalesce(due, '9999'), action")
+
+    def objective_contacts(self, objective_ids: Sequence[str]) -> dict[str, int]:
+        """How many logged interactions are linked to each objective."""
+        if not objective_ids:
+            return {}
+        marks = ", ".join("?" for _ in objective_ids)
+        with self._lock:
+            rows = self.db.query(
+                f"select objective_id, count(*) n from interactions where deleted = 0 "
+                f"and objective_id in ({marks}) group by objective_id",
+                list(objective_ids),
+            )
+            return {r["objective_id"]: int(r["n"]) for r in rows}
+
+    def delete(self, model: type[R], record_id: str) -> None:
+        """Deletes are tombstones: the record stays, marked, so the delete can travel."""
+        record = self.get(model, record_id)
+        if record is None:
+            raise StoreError(f"no {ENTITY_BY_MODEL[model].name} with id {record_id}")
+        self.save(record.evolve(deleted=True))
+
+    # -- the KOL list ----------------------------------------------------------------------
+
+    def kol_overview(
+        self, today: date, kol_ids: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """One row per live KOL with what ranking needs: last contact, follow-ups, AEs, plan."""
+        where = "k.deleted = 0"
+        params: list[Any] = [today.isoformat()]
+        if kol_ids is not None:
+            if not kol_ids:
+                return []
+            where += f" and k.id in ({', '.join('?' for _ in kol_ids)})"
+            params.extend(kol_ids)
+        sql = f"""
+            select k.id, k.name, k.institution, k.specialty, k.influence, k.stance, k.stage,
+                   k.territory, k.therapeutic_areas, k.tags, k.preferred_channels,
+                   (select i.occurred_at from interactions i
+                     where i.kol_id = k.id and i.deleted = 0
+                     order by i.occurred_at desc limit 1) as last_contact,
+                   (select i.channel from interactions i
+                     where i.kol_id = k.id and i.deleted = 0
+                     order by i.occurred_at desc limit 1) as last_channel,
+                   (select count(*) from followups f
+                     where f.kol_id = k.id and f.done = 0 and f.deleted = 0) as open_followups,
+                   (select count(*) from followups f
+                     where f.kol_id = k.id and f.done = 0 and f.deleted = 0
+                       and f.due < :today) as overdue_followups,
+                   (select min(f.due) from followups f
+                     where f.kol_id = k.id and f.done = 0 and f.deleted = 0) as oldest_due,
+                   (select min(i.ae_pending_since) from interactions i
+                     where i.kol_id = k.id and i.ae_pending_since is not null
+                       and i.deleted = 0) as ae_pending_since,
+                   p.id as plan_id, p.cadence_days, p.lifecycle_phase, p.objectives
+            from kols k
+            left join plans p on p.id = (
+                select p2.id from plans p2 where p2.kol_id = k.id and p2.deleted = 0
+                  and p2.status != 'closed' order by p2.period_start desc limit 1)
+            where {where}
+        """.replace(":today", "?")
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def search_kol_ids(self, query: str, *, limit: int = 5000) -> list[str]:
+        """KOL ids whose name, institution, specialty, tags, profile or notes match.
+
+        Each word becomes a prefix term, so typing is matched as it goes; the notes index
+        is asked only for the prefix form, which stays fast on a million notes.
+        """
+        terms = fts_terms(query)
+        if not terms:
+            return []
+        match = " ".join(f'"{t}"*' for t in terms)
+        with self._lock:
+            kol_rows = self.db.query(
+                "select k.id from kols_fts f join kols k on k.rowid = f.rowid "
+                "where kols_fts match ? and k.deleted = 0 limit ?",
+                [match, limit],
+            )
+            ids = [r["id"] for r in kol_rows]
+            seen = set(ids)
+            note_rows = self.db.query(
+                "select distinct i.kol_id from interactions_fts f "
+                "join interactions i on i.rowid = f.rowid "
+                "where interactions_fts match ? and i.deleted = 0 limit ?",
+                [match, limit],
+            )
+            for r in note_rows:
+                if r["kol_id"] not in seen:
+                    seen.add(r["kol_id"])
+                    ids.append(r["kol_id"])
+        return ids
+
+    def find_kols_by_name(self, query: str, limit: int = 10) -> list[Kol]:
+        """Candidates for ``msl note QUERY``: name words by prefix, best match first."""
+        terms = fts_terms(query)
+        if not terms:
+            return []
+        match = "name : (" + " ".join(f'"{t}"*' for t in terms) + ")"
+        with self._lock:
+            rows = list(
+                self.db.query(
+                    "select k.* from kols_fts f join kols k on k.rowid = f.rowid "
+                    "where kols_fts match ? and k.deleted = 0 order by rank limit ?",
+                    [match, limit],
+                )
+            )
+        return [from_row(ENTITIES["kol"], r) for r in rows]  # type: ignore[misc]
+
+    # -- drafts (local, unsynced) ----------------------------------------------------------
+
+    def save_draft(self, draft_id: str, kol_id: str, payload: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db.execute(
+                "insert into drafts(id, kol_id, payload, updated_at) values (?, ?, ?, ?) "
+                "on conflict(id) do update set payload = excluded.payload, "
+                "updated_at = excluded.updated_at",
+                [draft_id, kol_id, json.dumps(payload), _iso(utcnow())],
+            )
+
+    def load_draft(self, draft_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db.query("select payload from drafts where id = ?", [draft_id]))
+        return json.loads(rows[0]["payload"]) if rows else None
+
+    def list_drafts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = list(self.db.query("select * from drafts order by updated_at desc"))
+        return [{**r, "payload": json.loads(r["payload"])} for r in rows]
+
+    def delete_draft(self, draft_id: str) -> None:
+        with self.transaction():
+            self.db.execute("delete from drafts where id = ?", [draft_id])
+
+
+def fts_terms(query: str) -> list[str]:
+    """Split typed text into FTS-safe words (quotes and operators dropped)."""
+    cleaned = "".join(ch if ch.isalnum() else " " for ch in query)
+    return [w for w in cleaned.split() if w][:8]
