@@ -24,8 +24,8 @@ SYNC_COLUMNS = {
 
 @migrations(name="m001_initial")
 def m001_initial(db: Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["kols"].create(
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("kols").create(
         {
             "id": str,
             "name": str,
@@ -51,7 +51,7 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"name"},
     )
-    db["plans"].create(
+    db.table("plans").create(
         {
             "id": str,
             "kol_id": str,
@@ -67,8 +67,8 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["plans"].create_index(["kol_id", "period_start"])
-    db["interactions"].create(
+    db.table("plans").create_index(["kol_id", "period_start"])
+    db.table("interactions").create(
         {
             "id": str,
             "kol_id": str,
@@ -94,12 +94,12 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["interactions"].create_index(["kol_id", "occurred_at"])
+    db.table("interactions").create_index(["kol_id", "occurred_at"])
     db.execute(
         "CREATE INDEX idx_interactions_ae_pending ON interactions(ae_pending_since) "
         "WHERE ae_pending_since IS NOT NULL"
     )
-    db["followups"].create(
+    db.table("followups").create(
         {
             "id": str,
             "kol_id": str,
@@ -115,7 +115,7 @@ def m001_initial(db: Database) -> None:
     )
     db.execute("CREATE INDEX idx_followups_open ON followups(kol_id, due) WHERE done = 0")
     # The append-only change log: every local write and every imported change.
-    db["changes"].create(
+    db.table("changes").create(
         {
             "device_id": str,
             "seq": int,
@@ -129,9 +129,9 @@ def m001_initial(db: Database) -> None:
         pk=("device_id", "seq"),
         not_null={"hlc", "entity", "record_id", "patch"},
     )
-    db["changes"].create_index(["entity", "record_id"])
-    db["changes"].create_index(["hlc"])
-    db["conflicts"].create(
+    db.table("changes").create_index(["entity", "record_id"])
+    db.table("changes").create_index(["hlc"])
+    db.table("conflicts").create(
         {
             "id": int,
             "entity": str,
@@ -147,7 +147,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["imported_bundles"].create(
+    db.table("imported_bundles").create(
         {
             "bundle_id": str,
             "file": str,
@@ -159,14 +159,24 @@ def m001_initial(db: Database) -> None:
         pk="bundle_id",
     )
     # Unsent visit text: local to this laptop, never synced, never lost.
-    db["drafts"].create({"id": str, "kol_id": str, "payload": str, "updated_at": str}, pk="id")
-    db["prompts"].create({"id": str, "purpose": str, "text": str, "created_at": str}, pk="id")
-    db["kols"].enable_fts(
+    db.table("drafts").create({"id": str, "kol_id": str, "payload": str, "updated_at": str}, pk="id")
+    db.table("prompts").create({"id": str, "purpose": str, "text": str, "created_at": str}, pk="id")
+    db.table("kols").enable_fts(
         ["name", "institution", "specialty", "tags", "profile_note"],
         create_triggers=True,
         tokenize="unicode61 remove_diacritics 2",
     )
-    db["interactions"].enable_fts(["notes"], create_triggers=True)
+    db.table("interactions").enable_fts(["notes"], create_triggers=True)
+
+
+@migrations(name="m002_sync")
+def m002_sync(db: Database) -> None:
+    # Export reads one table's changes in log order: (entity, rowid) is this index's order.
+    db.execute("CREATE INDEX idx_changes_entity ON changes(entity)")
+    # A conflict is one losing write of one field: recomputing it must not duplicate it.
+    db.execute(
+        "CREATE UNIQUE INDEX idx_conflicts_key ON conflicts(entity, record_id, field, other_hlc)"
+    )
 
 
 SCHEMA_VERSION = len(migrations._migrations)

@@ -1,0 +1,332 @@
+"""All SQL the sync layer needs: the change log, entity rows it rebuilds, conflicts, ledger.
+
+Functions take a Store and hold its lock; none of them commits, so the caller decides the
+transaction (an import applies one bundle in one transaction).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from msl_tui.store.codec import ENTITIES, Entity
+from msl_tui.store.store import Store
+
+CHANGE_COLUMNS = "rowid, device_id, seq, hlc, entity, record_id, patch, base, author"
+_IN_BATCH = 500  # stays under SQLite's bound-parameter limit
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# -- the change log ----------------------------------------------------------------------
+
+
+def max_change_rowid(store: Store) -> int:
+    with store._lock:
+        rows = list(store.db.query("select coalesce(max(rowid), 0) n from changes"))
+    return int(rows[0]["n"])
+
+
+def iter_changes(
+    store: Store,
+    entity: str,
+    *,
+    after_rowid: int = 0,
+    upto_rowid: int | None = None,
+    record_ids: Iterable[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One table's changes in log order, streamed (a cursor, not a list)."""
+    sql = f"select {CHANGE_COLUMNS} from changes where entity = ? and rowid > ?"
+    params: list[Any] = [entity, after_rowid]
+    if upto_rowid is not None:
+        sql += " and rowid <= ?"
+        params.append(upto_rowid)
+    sql += " order by rowid"
+    wanted = set(record_ids) if record_ids is not None else None
+    with store._lock:
+        cursor = store.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))
+            if wanted is None or row["record_id"] in wanted:
+                yield row
+
+
+def count_changes(store: Store, entity: str, after_rowid: int, upto_rowid: int) -> int:
+    with store._lock:
+        rows = list(
+            store.db.query(
+                "select count(*) n from changes where entity = ? and rowid > ? and rowid <= ?",
+                [entity, after_rowid, upto_rowid],
+            )
+        )
+    return int(rows[0]["n"])
+
+
+def changes_by_key(store: Store, device: str, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Stored changes of one device with these sequence numbers (a primary-key range scan)."""
+    if not seqs:
+        return {}
+    wanted = set(seqs)
+    with store._lock:
+        rows = store.db.conn.execute(
+            f"select {CHANGE_COLUMNS} from changes where device_id = ? and seq between ? and ?",
+            [device, min(seqs), max(seqs)],
+        )
+        names = [d[0] for d in rows.description]
+        found = {}
+        for values in rows:
+            row = dict(zip(names, values, strict=True))
+            if row["seq"] in wanted:
+                found[row["seq"]] = row
+    return found
+
+
+def changes_for_records(
+    store: Store, entity: str, record_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    with store._lock:
+        for part in _chunks(list(record_ids)):
+            marks = ", ".join("?" for _ in part)
+            cursor = store.db.conn.execute(
+                f"select {CHANGE_COLUMNS} from changes where entity = ? and record_id in ({marks})",
+                [entity, *part],
+            )
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(names, values, strict=True))
+                found.setdefault(row["record_id"], []).append(row)
+    return found
+
+
+def insert_changes(store: Store, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows of (device_id, seq, hlc, entity, record_id, patch, base, author)."""
+    with store._lock:
+        store.db.conn.executemany(
+            "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def next_seq(store: Store) -> int:
+    with store._lock:
+        rows = list(
+            store.db.query(
+                "select coalesce(max(seq), 0) + 1 n from changes where device_id = ?",
+                [store.device_id],
+            )
+        )
+    return int(rows[0]["n"])
+
+
+def record_ids_for_msl(store: Store, msl_id: str) -> dict[str, set[str]]:
+    """What a roster for one MSL holds: KOLs they plan for or have met, their plans, follow-ups."""
+    with store._lock:
+        kol_ids = {
+            r["kol_id"]
+            for r in store.db.query(
+                "select kol_id from plans where owner_msl = ? and deleted = 0 "
+                "union select kol_id from interactions where msl_id = ? and deleted = 0",
+                [msl_id, msl_id],
+            )
+        }
+        ids: dict[str, set[str]] = {"kol": kol_ids, "plan": set(), "followup": set()}
+        for part in _chunks(sorted(kol_ids)):
+            marks = ", ".join("?" for _ in part)
+            for entity, table in (("plan", "plans"), ("followup", "followups")):
+                ids[entity].update(
+                    r["id"]
+                    for r in store.db.query(
+                        f"select id from {table} where kol_id in ({marks})", list(part)
+                    )
+                )
+    return ids
+
+
+# -- entity rows -------------------------------------------------------------------------
+
+
+def row_columns(entity: Entity) -> list[str]:
+    derived = ["ae_pending_since"] if entity.name == "interaction" else []
+    return [*entity.data_fields(), *derived, "id", "device_id", "hlc", "updated_at", "field_stamps"]
+
+
+def existing_ids(store: Store, entity: Entity, record_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    with store._lock:
+        for part in _chunks(list(record_ids)):
+            marks = ", ".join("?" for _ in part)
+            found.update(
+                r[0]
+                for r in store.db.conn.execute(
+                    f"select id from {entity.table} where id in ({marks})", list(part)
+                )
+            )
+    return found
+
+
+def upsert_rows(store: Store, entity: Entity, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    columns = row_columns(entity)
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
+    with store._lock:
+        store.db.conn.executemany(
+            f"insert into {entity.table} ({', '.join(columns)}) "
+            f"values ({', '.join('?' for _ in columns)}) "
+            f"on conflict(id) do update set {assignments}",
+            [[row.get(c) for c in columns] for row in rows],
+        )
+
+
+def delete_rows(store: Store, entity: Entity, record_ids: Sequence[str]) -> None:
+    """Drop rows whose merged state is not a whole record yet (its creation is still on the
+    way); their changes stay in the log and the row comes back when the rest arrives."""
+    with store._lock:
+        for part in _chunks(list(record_ids)):
+            marks = ", ".join("?" for _ in part)
+            store.db.conn.execute(f"delete from {entity.table} where id in ({marks})", list(part))
+
+
+def iter_rows(store: Store, entity: Entity, *, live_only: bool = True) -> Iterator[dict[str, Any]]:
+    sql = f"select * from {entity.table}"
+    if live_only:
+        sql += " where deleted = 0"
+    with store._lock:
+        cursor = store.db.conn.execute(sql + " order by id")
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            yield dict(zip(names, values, strict=True))
+
+
+def field_stamps(store: Store, entity: Entity, record_id: str) -> dict[str, Any] | None:
+    with store._lock:
+        rows = list(
+            store.db.query(f"select field_stamps from {entity.table} where id = ?", [record_id])
+        )
+    return json.loads(rows[0]["field_stamps"] or "{}") if rows else None
+
+
+# -- conflicts ---------------------------------------------------------------------------
+
+
+def open_conflict_keys(
+    store: Store, entity: str, record_ids: Sequence[str]
+) -> dict[str, set[tuple[str, str]]]:
+    found: dict[str, set[tuple[str, str]]] = {}
+    with store._lock:
+        for part in _chunks(list(record_ids)):
+            marks = ", ".join("?" for _ in part)
+            for r in store.db.conn.execute(
+                f"select record_id, field, other_hlc from conflicts where entity = ? "
+                f"and resolved_at is null and record_id in ({marks})",
+                [entity, *part],
+            ):
+                found.setdefault(r[0], set()).add((r[1], r[2]))
+    return found
+
+
+def save_conflicts(
+    store: Store, entity: str, record_id: str, conflicts: Sequence[dict[str, Any]], now: str
+) -> None:
+    """Make the open conflicts of a record exactly ``conflicts``: new ones are added, ones no
+    longer open are marked resolved (kept, as history), current ones get the current winner."""
+    with store._lock:
+        keep = {(c["field"], c["other_hlc"]) for c in conflicts}
+        for r in list(
+            store.db.conn.execute(
+                "select id, field, other_hlc from conflicts where entity = ? and record_id = ? "
+                "and resolved_at is null",
+                [entity, record_id],
+            )
+        ):
+            if (r[1], r[2]) not in keep:
+                store.db.conn.execute(
+                    "update conflicts set resolved_at = ?, resolution = 'superseded' where id = ?",
+                    [now, r[0]],
+                )
+        for c in conflicts:
+            store.db.conn.execute(
+                "insert into conflicts(entity, record_id, field, kept_value, kept_hlc, "
+                "other_value, other_hlc, detected_at) values (?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict(entity, record_id, field, other_hlc) do update set "
+                "kept_value = excluded.kept_value, kept_hlc = excluded.kept_hlc, "
+                "resolved_at = null, resolution = null",
+                [
+                    entity,
+                    record_id,
+                    c["field"],
+                    json.dumps(c["kept_value"]),
+                    c["kept_hlc"],
+                    json.dumps(c["other_value"]),
+                    c["other_hlc"],
+                    now,
+                ],
+            )
+
+
+def list_conflicts(store: Store, *, open_only: bool = True) -> list[dict[str, Any]]:
+    sql = "select * from conflicts"
+    if open_only:
+        sql += " where resolved_at is null"
+    with store._lock:
+        rows = list(store.db.query(sql + " order by detected_at, id"))
+    for r in rows:
+        r["kept_value"] = json.loads(r["kept_value"]) if r["kept_value"] else None
+        r["other_value"] = json.loads(r["other_value"]) if r["other_value"] else None
+    return rows
+
+
+def get_conflict(store: Store, conflict_id: int) -> dict[str, Any] | None:
+    rows = [r for r in list_conflicts(store, open_only=False) if r["id"] == conflict_id]
+    return rows[0] if rows else None
+
+
+def mark_resolved(store: Store, conflict_id: int, resolution: str, now: str) -> None:
+    with store._lock:
+        store.db.conn.execute(
+            "update conflicts set resolved_at = ?, resolution = ? where id = ?",
+            [now, resolution, conflict_id],
+        )
+
+
+def records_with_open_conflicts(store: Store) -> list[tuple[str, str]]:
+    with store._lock:
+        return [
+            (r["entity"], r["record_id"])
+            for r in store.db.query(
+                "select distinct entity, record_id from conflicts where resolved_at is null"
+            )
+        ]
+
+
+# -- the ledger of imported bundles -----------------------------------------------------
+
+
+def ledger_entry(store: Store, bundle_id: str) -> dict[str, Any] | None:
+    with store._lock:
+        rows = list(
+            store.db.query("select * from imported_bundles where bundle_id = ?", [bundle_id])
+        )
+    return rows[0] if rows else None
+
+
+def record_bundle(
+    store: Store, bundle_id: str, file: str, kind: str, source: str, at: str, changes: int
+) -> None:
+    with store._lock:
+        store.db.conn.execute(
+            "insert into imported_bundles(bundle_id, file, kind, source, imported_at, changes) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [bundle_id, file, kind, source, at, changes],
+        )
+
+
+def all_entities() -> list[Entity]:
+    return list(ENTITIES.values())

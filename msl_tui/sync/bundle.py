@@ -1,0 +1,526 @@
+"""The ``.mslsync`` bundle: a zip of ``manifest.json`` and one JSON Lines part per table.
+
+Reading is strict and happens before anything is written: member names from a whitelist,
+sizes and compression ratios checked from the zip directory before a byte is inflated (and
+again while inflating), the manifest's signature, then each part streamed line by line with
+strict JSON (no NaN, no duplicate keys, bounded depth and length) and its sha256 and count
+compared with the manifest. Writing goes to a temporary name, is fsynced, then renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from msl_tui.store.codec import ENTITIES
+from msl_tui.store.migrations import SCHEMA_VERSION
+
+FORMAT_VERSION = 1
+# Older bundle formats this program upgrades on reading (format -> upgrade of one change).
+UPGRADES: dict[int, Any] = {}
+SUFFIX = ".mslsync"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+TABLE_PARTS = {f"{e.table}.jsonl": e.name for e in ENTITIES.values()}
+KINDS = ("msl-log", "roster", "full")
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be trusted; the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file: int = 16 * 2**30
+    max_part: int = 16 * 2**30
+    max_manifest: int = 1 * 2**20
+    max_ratio: int = 100  # JSON Lines deflate about 5-10x; a bomb does 1000x
+    ratio_floor: int = 2**20  # tiny members may compress oddly; ratios count above 1 MiB
+    max_line: int = 4 * 2**20
+    max_depth: int = 16
+    max_members: int = 2 + len(TABLE_PARTS)
+    max_range: int = 100_000_000  # sequence numbers one device may span in one bundle
+
+
+LIMITS = Limits()
+DEVICE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+HEX_RE = re.compile(r"^[0-9a-f]+$")
+_BRACKETS = re.compile(r"[\[\]{}]")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+# -- strict JSON --------------------------------------------------------------------------
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise BundleError(f"duplicate JSON key {key[:40]!r}")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise BundleError(f"{name} is not allowed in JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+
+
+def nesting_depth(text: str) -> int:
+    depth = peak = 0
+    for match in _BRACKETS.finditer(_STRINGS.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        peak = max(peak, depth)
+    return peak
+
+
+def strict_loads(raw: bytes, limits: Limits = LIMITS) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"not UTF-8 at byte {exc.start}") from exc
+    # Counting brackets is fast; the exact (string-aware) depth only when it could matter.
+    if text.count("{") + text.count("[") > limits.max_depth and (
+        nesting_depth(text) > limits.max_depth
+    ):
+        raise BundleError(f"JSON nested deeper than {limits.max_depth} levels")
+    try:
+        value, end = _DECODER.raw_decode(text.strip())
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise BundleError("JSON nested too deeply") from exc
+    if end != len(text.strip()):
+        raise BundleError("extra data after the JSON value")
+    return value
+
+
+# -- manifest -----------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    name: str
+    table: str
+    size: int
+    count: int
+    sha256: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "table": self.table,
+            "size": self.size,
+            "count": self.count,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass
+class Manifest:
+    bundle_id: str
+    kind: str
+    source: dict[str, str]
+    created: str
+    ranges: dict[str, list[int]]
+    parts: list[Part]
+    format: int = FORMAT_VERSION
+    schema: int = SCHEMA_VERSION
+    signer: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_name(self) -> str:
+        return self.source.get("msl_id") or self.source.get("device", "?")
+
+    def total_changes(self) -> int:
+        return sum(p.count for p in self.parts)
+
+    def to_bytes(self) -> bytes:
+        data: dict[str, Any] = {
+            "format": self.format,
+            "schema": self.schema,
+            "bundle_id": self.bundle_id,
+            "kind": self.kind,
+            "source": self.source,
+            "created": self.created,
+            "ranges": self.ranges,
+            "parts": [p.as_json() for p in self.parts],
+        }
+        if self.signer:
+            data["signer"] = self.signer
+        return json.dumps(data, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Manifest:
+        data = strict_loads(raw)
+        if not isinstance(data, dict):
+            raise BundleError("manifest is not a JSON object")
+        fmt = data.get("format")
+        if not isinstance(fmt, int) or isinstance(fmt, bool):
+            raise BundleError("manifest has no format version")
+        if fmt > FORMAT_VERSION:
+            raise BundleError(
+                f"bundle format {fmt} is newer than this msl-tui reads ({FORMAT_VERSION}): "
+                "upgrade msl-tui"
+            )
+        if fmt < FORMAT_VERSION and fmt not in UPGRADES:
+            raise BundleError(f"bundle format {fmt} is too old to read")
+        schema = data.get("schema")
+        if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+            raise BundleError("manifest has no schema version")
+        if schema > SCHEMA_VERSION:
+            raise BundleError(
+                f"bundle schema version {schema} is newer than this store's ({SCHEMA_VERSION}): "
+                "upgrade msl-tui"
+            )
+        allowed = {
+            "format",
+            "schema",
+            "bundle_id",
+            "kind",
+            "source",
+            "created",
+            "ranges",
+            "parts",
+            "signer",
+        }
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise BundleError(f"manifest has unknown field {unknown[0]!r}")
+        try:
+            bundle_id = str(uuid.UUID(str(data.get("bundle_id"))))
+        except ValueError as exc:
+            raise BundleError("manifest bundle_id is not a UUID") from exc
+        kind = data.get("kind")
+        if kind not in KINDS:
+            raise BundleError(f"manifest kind {kind!r} is not one of {', '.join(KINDS)}")
+        source = data.get("source")
+        if not (
+            isinstance(source, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in source.items())
+            and DEVICE_RE.match(source.get("device", ""))
+        ):
+            raise BundleError("manifest source is malformed")
+        created = data.get("created")
+        if not isinstance(created, str):
+            raise BundleError("manifest created stamp is missing")
+        ranges = data.get("ranges")
+        if not isinstance(ranges, dict) or not all(
+            isinstance(d, str)
+            and DEVICE_RE.match(d)
+            and isinstance(r, list)
+            and len(r) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in r)
+            and r[0] <= r[1]
+            and r[1] - r[0] < LIMITS.max_range
+            for d, r in ranges.items()
+        ):
+            raise BundleError("manifest sequence ranges are malformed")
+        parts_raw = data.get("parts")
+        if not isinstance(parts_raw, list):
+            raise BundleError("manifest parts are missing")
+        parts = []
+        for p in parts_raw:
+            if not (
+                isinstance(p, dict)
+                and set(p) == {"name", "table", "size", "count", "sha256"}
+                and isinstance(p["name"], str)
+                and isinstance(p["table"], str)
+                and all(
+                    isinstance(p[k], int) and not isinstance(p[k], bool) for k in ("size", "count")
+                )
+                and isinstance(p["sha256"], str)
+                and len(p["sha256"]) == 64
+                and HEX_RE.match(p["sha256"])
+            ):
+                raise BundleError("manifest part entry is malformed")
+            if p["table"] not in ENTITIES or TABLE_PARTS.get(p["name"]) != p["table"]:
+                raise BundleError(f"unknown table {p['table']!r} ({p['name']})")
+            parts.append(Part(p["name"], p["table"], p["size"], p["count"], p["sha256"]))
+        if len({p.name for p in parts}) != len(parts):
+            raise BundleError("manifest lists a part twice")
+        signer = data.get("signer")
+        if signer is not None and not (
+            isinstance(signer, str) and len(signer) == 64 and HEX_RE.match(signer)
+        ):
+            raise BundleError("manifest signer is not an Ed25519 public key")
+        return cls(bundle_id, kind, source, created, ranges, parts, fmt, schema, signer)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+class BundleWriter:
+    """Streams parts into a zip under a temporary name; ``commit`` makes it appear whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+        self.zip = zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.parts: list[Part] = []
+
+    def write_part(self, table: str, lines: Iterable[bytes]) -> Part:
+        name = f"{ENTITIES[table].table}.jsonl"
+        digest = hashlib.sha256()
+        size = count = 0
+        with self.zip.open(name, "w", force_zip64=True) as out:
+            buffer: list[bytes] = []
+            pending = 0
+            for line in lines:
+                data = line + b"\n"
+                digest.update(data)
+                buffer.append(data)
+                pending += len(data)
+                size += len(data)
+                count += 1
+                if pending > 1 << 20:
+                    out.write(b"".join(buffer))
+                    buffer.clear()
+                    pending = 0
+            out.write(b"".join(buffer))
+        part = Part(name, table, size, count, digest.hexdigest())
+        self.parts.append(part)
+        return part
+
+    def commit(self, manifest: Manifest, key: Ed25519PrivateKey | None = None) -> Path:
+        manifest.parts = list(self.parts)
+        if key is not None:
+            manifest.signer = key.public_key().public_bytes_raw().hex()
+        raw = manifest.to_bytes()
+        self.zip.writestr(MANIFEST, raw)
+        if key is not None:
+            self.zip.writestr(SIGNATURE, key.sign(raw).hex())
+        self.zip.close()
+        with self.tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self.tmp, self.path)
+        _fsync_dir(self.path.parent)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self.zip.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _check_member_name(info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    if (
+        "\\" in name
+        or name.startswith("/")
+        or ".." in name.split("/")
+        or "/" in name
+        or ":" in name
+        or "\x00" in name
+    ):
+        raise BundleError(f"unsafe member name {name[:60]!r}")
+    mode = info.external_attr >> 16
+    if mode and (stat.S_ISLNK(mode) or not stat.S_ISREG(mode)) and stat.S_IFMT(mode):
+        raise BundleError(f"member {name!r} is a link or special file")
+    if name not in (MANIFEST, SIGNATURE) and name not in TABLE_PARTS:
+        if name.endswith(".jsonl"):
+            raise BundleError(f"unknown table {name[:-6]!r}")
+        raise BundleError(f"unexpected member {name[:60]!r}")
+
+
+class BundleReader:
+    """Opens and checks a bundle's structure; parts are then streamed with ``changes``."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        trusted: dict[str, str] | None = None,
+        limits: Limits = LIMITS,
+    ) -> None:
+        self.path = path
+        self.limits = limits
+        if not path.exists():
+            raise BundleError("no such file")
+        if path.is_dir():
+            raise BundleError("is a folder, not a bundle")
+        size = path.stat().st_size
+        if size == 0:
+            raise BundleError("empty file")
+        if size > limits.max_file:
+            raise BundleError(f"file is larger than {limits.max_file} bytes")
+        self._handle: BinaryIO = path.open("rb")
+        try:
+            self.zip = zipfile.ZipFile(self._handle)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            self._handle.close()
+            raise BundleError(f"not an msl-tui bundle (not a readable zip: {exc})") from exc
+        try:
+            self._check_members()
+            self.manifest = self._read_manifest()
+            self.signed_by = self._check_signature(trusted or {})
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.zip.close()
+        self._handle.close()
+
+    def __enter__(self) -> BundleReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_members(self) -> None:
+        infos = self.zip.infolist()
+        if len(infos) > self.limits.max_members:
+            raise BundleError(f"{len(infos)} members (at most {self.limits.max_members})")
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise BundleError("a member name appears twice")
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            _check_member_name(info)
+            if info.flag_bits & 0x1:
+                raise BundleError(f"member {info.filename!r} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise BundleError(f"member {info.filename!r} uses an unsupported compression")
+            limit = (
+                self.limits.max_part if info.filename in TABLE_PARTS else self.limits.max_manifest
+            )
+            if info.file_size > limit:
+                raise BundleError(f"member {info.filename!r} is larger than {limit} bytes")
+            if (
+                info.file_size > self.limits.ratio_floor
+                and info.file_size > self.limits.max_ratio * max(info.compress_size, 1)
+            ):
+                raise BundleError(
+                    f"member {info.filename!r} expands {info.file_size // max(info.compress_size, 1)}x "
+                    "(zip bomb?)"
+                )
+            self.infos[info.filename] = info
+        if MANIFEST not in self.infos:
+            raise BundleError("manifest.json is missing")
+
+    def _read_member(self, name: str) -> bytes:
+        info = self.infos[name]
+        with self.zip.open(info) as member:
+            data = member.read(info.file_size + 1)
+        if len(data) != info.file_size:
+            raise BundleError(f"member {name!r} is not the size the zip says")
+        return data
+
+    def _read_manifest(self) -> Manifest:
+        try:
+            self.manifest_raw = self._read_member(MANIFEST)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            if isinstance(exc, BundleError):
+                raise
+            raise BundleError(f"manifest cannot be read ({exc})") from exc
+        manifest = Manifest.parse(self.manifest_raw)
+        listed = {p.name for p in manifest.parts}
+        present = {n for n in self.infos if n in TABLE_PARTS}
+        missing = sorted(listed - present)
+        if missing:
+            raise BundleError(f"part {missing[0]} is missing")
+        extra = sorted(present - listed)
+        if extra:
+            raise BundleError(f"part {extra[0]} is not in the manifest")
+        for part in manifest.parts:
+            if self.infos[part.name].file_size != part.size:
+                raise BundleError(f"part {part.name} size does not match the manifest")
+        return manifest
+
+    def _check_signature(self, trusted: dict[str, str]) -> str | None:
+        pinned = trusted.get(self.manifest.source_name)
+        if SIGNATURE not in self.infos:
+            if self.manifest.signer:
+                raise BundleError("manifest names a signer but the signature is missing")
+            if pinned:
+                raise BundleError(
+                    f"bundle is not signed, but {self.manifest.source_name}'s key is pinned"
+                )
+            return None
+        if not self.manifest.signer:
+            raise BundleError("signature present but the manifest names no signer")
+        if pinned and pinned != self.manifest.signer:
+            raise BundleError(
+                f"signed with the wrong key for {self.manifest.source_name} "
+                f"({self.manifest.signer[:12]}..., pinned {pinned[:12]}...)"
+            )
+        try:
+            signature = bytes.fromhex(self._read_member(SIGNATURE).decode("ascii").strip())
+            key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.manifest.signer))
+            key.verify(signature, self.manifest_raw)
+        except (InvalidSignature, ValueError, UnicodeDecodeError) as exc:
+            raise BundleError("signature does not match the manifest (tampered?)") from exc
+        return self.manifest.signer
+
+    def lines(self, part: Part) -> Iterator[tuple[int, Any]]:
+        """Yield (line number, parsed JSON) and check size, count and sha256 at the end."""
+        digest = hashlib.sha256()
+        size = count = 0
+        limit = self.limits.max_line
+        try:
+            with self.zip.open(self.infos[part.name]) as member:
+                while True:
+                    raw = member.readline(limit + 1)
+                    if not raw:
+                        break
+                    count += 1
+                    size += len(raw)
+                    if size > part.size:
+                        raise BundleError(f"{part.name} is longer than the manifest says")
+                    digest.update(raw)
+                    if len(raw) > limit:
+                        raise BundleError(f"{part.name} line {count}: longer than {limit} bytes")
+                    if not raw.endswith(b"\n"):
+                        raise BundleError(f"{part.name} line {count}: no line end (truncated?)")
+                    try:
+                        yield count, strict_loads(raw, self.limits)
+                    except BundleError as exc:
+                        raise BundleError(f"{part.name} line {count}: {exc}") from None
+        except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as exc:
+            raise BundleError(f"{part.name} cannot be read ({exc})") from exc
+        if count != part.count:
+            raise BundleError(f"{part.name} has {count} records, the manifest says {part.count}")
+        if digest.hexdigest() != part.sha256:
+            raise BundleError(f"{part.name} checksum does not match the manifest")
+
+
+def zlib_error() -> type[Exception]:
+    import zlib
+
+    return zlib.error

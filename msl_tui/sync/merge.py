@@ -1,0 +1,417 @@
+"""Merging changes into the store: a record is a deterministic fold of its change set.
+
+For every field the change with the highest clock stamp wins (stamps order by wall time,
+counter, then device, so ties cannot happen). A change's ``base`` names, per field, the
+stamp(s) the writer had on screen when it overwrote the field. A write that lost and that no
+later writer had seen is a *conflict*: it is listed for review, never dropped. Free text
+(notes, profile notes) keeps both texts in the merged value; amendment lists are united.
+
+Everything here is computed from the set of changes alone, so replicas that hold the same
+changes hold the same rows and the same open conflicts, whatever order the changes came in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from msl_tui.clock import Stamp
+from msl_tui.store import sync_log
+from msl_tui.store.codec import ENTITIES, Entity, derived_columns, to_column
+from msl_tui.store.store import Store
+
+# Fields whose concurrent edits are both kept in the merged value.
+TEXT_FIELDS = frozenset({"notes", "profile_note"})
+UNION_FIELDS = frozenset({"amendments"})
+MAX_TEXT = 100_000  # the models' LongText limit
+
+
+class MergeError(ValueError):
+    """A change that contradicts the log (the same device and sequence, other content)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    entity: str
+    device: str
+    seq: int
+    hlc: str
+    record_id: str
+    patch: dict[str, Any]
+    base: dict[str, Any]
+    author: str = ""
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Change:
+        return cls(
+            row["entity"],
+            row["device_id"],
+            int(row["seq"]),
+            row["hlc"],
+            row["record_id"],
+            json.loads(row["patch"]),
+            json.loads(row["base"] or "{}"),
+            row["author"] or "",
+        )
+
+    def same_content(self, other: Change) -> bool:
+        return (self.hlc, self.entity, self.record_id, self.patch, self.base) == (
+            other.hlc,
+            other.entity,
+            other.record_id,
+            other.patch,
+            other.base,
+        )
+
+    def as_row(self) -> list[Any]:
+        return [
+            self.device,
+            self.seq,
+            self.hlc,
+            self.entity,
+            self.record_id,
+            json.dumps(self.patch, separators=(",", ":")),
+            json.dumps(self.base, separators=(",", ":")),
+            self.author,
+        ]
+
+
+def seen_stamps(base_value: Any) -> list[str]:
+    if isinstance(base_value, str):
+        return [base_value]
+    if isinstance(base_value, list):
+        return [s for s in base_value if isinstance(s, str)]
+    return []
+
+
+def stamp_iso(hlc: str) -> str:
+    wall = Stamp.parse(hlc).wall_ms / 1000
+    return (
+        datetime.fromtimestamp(wall, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )
+
+
+@dataclass
+class Folded:
+    record_id: str
+    state: dict[str, Any]
+    stamps: dict[str, Any]
+    hlc: str
+    device: str
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    valid: bool = True
+
+    def row(self, entity: Entity) -> dict[str, Any]:
+        row = {f: to_column(entity, f, v) for f, v in self.state.items()}
+        row.update(derived_columns(entity, self.state))
+        row.update(
+            id=self.record_id,
+            device_id=self.device,
+            hlc=self.hlc,
+            updated_at=stamp_iso(self.hlc),
+            field_stamps=json.dumps(self.stamps, separators=(",", ":")),
+        )
+        return row
+
+
+def _merge_text(winner: str, losers: list[Change], name: str) -> str:
+    merged = winner
+    for c in losers:
+        other = c.patch[name]
+        if not isinstance(other, str) or not other or other in merged:
+            continue
+        addition = f"\n\n--- also written on {c.device} at {stamp_iso(c.hlc)} ---\n{other}"
+        if len(merged) + len(addition) > MAX_TEXT:
+            addition = f"\n\n--- text written on {c.device} is in the conflicts list ---"
+            if len(merged) + len(addition) > MAX_TEXT:
+                continue
+        merged += addition
+    return merged
+
+
+def _merge_union(winner: list[Any], losers: list[Change], name: str) -> list[Any]:
+    merged = list(winner)
+    for c in losers:
+        for item in c.patch[name] or []:
+            if item not in merged:
+                merged.append(item)
+    return sorted(
+        merged, key=lambda item: str(item.get("at", "")) if isinstance(item, dict) else ""
+    )
+
+
+def fold(
+    entity: Entity, record_id: str, changes: Iterable[Change], *, validate: bool = True
+) -> Folded:
+    """The record's state from its changes, with the writes that lost unseen."""
+    ordered = sorted(changes, key=lambda c: (c.hlc, c.device, c.seq))
+    seen: dict[str, set[str]] = {}
+    winner: dict[str, Change] = {}
+    touched: dict[str, list[Change]] = {}
+    for c in ordered:
+        for name, base in c.base.items():
+            seen.setdefault(name, set()).update(seen_stamps(base))
+        for name in c.patch:
+            winner[name] = c
+            touched.setdefault(name, []).append(c)
+    state = {name: c.patch[name] for name, c in winner.items()}
+    stamps: dict[str, Any] = {name: c.hlc for name, c in winner.items()}
+    conflicts: list[dict[str, Any]] = []
+    for name, cs in touched.items():
+        w = winner[name]
+        losers = [
+            c
+            for c in cs
+            if c is not w and c.hlc not in seen.get(name, ()) and c.patch[name] != w.patch[name]
+        ]
+        if not losers:
+            continue
+        if name in UNION_FIELDS and isinstance(state[name], list):
+            state[name] = _merge_union(state[name], losers, name)
+            stamps[name] = [w.hlc, *(c.hlc for c in losers)]
+            continue
+        if name in TEXT_FIELDS and isinstance(state[name], str):
+            state[name] = _merge_text(state[name], losers, name)
+            stamps[name] = [w.hlc, *(c.hlc for c in losers)]
+        conflicts.extend(
+            {
+                "field": name,
+                "kept_value": state[name],
+                "kept_hlc": w.hlc,
+                "other_value": c.patch[name],
+                "other_hlc": c.hlc,
+            }
+            for c in losers
+        )
+    if state.get("deleted") is True:
+        # An edit made after the delete, by someone who had not seen it: the record stays
+        # deleted (no silent resurrection) and the edit waits for review.
+        gone = winner["deleted"].hlc
+        conflicts.extend(
+            {
+                "field": "deleted",
+                "kept_value": True,
+                "kept_hlc": gone,
+                "other_value": c.patch,
+                "other_hlc": c.hlc,
+            }
+            for c in ordered
+            if "deleted" not in c.patch and c.hlc > gone and c.hlc not in seen.get("deleted", ())
+        )
+    last = ordered[-1]
+    result = Folded(record_id, state, stamps, last.hlc, last.device, conflicts)
+    result.valid = is_whole(entity, record_id, result) if validate else True
+    return result
+
+
+_REQUIRED: dict[str, frozenset[str]] = {}
+
+
+def _required(entity: Entity) -> frozenset[str]:
+    if entity.name not in _REQUIRED:
+        _REQUIRED[entity.name] = frozenset(
+            n for n, info in entity.model.model_fields.items() if info.is_required()
+        )
+    return _REQUIRED[entity.name]
+
+
+def is_complete_patch(entity: Entity, patch: dict[str, Any]) -> bool:
+    return set(entity.data_fields()) <= patch.keys()
+
+
+def is_whole(entity: Entity, record_id: str, folded: Folded) -> bool:
+    """A state becomes a row only when it is a valid record (its creation may still be on the way)."""
+    if not _required(entity) <= folded.state.keys():
+        return False
+    try:
+        entity.model.model_validate(
+            {**folded.state, "id": record_id, "device_id": folded.device, "hlc": folded.hlc}
+        )
+    except ValidationError:
+        return False
+    return True
+
+
+# -- applying a batch of incoming changes ---------------------------------------------------
+
+
+@dataclass
+class Counts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    waiting: int = 0  # records whose creation has not arrived yet
+
+    def add(self, other: Counts) -> None:
+        for name in ("inserted", "updated", "unchanged", "conflicts", "waiting"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+
+def known_changes(store: Store, batch: Sequence[Change]) -> dict[tuple[str, int], Change]:
+    """Changes of ``batch`` the store already holds, by (device, seq)."""
+    by_device: dict[str, list[int]] = {}
+    for c in batch:
+        by_device.setdefault(c.device, []).append(c.seq)
+    known: dict[tuple[str, int], Change] = {}
+    for device, seqs in by_device.items():
+        for seq, row in sync_log.changes_by_key(store, device, seqs).items():
+            known[(device, seq)] = Change.from_row(row)
+    return known
+
+
+def check_not_reused(store: Store, batch: Sequence[Change]) -> None:
+    known = known_changes(store, batch)
+    for c in batch:
+        old = known.get((c.device, c.seq))
+        if old is not None and not old.same_content(c):
+            raise MergeError(
+                f"change {c.device}#{c.seq} was already received with different content"
+            )
+
+
+def apply_batch(
+    store: Store,
+    entity_name: str,
+    batch: Sequence[Change],
+    *,
+    now: str,
+    dry_run: bool = False,
+    trusted_whole: bool = False,
+) -> Counts:
+    """Merge one batch of one table's changes. The caller holds the transaction.
+
+    ``trusted_whole``: complete patches were validated against the model already, so a new
+    record made of one such change skips a second validation (the common, bulk case).
+    """
+    entity = ENTITIES[entity_name]
+    counts = Counts()
+    known = known_changes(store, batch)
+    fresh: list[Change] = []
+    for c in batch:
+        old = known.get((c.device, c.seq))
+        if old is None:
+            fresh.append(c)
+            known[(c.device, c.seq)] = c
+        elif not old.same_content(c):
+            raise MergeError(
+                f"change {c.device}#{c.seq} was already received with different content"
+            )
+        else:
+            counts.unchanged += 1
+    if not fresh:
+        return counts
+    by_record: dict[str, list[Change]] = {}
+    for c in fresh:
+        by_record.setdefault(c.record_id, []).append(c)
+    ids = list(by_record)
+    stored = sync_log.changes_for_records(store, entity.name, ids)
+    had_row = sync_log.existing_ids(store, entity, ids)
+    open_before = sync_log.open_conflict_keys(store, entity.name, ids)
+    rows: list[dict[str, Any]] = []
+    gone: list[str] = []
+    recomputed: list[Folded] = []
+    for record_id, new in by_record.items():
+        old = [Change.from_row(r) for r in stored.get(record_id, [])]
+        if not old and len(new) == 1 and trusted_whole and is_complete_patch(entity, new[0].patch):
+            folded = fold(entity, record_id, new, validate=False)
+        else:
+            folded = fold(entity, record_id, [*old, *new])
+            recomputed.append(folded)
+        if folded.valid:
+            rows.append(folded.row(entity))
+            if record_id in had_row:
+                counts.updated += 1
+            else:
+                counts.inserted += 1
+        else:
+            counts.waiting += 1
+            if record_id in had_row:
+                gone.append(record_id)
+        before = open_before.get(record_id, set())
+        counts.conflicts += sum(
+            1 for k in folded.conflicts if (k["field"], k["other_hlc"]) not in before
+        )
+    if dry_run:
+        return counts
+    for c in fresh:
+        # Later local edits must sort after what this store has now seen (skew was checked).
+        store.clock.observe(Stamp.parse(c.hlc), max_skew_ms=10**15)
+    sync_log.insert_changes(store, [c.as_row() for c in fresh])
+    sync_log.upsert_rows(store, entity, rows)
+    sync_log.delete_rows(store, entity, gone)
+    for folded in recomputed:
+        if folded.conflicts or folded.record_id in open_before:
+            sync_log.save_conflicts(store, entity.name, folded.record_id, folded.conflicts, now)
+    return counts
+
+
+def refold(store: Store, entity_name: str, record_id: str, *, now: str) -> Folded:
+    """Rebuild one record (row and open conflicts) from its whole change set."""
+    entity = ENTITIES[entity_name]
+    stored = sync_log.changes_for_records(store, entity_name, [record_id]).get(record_id, [])
+    folded = fold(entity, record_id, [Change.from_row(r) for r in stored])
+    if folded.valid:
+        sync_log.upsert_rows(store, entity, [folded.row(entity)])
+    else:
+        sync_log.delete_rows(store, entity, [record_id])
+    sync_log.save_conflicts(store, entity_name, record_id, folded.conflicts, now)
+    return folded
+
+
+def refresh_conflicts(store: Store, *, now: str) -> None:
+    """Local edits can settle a conflict (editing merged notes sees both texts): recompute
+    the few records that still have open conflicts before showing the list."""
+    with store.transaction():
+        for entity_name, record_id in sync_log.records_with_open_conflicts(store):
+            refold(store, entity_name, record_id, now=now)
+
+
+def resolve(store: Store, conflict_id: int, choice: str, *, now: str) -> str:
+    """Settle a conflict with a new change that has seen both sides, so it travels.
+
+    ``choice`` is "kept" (the current value stays) or "other" (the losing value is taken;
+    for a delete conflict, "other" restores the record).
+    """
+    conflict = sync_log.get_conflict(store, conflict_id)
+    if conflict is None:
+        raise MergeError(f"no conflict {conflict_id}")
+    if conflict["resolved_at"]:
+        raise MergeError(f"conflict {conflict_id} is already resolved")
+    if choice not in ("kept", "other"):
+        raise MergeError(f"choose 'kept' or 'other', not {choice!r}")
+    entity_name, record_id, name = conflict["entity"], conflict["record_id"], conflict["field"]
+    with store.transaction():
+        current = refold(store, entity_name, record_id, now=now)
+        if name == "deleted":
+            value: Any = choice != "other"
+        elif choice == "other":
+            value = conflict["other_value"]
+        else:
+            value = current.state.get(name)
+        stamp = current.stamps.get(name)
+        base_seen = [*seen_stamps(stamp), conflict["other_hlc"]]
+        stamp_now = str(store.clock.tick())
+        change = Change(
+            entity_name,
+            store.device_id,
+            sync_log.next_seq(store),
+            stamp_now,
+            record_id,
+            {name: value},
+            {name: sorted(set(base_seen))},
+            store.author,
+        )
+        sync_log.insert_changes(store, [change.as_row()])
+        store.set_meta("hlc_last", stamp_now)
+        refold(store, entity_name, record_id, now=now)
+        sync_log.mark_resolved(store, conflict_id, choice, now)
+    return f"{entity_name} {record_id} {name}: {choice} value kept"
