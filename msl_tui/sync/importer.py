@@ -80,9 +80,9 @@ def _adapter(entity: Entity, name: str) -> TypeAdapter[Any]:
     key = (entity.name, name)
     if key not in _ADAPTERS:
         info = entity.model.model_fields[name]
-        annotation = (
-            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-        )
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[annotation, *info.metadata]
         _ADAPTERS[key] = TypeAdapter(annotation)
     return _ADAPTERS[key]
 

@@ -319,12 +319,17 @@ def apply_batch(
     rows: list[dict[str, Any]] = []
     gone: list[str] = []
     recomputed: list[Folded] = []
-    for record_id, new in by_record.items():
-        old = [Change.from_row(r) for r in stored.get(record_id, [])]
-        if not old and len(new) == 1 and trusted_whole and is_complete_patch(entity, new[0].patch):
-            folded = fold(entity, record_id, new, validate=False)
+    for record_id, incoming in by_record.items():
+        prior = [Change.from_row(r) for r in stored.get(record_id, [])]
+        if (
+            not prior
+            and len(incoming) == 1
+            and trusted_whole
+            and is_complete_patch(entity, incoming[0].patch)
+        ):
+            folded = fold(entity, record_id, incoming, validate=False)
         else:
-            folded = fold(entity, record_id, [*old, *new])
+            folded = fold(entity, record_id, [*prior, *incoming])
             recomputed.append(folded)
         if folded.valid:
             rows.append(folded.row(entity))
