@@ -330,3 +330,10 @@ def record_bundle(
 
 def all_entities() -> list[Entity]:
     return list(ENTITIES.values())
+
+
+def integrity_check(store: Store) -> str:
+    """SQLite's own verdict on the file ("ok" when sound)."""
+    with store._lock:
+        rows = store.db.conn.execute("PRAGMA integrity_check").fetchall()
+    return "; ".join(str(r[0]) for r in rows)
