@@ -74,6 +74,7 @@ class ImportReport:
 # -- validating one change ----------------------------------------------------------------
 
 _ADAPTERS: dict[tuple[str, str], TypeAdapter[Any]] = {}
+_FIELDS: dict[str, frozenset[str]] = {}
 
 
 def _adapter(entity: Entity, name: str) -> TypeAdapter[Any]:
@@ -115,7 +116,9 @@ def parse_change(entity: Entity, obj: Any, *, validate: bool = True) -> Change:
             raise ValueError
     except ValueError:
         raise BundleError("id: not a record id (UUID)") from None
-    fields = set(entity.data_fields())
+    fields = _FIELDS.get(entity.name)
+    if fields is None:
+        fields = _FIELDS[entity.name] = frozenset(entity.data_fields())
     if not isinstance(patch, dict) or not patch:
         raise BundleError("patch: not a non-empty object")
     unknown = sorted(set(patch) - fields)

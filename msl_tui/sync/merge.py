@@ -220,8 +220,14 @@ def _required(entity: Entity) -> frozenset[str]:
     return _REQUIRED[entity.name]
 
 
+_DATA_FIELDS: dict[str, frozenset[str]] = {}
+
+
 def is_complete_patch(entity: Entity, patch: dict[str, Any]) -> bool:
-    return set(entity.data_fields()) <= patch.keys()
+    fields = _DATA_FIELDS.get(entity.name)
+    if fields is None:
+        fields = _DATA_FIELDS[entity.name] = frozenset(entity.data_fields())
+    return fields <= patch.keys()
 
 
 def is_whole(entity: Entity, record_id: str, folded: Folded) -> bool:
