@@ -143,4 +143,6 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
     click.echo(f"wrote {path} in {elapsed:.1f} s:")
     for line in summary.lines():
         click.echo(f"  {line}")
+
+
 from msl_tui.cli import sync as _sync  # noqa: E402,F401

@@ -159,7 +159,9 @@ def m001_initial(db: Database) -> None:
         pk="bundle_id",
     )
     # Unsent visit text: local to this laptop, never synced, never lost.
-    db.table("drafts").create({"id": str, "kol_id": str, "payload": str, "updated_at": str}, pk="id")
+    db.table("drafts").create(
+        {"id": str, "kol_id": str, "payload": str, "updated_at": str}, pk="id"
+    )
     db.table("prompts").create({"id": str, "purpose": str, "text": str, "created_at": str}, pk="id")
     db.table("kols").enable_fts(
         ["name", "institution", "specialty", "tags", "profile_note"],
