@@ -280,7 +280,8 @@ def check_not_reused(store: Store, batch: Sequence[Change]) -> None:
         old = known.get((c.device, c.seq))
         if old is not None and not old.same_content(c):
             raise MergeError(
-                f"change {c.device}#{c.seq} was already received with different content"
+                f"change {c.device}#{c.seq} was already received with different content "
+                "(two stores share that device id: was a store file copied?)"
             )
 
 
@@ -309,7 +310,8 @@ def apply_batch(
             known[(c.device, c.seq)] = c
         elif not old.same_content(c):
             raise MergeError(
-                f"change {c.device}#{c.seq} was already received with different content"
+                f"change {c.device}#{c.seq} was already received with different content "
+                "(two stores share that device id: was a store file copied?)"
             )
         else:
             counts.unchanged += 1
