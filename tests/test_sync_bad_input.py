@@ -392,6 +392,14 @@ def test_unsigned_bundle_from_pinned_source(
     _assert_refused(target, case.write(tmp_path / "unsigned.mslsync"), "is not signed")
 
 
+def test_bundle_from_an_unpinned_source_when_keys_are_pinned(
+    target: Path, tmp_path: Path, good: dict[str, Any]
+) -> None:
+    _pin(target, "bob", Ed25519PrivateKey.generate())
+    bundle = _signed_case(good, Ed25519PrivateKey.generate()).write(tmp_path / "eve.mslsync")
+    _assert_refused(target, bundle, "ana has no pinned key here")
+
+
 def test_tampered_manifest(target: Path, tmp_path: Path, good: dict[str, Any]) -> None:
     key = Ed25519PrivateKey.generate()
     case = _signed_case(good, key)

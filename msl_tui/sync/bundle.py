@@ -465,6 +465,12 @@ class BundleReader:
 
     def _check_signature(self, trusted: dict[str, str]) -> str | None:
         pinned = trusted.get(self.manifest.source_name)
+        if trusted and not pinned:
+            # A store that pins keys takes bundles only from sources it knows.
+            raise BundleError(
+                f"{self.manifest.source_name} has no pinned key here: check it, then "
+                f"`msl keys --trust {self.manifest.source_name} KEY`"
+            )
         if SIGNATURE not in self.infos:
             if self.manifest.signer:
                 raise BundleError("manifest names a signer but the signature is missing")
