@@ -66,7 +66,7 @@ def build(db: Path, interactions: int) -> None:
                 id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 kol_id=kols[i % len(kols)].id,
                 msl_id="bench",
-                occurred_at=start + timedelta(minutes=37 * i),
+                occurred_at=start + timedelta(seconds=90 * i),
                 channel=Channel.IN_PERSON,
                 notes=" ".join(rng.choice(words) for _ in range(40)),
                 **defaults,
