@@ -33,6 +33,27 @@ def test_export_then_import_creates_the_target_store(tmp_path: Path) -> None:
     assert again.exit_code == 0 and "already imported" in again.stdout
 
 
+def test_import_of_a_folder_takes_every_bundle_in_it(tmp_path: Path) -> None:
+    for name in ("ana", "bob"):
+        src = make_store(tmp_path / f"{name}.db", name, f"laptop-{name}")
+        add_kol(src, f"Dr of {name}")
+        src.close()
+        assert (
+            _run(
+                "--db", str(tmp_path / f"{name}.db"), "export", "--out", str(tmp_path / "in")
+            ).exit_code
+            == 0
+        )
+    result = _run("--db", str(tmp_path / "ho.db"), "import", str(tmp_path / "in"))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(k.name for k in Store.open(tmp_path / "ho.db").list_kols()) == [
+        "Dr of ana",
+        "Dr of bob",
+    ]
+    empty = _run("--db", str(tmp_path / "ho.db"), "import", str(tmp_path))
+    assert empty.exit_code == 1 and "no .mslsync files" in empty.stderr
+
+
 def test_export_from_a_missing_store_fails_in_one_line(tmp_path: Path) -> None:
     result = _run("--db", str(tmp_path / "none.db"), "export", "--out", str(tmp_path))
     assert result.exit_code == 1

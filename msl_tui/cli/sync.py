@@ -88,18 +88,23 @@ def export_cmd(
 def import_cmd(
     db_path: Path | None, files: tuple[Path, ...], dry_run: bool, set_aside: Path | None
 ) -> None:
-    """Merge .mslsync bundles into the store (created if it does not exist yet).
+    """Merge .mslsync bundles (or every bundle in a folder) into the store, which is
+    created if it does not exist yet.
 
     Each bundle goes in whole or not at all; a refused one does not stop the others.
     """
     from msl_tui.sync.importer import bundle_total, import_many
 
+    # A folder stands for the bundles in it: head office drops a week's files in one place.
+    paths = [p for f in files for p in (sorted(f.glob("*.mslsync")) if f.is_dir() else [f])]
+    if not paths:
+        fail(f"no .mslsync files in {', '.join(str(f) for f in files)}")
     store = open_store(resolve_db(db_path))
-    total = sum(bundle_total(f) for f in files if f.is_file()) * 2
+    total = sum(bundle_total(f) for f in paths if f.is_file()) * 2
     try:
         with _progress(total, "importing") as update:
             outcome = import_many(
-                store, list(files), dry_run=dry_run, set_aside=set_aside, progress=update
+                store, paths, dry_run=dry_run, set_aside=set_aside, progress=update
             )
     finally:
         store.close()
@@ -109,9 +114,9 @@ def import_cmd(
     for _path, reason in outcome.refused:
         click.echo(f"msl: error: {reason}", err=True)
     if outcome.refused:
-        if len(files) > 1:
+        if len(paths) > 1:
             click.echo(
-                f"msl: {len(outcome.refused)} of {len(files)} bundles refused, "
+                f"msl: {len(outcome.refused)} of {len(paths)} bundles refused, "
                 f"{len(outcome.reports)} imported",
                 err=True,
             )
