@@ -18,7 +18,8 @@ from typing import Any
 
 from msl_tui.locations import ensure_private_dir
 from msl_tui.models import AE_REPORT_WINDOW, Kol
-from msl_tui.models.enums import Influence, Segment, Stance
+from msl_tui.models.enums import Segment
+from msl_tui.services.segments import segment_for
 from msl_tui.store import sync_log
 from msl_tui.store.codec import ENTITIES, from_row
 from msl_tui.store.store import Store
@@ -56,17 +57,8 @@ def _json(text: str | None) -> Any:
 
 
 def segment_of(kol: Kol) -> Segment:
-    """The stakeholder-matrix cell, from the services layer when it is there."""
-    try:
-        from msl_tui.services.segments import segment_for  # type: ignore[attr-defined]
-
-        return Segment(segment_for(kol))
-    except (ImportError, TypeError, ValueError):
-        high = kol.influence in (Influence.GLOBAL, Influence.NATIONAL)
-        engaged = kol.stance in (Stance.ADVOCATE, Stance.NEGATIVE)
-        if high:
-            return Segment.MANAGE_CLOSELY if engaged else Segment.KEEP_SATISFIED
-        return Segment.KEEP_INFORMED if engaged else Segment.MONITOR
+    """The stakeholder-matrix cell, as the rest of the app computes it."""
+    return segment_for(kol.influence, kol.stance, kol.stage)
 
 
 def _interactions(store: Store) -> Iterator[dict[str, Any]]:
