@@ -1,33 +1,118 @@
-"""The Textual application shell: it owns the store handle and the screen stack."""
+"""The Textual application shell: it owns the store handle, the clock and the screen stack.
+
+App-wide key bindings live here; each screen declares its own. Screens reach data only
+through services (msl_tui/services), never through SQL.
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import ClassVar
 
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from msl_tui.commands import MslCommands
+from msl_tui.messages import DataChanged
+from msl_tui.services.kol_list import KolListService
+from msl_tui.settings import Settings, load_settings
 from msl_tui.store import Store
 
 
 class MslApp(App[None]):
     TITLE = "msl-tui"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = App.COMMANDS | {MslCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("ctrl+t", "toggle_dark_mode", "Theme", id="theme", show=False),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        now: Callable[[], datetime] | None = None,
+        settings: Settings | None = None,
+        open_capture_for: str | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
+        self._now = now or (lambda: datetime.now(UTC))
+        self.settings = settings or load_settings()
+        self.kol_list = KolListService(store, self.settings.weights)
+        self._open_capture_for = open_capture_for
         profile = store.get_profile()
         self.sub_title = profile.name if profile else ""
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="kols", cursor_type="row")
-        yield Footer()
+    def now(self) -> datetime:
+        return self._now()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Name", "Institution", "Influence", "Stance")
-        for kol in self.store.list_kols():
-            table.add_row(
-                kol.name, kol.institution, kol.influence.value, kol.stance.value, key=kol.id
-            )
+        from msl_tui.screens.kol_list import KolListScreen
+
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.push_screen(KolListScreen())
+        if self._open_capture_for:
+            self.open_capture(self._open_capture_for)
+
+    # -- navigation, shared by screens and the command palette --------------------------
+
+    def open_kol(self, kol_id: str) -> None:
+        from msl_tui.screens.kol_page import KolPageScreen
+
+        self.push_screen(KolPageScreen(kol_id))
+
+    def open_plan(self, kol_id: str) -> None:
+        from msl_tui.screens.plan import PlanScreen
+
+        self.push_screen(PlanScreen(kol_id))
+
+    def open_capture(self, kol_id: str, draft_id: str | None = None) -> None:
+        from msl_tui.screens.capture import CaptureScreen
+
+        self.push_screen(CaptureScreen(kol_id, draft_id=draft_id))
+
+    def open_sync(self) -> None:
+        from msl_tui.screens.sync import SyncScreen
+
+        self.push_screen(SyncScreen())
+
+    def refresh_data(self) -> None:
+        """Data changed under the views (a save, an import): rank again and redraw."""
+        self.kol_list.invalidate()
+        for screen in self.screen_stack:
+            screen.post_message(DataChanged())
+
+    def action_home(self) -> None:
+        from msl_tui.screens.kol_list import KolListScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, KolListScreen):
+            self.pop_screen()
+
+    def action_matrix(self) -> None:
+        from msl_tui.screens.matrix import MatrixScreen
+
+        self.push_screen(MatrixScreen())
+
+    def action_sync(self) -> None:
+        self.open_sync()
+
+    def action_new_note(self) -> None:
+        kol_id = getattr(self.screen, "current_kol_id", None)
+        if kol_id:
+            self.open_capture(kol_id)
+        else:
+            self.notify("Highlight a KOL first", severity="warning")
+
+    def action_help(self) -> None:
+        from msl_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_dark_mode(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

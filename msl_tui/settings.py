@@ -1,9 +1,9 @@
 """User settings from settings.toml (see locations.settings_path). Missing file: defaults.
 
-    theme = "textual-dark"      # or "textual-light"
-    [capture]
-    dayfirst = true             # 03/04 means 3 April
-    [priority]                  # see services/priority.py
+theme = "textual-dark"      # or "textual-light"
+[capture]
+dayfirst = true             # 03/04 means 3 April
+[priority]                  # see services/priority.py
 """
 
 from __future__ import annotations

@@ -247,11 +247,9 @@ def _passes(row: KolRow, q: ListQuery, today: date) -> bool:
     return True
 
 
-_ORDER = {
-    "influence": {i: n for n, i in enumerate(Influence)},
-    "stance": {s: n for n, s in enumerate(Stance)},
-    "segment": {s: n for n, s in enumerate(Segment)},
-}
+_INFLUENCE_ORDER = {i: n for n, i in enumerate(Influence)}
+_STANCE_ORDER = {s: n for n, s in enumerate(Stance)}
+_SEGMENT_ORDER = {s: n for n, s in enumerate(Segment)}
 
 
 def _sorted(rows: Sequence[KolRow], q: ListQuery) -> list[KolRow]:
@@ -260,9 +258,9 @@ def _sorted(rows: Sequence[KolRow], q: ListQuery) -> list[KolRow]:
         "rank": lambda r: r.rank,
         "name": lambda r: r.name.lower(),
         "institution": lambda r: r.institution.lower(),
-        "influence": lambda r: (_ORDER["influence"][r.influence], r.rank),
-        "stance": lambda r: (_ORDER["stance"][r.stance], r.rank),
-        "segment": lambda r: (_ORDER["segment"][r.segment], r.rank),
+        "influence": lambda r: (_INFLUENCE_ORDER[r.influence], r.rank),
+        "stance": lambda r: (_STANCE_ORDER[r.stance], r.rank),
+        "segment": lambda r: (_SEGMENT_ORDER[r.segment], r.rank),
         "last": lambda r: r.last_contact or date.min,
         "due": lambda r: r.next_due or date.min,
         "followups": lambda r: (-r.open_followups, r.rank),

@@ -1,0 +1,278 @@
+"""Home: the KOL list ranked by who needs attention now, with the reasons why."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from msl_tui.messages import DataChanged, ListLoaded
+from msl_tui.models import Influence, Segment
+from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
+
+if TYPE_CHECKING:
+    from msl_tui.app import MslApp
+
+# Rows added to the table at a time: a DataTable measures every cell on first render, so
+# 50,000 rows would freeze the screen; the next window is added as the cursor nears the end.
+T = TypeVar("T")
+
+WINDOW = 150
+FILTER_DEBOUNCE_S = 0.12
+
+COLUMNS = (
+    ("#", "rank"),
+    ("Name", "name"),
+    ("Institution", "institution"),
+    ("Influence", "influence"),
+    ("Stance", "stance"),
+    ("Segment", "segment"),
+    ("Last", "last"),
+    ("Next due", "due"),
+    ("F/U", "followups"),
+)
+
+
+def _cycle(options: list[T], current: T | None) -> T | None:
+    """None -> first -> ... -> last -> None."""
+    if current is None:
+        return options[0] if options else None
+    index = options.index(current) + 1 if current in options else 0
+    return options[index] if index < len(options) else None
+
+
+def _due_cell(row: KolRow, today: date) -> str:
+    if row.ae_hours_left is not None:
+        hours = row.ae_hours_left
+        return f"AE {hours:.0f}h left" if hours >= 0 else f"AE ! {-hours:.0f}h late"
+    # Overdue reads as text ("! 12d over"), never as colour alone.
+    return row.due_flag(today) or row.due_label
+
+
+class KolListScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("enter", "open", "Open", id="list.open", show=False),
+        Binding("n", "note", "New note", id="list.note"),
+        Binding("m", "app.matrix", "Matrix", id="list.matrix"),
+        Binding("s", "app.sync", "Sync", id="list.sync"),
+        Binding("g", "segment", "Segment", id="list.segment"),
+        Binding("i", "influence", "Influence", id="list.influence", show=False),
+        Binding("t", "territory", "Territory", id="list.territory", show=False),
+        Binding("a", "area", "Area", id="list.area", show=False),
+        Binding("w", "week", "Due 7d", id="list.week"),
+        Binding("o", "sort", "Sort", id="list.sort"),
+        Binding("r", "reverse", "Reverse", id="list.reverse", show=False),
+        Binding("escape", "clear", "Clear", id="list.clear", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = ListQuery()
+        self.rows: list[KolRow] = []
+        self.shown = 0
+        self.generation = 0
+        self.total = 0
+        self.territories: list[str] = []
+        self.areas: list[str] = []
+        self._debounce: Timer | None = None
+
+    @property
+    def msl_app(self) -> MslApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def current_kol_id(self) -> str | None:
+        table = self.query_one("#kols", DataTable)
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= self.shown:
+            return None
+        return self.rows[table.cursor_row].kol_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="filter-bar"):
+            yield Input(
+                placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
+            )
+            yield Static("", id="filter-state")
+        yield DataTable(id="kols", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="reasons")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#kols", DataTable)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+        table.focus()
+        self.reload()
+
+    # -- loading (worker thread) ----------------------------------------------------------
+
+    def reload(self) -> None:
+        self.generation += 1
+        self._load(self.query_state, self.generation)
+        self._show_state()
+
+    @work(thread=True, exclusive=True, group="kol-list")
+    def _load(self, query: ListQuery, generation: int) -> None:
+        result = self.msl_app.kol_list.load(query, self.msl_app.now())
+        self.post_message(ListLoaded(result, generation))
+
+    @on(ListLoaded)
+    def _loaded(self, message: ListLoaded) -> None:
+        if message.generation != self.generation:
+            return  # a newer keystroke already asked again
+        self.rows = message.result.rows
+        self.total = message.result.total
+        self.territories = message.result.territories
+        self.areas = message.result.areas
+        table = self.query_one("#kols", DataTable)
+        table.clear()
+        self.shown = 0
+        self._add_window()
+        self._show_state()
+        self._show_reasons()
+
+    def _add_window(self) -> None:
+        table = self.query_one("#kols", DataTable)
+        today = self.msl_app.now().date()
+        chunk = self.rows[self.shown : self.shown + WINDOW]
+        table.add_rows(
+            [
+                (
+                    str(r.rank),
+                    r.name,
+                    r.institution[:24],
+                    r.influence.value,
+                    r.stance.value,
+                    r.segment.value,
+                    r.last_contact.isoformat() if r.last_contact else "never",
+                    _due_cell(r, today),
+                    f"{r.open_followups}"
+                    + (f" ({r.overdue_followups}!)" if r.overdue_followups else ""),
+                )
+                for r in chunk
+            ]
+        )
+        self.shown += len(chunk)
+
+    @on(DataChanged)
+    def _data_changed(self) -> None:
+        self.reload()
+
+    # -- what the MSL sees under the table ------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#kols")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.shown - 5 and self.shown < len(self.rows):
+            self._add_window()
+        self._show_reasons()
+
+    def _show_reasons(self) -> None:
+        reasons = self.query_one("#reasons", Static)
+        kol_id = self.current_kol_id
+        row = next((r for r in self.rows if r.kol_id == kol_id), None) if kol_id else None
+        if row is None:
+            reasons.update("No KOL matches. Esc clears the filters." if not self.rows else "")
+            return
+        why = "; ".join(row.reasons) or "nothing pressing"
+        reasons.update(f"[b]{row.name}[/b] — {row.segment.value}. Why now: {why}")
+
+    def _show_state(self) -> None:
+        q = self.query_state
+        parts = [f"{len(self.rows):,} of {self.total:,}"]
+        for label, value in (
+            ("segment", q.segment.value if q.segment else None),
+            ("influence", q.influence.value if q.influence else None),
+            ("territory", q.territory),
+            ("area", q.therapeutic_area),
+        ):
+            if value:
+                parts.append(f"{label}: {value}")
+        if q.due_this_week:
+            parts.append("due in 7 days")
+        parts.append(f"sort: {q.sort}{' ↓' if q.descending else ''}")
+        self.query_one("#filter-state", Static).update(" · ".join(parts))
+
+    # -- filtering ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.query_state = self.query_state.with_(text=event.value)
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.reload)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#kols", DataTable).focus()
+
+    def _set(self, **changes: Any) -> None:
+        self.query_state = self.query_state.with_(**changes)
+        self.reload()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.has_focus and filter_input.value:
+            filter_input.value = ""
+            return
+        filter_input.value = ""
+        self.query_state = ListQuery(sort=self.query_state.sort)
+        self.query_one("#kols", DataTable).focus()
+        self.reload()
+
+    def action_segment(self) -> None:
+        self._set(segment=_cycle(list(Segment), self.query_state.segment))
+
+    def action_influence(self) -> None:
+        self._set(influence=_cycle(list(Influence), self.query_state.influence))
+
+    def action_territory(self) -> None:
+        self._set(territory=_cycle(self.territories, self.query_state.territory))
+
+    def action_area(self) -> None:
+        self._set(therapeutic_area=_cycle(self.areas, self.query_state.therapeutic_area))
+
+    def action_week(self) -> None:
+        self._set(due_this_week=not self.query_state.due_this_week)
+
+    def action_sort(self) -> None:
+        keys = list(SORT_KEYS)
+        self._set(sort=keys[(keys.index(self.query_state.sort) + 1) % len(keys)])
+
+    def action_reverse(self) -> None:
+        self._set(descending=not self.query_state.descending)
+
+    @on(DataTable.HeaderSelected, "#kols")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key == self.query_state.sort:
+            self._set(descending=not self.query_state.descending)
+        else:
+            self._set(sort=key, descending=False)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#kols")
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        kol_id = self.current_kol_id
+        if kol_id:
+            self.msl_app.open_kol(kol_id)
+
+    def action_note(self) -> None:
+        kol_id = self.current_kol_id
+        if kol_id:
+            self.msl_app.open_capture(kol_id)
