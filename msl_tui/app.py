@@ -58,6 +58,25 @@ class MslApp(App[None]):
         self.push_screen(KolListScreen())
         if self._open_capture_for:
             self.open_capture(self._open_capture_for)
+        else:
+            self.offer_saved_drafts()
+
+    def offer_saved_drafts(self) -> None:
+        """A note left unsent (a crash, a kill, a flat battery) is offered back first."""
+        from msl_tui.screens.dialogs import restore_draft
+        from msl_tui.services.visit import saved_drafts
+
+        drafts = saved_drafts(self.store)
+        if not drafts:
+            return
+        first = drafts[0]
+        saved_at = first.updated_at.replace("T", " ").rstrip("Z")[:16] + " UTC"
+
+        def answered(answer: str | None) -> None:
+            if answer == "open":
+                self.open_capture(first.draft.kol_id)
+
+        self.push_screen(restore_draft(first.kol_name, saved_at), answered)
 
     # -- navigation, shared by screens and the command palette --------------------------
 

@@ -1,0 +1,445 @@
+"""Visit capture: a note in seconds, neutral prompts beside it, compliance in the flow.
+
+The cursor starts in the note. Every pause in typing saves the draft (and so does leaving
+the screen), so a crash, a kill or a flat battery loses nothing. Ctrl+S submits.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import (
+    Checkbox,
+    Collapsible,
+    Footer,
+    Header,
+    Input,
+    OptionList,
+    Select,
+    Static,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+
+from msl_tui.models import Channel, InsightCategory, Sentiment
+from msl_tui.screens.dialogs import confirm_adverse_event, confirm_leave
+from msl_tui.services.language import check_text
+from msl_tui.services.prompts import Prompt, suggest_prompts
+from msl_tui.services.visit import (
+    VisitDraft,
+    VisitError,
+    discard_draft,
+    load_or_new,
+    needs_ae_answer,
+    possible_adverse_events,
+    save_draft,
+    submit,
+)
+
+if TYPE_CHECKING:
+    from msl_tui.app import MslApp
+
+DRAFT_DEBOUNCE_S = 0.8
+
+# Form field id -> VisitDraft attribute, for the plain text inputs.
+TEXT_FIELDS = {
+    "when": "when",
+    "duration": "duration",
+    "fb-about": "feedback_about",
+    "fb-root": "feedback_root_cause",
+    "fb-response": "feedback_response",
+    "ae-patient": "ae_patient",
+    "ae-reporter": "ae_reporter",
+    "ae-product": "ae_product",
+    "ae-event": "ae_event",
+    "ae-reference": "ae_reference",
+    "request": "request_question",
+    "tov-nature": "tov_nature",
+    "tov-amount": "tov_amount",
+    "tov-currency": "tov_currency",
+    "tov-recipient": "tov_recipient",
+}
+# Form errors are reported against these widgets.
+ERROR_TARGETS = {
+    "when": "when",
+    "duration": "duration",
+    "channel": "channel",
+    "notes": "notes",
+    "feedback": "fb-about",
+    "insights": "insight-text",
+    "adverse event": "ae-event",
+    "request": "request",
+    "transfer amount": "tov-amount",
+    "transfer of value": "tov-nature",
+}
+
+
+class CaptureScreen(Screen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save & submit", id="capture.save", priority=True),
+        Binding("escape", "leave", "Back", id="capture.back"),
+        Binding("ctrl+k", "insert_prompt", "Insert prompt", id="capture.prompt", priority=True),
+        Binding("ctrl+l", "next_prompt", "Next prompt", id="capture.next", priority=True),
+    ]
+
+    def __init__(self, kol_id: str, *, draft_id: str | None = None) -> None:
+        super().__init__()
+        self.current_kol_id = kol_id
+        self.draft: VisitDraft | None = None
+        self.restored = False
+        self.prompts: list[Prompt] = []
+        self._draft_timer: Timer | None = None
+        self._loading = True
+        self._dirty = False
+        self.objective_ids: set[str] = set()
+
+    @property
+    def msl_app(self) -> MslApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="visit-meta"):
+            yield Input(id="when", placeholder="when: now, yesterday 3pm, 21/11 14:30")
+            yield Select([(c.value, c.value) for c in Channel], id="channel", allow_blank=False)
+            yield Input(id="duration", placeholder="min", restrict=r"\d*", max_length=4)
+            yield Select([], id="objective", prompt="objective")
+        with Horizontal(id="capture-body"):
+            with Vertical(id="note-column"):
+                yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
+                yield Static("", id="hints")
+                yield Static("", id="form-error", classes="error")
+            with Vertical(id="prompt-column"):
+                yield Static("[b]Neutral questions[/b] ctrl+k inserts", id="prompt-title")
+                yield OptionList(id="prompts")
+        with VerticalScroll(id="capture-extra"):
+            with Collapsible(title="Feedback and insights", id="feedback-box", collapsed=True):
+                with Horizontal(classes="form-row"):
+                    yield Select(
+                        [(s.value, s.value) for s in Sentiment],
+                        id="fb-sentiment",
+                        prompt="sentiment",
+                    )
+                    yield Input(id="fb-about", placeholder="what it is about")
+                with Horizontal(classes="form-row"):
+                    yield Input(id="fb-root", placeholder="root cause")
+                    yield Input(id="fb-response", placeholder="our response / next step")
+                with Horizontal(classes="form-row"):
+                    yield Select(
+                        [(c.value, c.value) for c in InsightCategory],
+                        id="insight-category",
+                        allow_blank=False,
+                    )
+                    yield Input(id="insight-text", placeholder="insight (enter adds)")
+                yield Static("", id="insight-list")
+            with Collapsible(title="Adverse event", id="ae-box", collapsed=True):
+                yield Static("", id="ae-state")
+                with Horizontal(classes="form-row"):
+                    yield Input(id="ae-patient", placeholder="patient (age, sex...)")
+                    yield Input(id="ae-reporter", placeholder="reporter")
+                with Horizontal(classes="form-row"):
+                    yield Input(id="ae-product", placeholder="product")
+                    yield Input(id="ae-event", placeholder="event")
+                with Horizontal(classes="form-row"):
+                    yield Checkbox("forwarded to pharmacovigilance", id="ae-forwarded")
+                    yield Input(id="ae-reference", placeholder="PV reference")
+            with Collapsible(
+                title="Unsolicited request · transfer of value", id="other-box", collapsed=True
+            ):
+                yield Input(id="request", placeholder="unsolicited medical question, verbatim")
+                with Horizontal(classes="form-row"):
+                    yield Input(id="tov-nature", placeholder="transfer of value: meal, honorarium")
+                    yield Input(id="tov-amount", placeholder="amount")
+                    yield Input(id="tov-currency", placeholder="EUR", max_length=3)
+                    yield Input(id="tov-recipient", placeholder="recipient")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store = self.msl_app.store
+        self.draft, self.restored = load_or_new(store, self.current_kol_id)
+        kol = store.get_kol(self.current_kol_id)
+        plan = store.current_plan(self.current_kol_id)
+        self.kol_stance = kol.stance if kol else None
+        self.sub_title = f"Visit: {kol.name if kol else '?'}"
+        objective_select = self.query_one("#objective", Select)
+        objectives = plan.objectives if plan else []
+        objective_select.set_options([(o.description[:40], o.id) for o in objectives])
+        self.objective_ids = {o.id for o in objectives}
+        self._fill_form(self.draft)
+        self._loading = False
+        self._refresh_prompts()
+        self._refresh_hints()
+        notes = self.query_one("#notes", TextArea)
+        notes.focus()
+        notes.move_cursor(notes.document.end)
+        if self.restored:
+            self.notify("Your unsent note is back, exactly as you left it.")
+
+    def _fill_form(self, d: VisitDraft) -> None:
+        for widget_id, attr in TEXT_FIELDS.items():
+            self.query_one(f"#{widget_id}", Input).value = str(getattr(d, attr))
+        self.query_one("#channel", Select).value = d.channel
+        # An objective since removed from the plan is left blank rather than guessed.
+        if d.objective_id in self.objective_ids:
+            self.query_one("#objective", Select).value = d.objective_id
+        if d.feedback_sentiment:
+            self.query_one("#fb-sentiment", Select).value = d.feedback_sentiment
+        self.query_one("#ae-forwarded", Checkbox).value = d.ae_forwarded
+        self.query_one("#notes", TextArea).text = d.notes
+        self._show_insights()
+        self._show_ae_state()
+
+    # -- keeping the draft -------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        if self._loading or self.draft is None:
+            return
+        self._dirty = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_S, self.save_draft_now)
+
+    def save_draft_now(self) -> None:
+        if self.draft is not None and self._dirty:
+            save_draft(self.msl_app.store, self.draft)
+            self._dirty = False
+
+    def on_screen_suspend(self) -> None:
+        self.save_draft_now()
+
+    def on_unmount(self) -> None:
+        self.save_draft_now()
+
+    @on(TextArea.Changed, "#notes")
+    def _notes_changed(self, event: TextArea.Changed) -> None:
+        if self.draft is None:
+            return
+        self.draft.notes = event.text_area.text
+        self._changed()
+        self._refresh_hints()
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if self.draft is None or event.input.id not in TEXT_FIELDS:
+            return
+        setattr(self.draft, TEXT_FIELDS[event.input.id], event.value)
+        self._changed()
+        if event.input.id == "fb-root":
+            self._refresh_prompts()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if self.draft is None or self._loading:
+            return
+        value = "" if event.value is Select.NULL else str(event.value)
+        match event.select.id:
+            case "channel":
+                self.draft.channel = value
+            case "objective":
+                self.draft.objective_id = value
+            case "fb-sentiment":
+                self.draft.feedback_sentiment = value
+                self._refresh_prompts()
+            case _:
+                return
+        self._changed()
+
+    @on(Checkbox.Changed, "#ae-forwarded")
+    def _forwarded(self, event: Checkbox.Changed) -> None:
+        if self.draft is not None and not self._loading:
+            self.draft.ae_forwarded = event.value
+            self._changed()
+            self._show_ae_state()
+
+    @on(Input.Submitted, "#insight-text")
+    def _add_insight(self, event: Input.Submitted) -> None:
+        if self.draft is None or not event.value.strip():
+            return
+        category = str(self.query_one("#insight-category", Select).value)
+        self.draft.insights.append([category, event.value.strip()])
+        event.input.value = ""
+        self._show_insights()
+        self._changed()
+
+    def _show_insights(self) -> None:
+        assert self.draft is not None
+        lines = [f"• {escape(c)}: {escape(t)}" for c, t in self.draft.insights]
+        self.query_one("#insight-list", Static).update("\n".join(lines))
+
+    # -- prompts and language hints ------------------------------------------------------
+
+    def _refresh_prompts(self) -> None:
+        if self.draft is None:
+            return
+        negative_open = (
+            self.draft.feedback_sentiment == Sentiment.NEGATIVE.value
+            and not self.draft.feedback_root_cause.strip()
+        )
+        plan = self.msl_app.store.current_plan(self.current_kol_id)
+        objective_kind = None
+        if plan is not None:
+            for o in plan.objectives:
+                if o.id == self.draft.objective_id:
+                    objective_kind = o.kind
+        self.prompts = suggest_prompts(
+            objective_kind=objective_kind,
+            stance=self.kol_stance,
+            negative_feedback_without_root_cause=negative_open,
+        )
+        options = self.query_one("#prompts", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options([Option(p.text, id=p.id) for p in self.prompts])
+        options.highlighted = min(highlighted or 0, len(self.prompts) - 1) if self.prompts else None
+        if negative_open:
+            self.query_one("#prompt-title", Static).update(
+                "[b]Negative feedback has no root cause yet[/b]: ask a neutral question"
+            )
+        else:
+            self.query_one("#prompt-title", Static).update(
+                "[b]Neutral questions[/b] ctrl+k inserts"
+            )
+
+    def _refresh_hints(self) -> None:
+        if self.draft is None:
+            return
+        lines = []
+        for hint in check_text(self.draft.notes)[:3]:
+            lines.append(
+                f"{hint.kind}: “{escape(hint.phrase)}” — {escape(hint.message)}; "
+                f"try: {escape(hint.suggestion)}"
+            )
+        mentions = possible_adverse_events(self.draft)
+        if mentions and self.draft.ae_confirmed != "no":
+            phrases = ", ".join(f"“{escape(m.phrase)}”" for m in mentions[:3])
+            lines.append(f"possible adverse event: {phrases} (24 h to report)")
+        self.query_one("#hints", Static).update("\n".join(lines))
+
+    def action_next_prompt(self) -> None:
+        options = self.query_one("#prompts", OptionList)
+        if self.prompts:
+            options.highlighted = ((options.highlighted or 0) + 1) % len(self.prompts)
+
+    def action_insert_prompt(self) -> None:
+        options = self.query_one("#prompts", OptionList)
+        if not self.prompts or options.highlighted is None or self.draft is None:
+            return
+        self._insert(self.prompts[options.highlighted])
+
+    @on(OptionList.OptionSelected, "#prompts")
+    def _prompt_chosen(self, event: OptionList.OptionSelected) -> None:
+        self._insert(self.prompts[event.option_index])
+
+    def _insert(self, prompt: Prompt) -> None:
+        assert self.draft is not None
+        notes = self.query_one("#notes", TextArea)
+        prefix = "" if not notes.text or notes.text.endswith("\n") else "\n"
+        notes.move_cursor(notes.document.end)
+        notes.insert(f"{prefix}Q: {prompt.text}\nA: ")
+        if prompt.text not in self.draft.prompts_used:
+            self.draft.prompts_used.append(prompt.text)
+        notes.focus()
+        self._changed()
+
+    # -- adverse events ----------------------------------------------------------------------
+
+    def _show_ae_state(self) -> None:
+        assert self.draft is not None
+        state = {
+            "yes": "Possible adverse event confirmed: day zero is the visit time. "
+            + (
+                "Forwarded to pharmacovigilance."
+                if self.draft.ae_forwarded
+                else "NOT yet forwarded: 24 hours from day zero."
+            ),
+            "no": "Mention reviewed: not an adverse event.",
+            "": "No adverse event recorded.",
+        }[self.draft.ae_confirmed]
+        self.query_one("#ae-state", Static).update(state)
+
+    def _ask_adverse_event(self, then_save: bool) -> None:
+        assert self.draft is not None
+        phrases = [m.phrase for m in possible_adverse_events(self.draft)]
+
+        def answered(answer: str | None) -> None:
+            assert self.draft is not None
+            if answer in ("yes", "no"):
+                self.draft.ae_confirmed = answer
+                self._changed()
+                self.save_draft_now()
+                self._show_ae_state()
+                self._refresh_hints()
+            if answer == "yes":
+                box = self.query_one("#ae-box", Collapsible)
+                box.collapsed = False
+                if not self.draft.ae_event:
+                    self.query_one("#ae-event", Input).value = ", ".join(phrases)
+                self.query_one("#ae-patient", Input).focus()
+                self.notify("Record what is known, then ctrl+s. The 24-hour clock has started.")
+            elif answer == "no" and then_save:
+                self.action_save()
+
+        self.app.push_screen(confirm_adverse_event(phrases), answered)
+
+    # -- leaving -----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.draft is None:
+            return
+        self.save_draft_now()
+        if needs_ae_answer(self.draft):
+            self._ask_adverse_event(then_save=True)
+            return
+        error = self.query_one("#form-error", Static)
+        try:
+            saved = submit(
+                self.msl_app.store,
+                self.draft,
+                self.msl_app.now(),
+                dayfirst=self.msl_app.settings.dayfirst,
+            )
+        except VisitError as exc:
+            # Everything typed stays in the form and in the saved draft.
+            error.update(f"! {exc.field}: {exc.message}")
+            target = ERROR_TARGETS.get(exc.field)
+            if target:
+                widget = self.query_one(f"#{target}")
+                for box in widget.ancestors:
+                    if isinstance(box, Collapsible):
+                        box.collapsed = False
+                widget.focus()
+            return
+        self._dirty = False
+        self.draft = None
+        self.notify("Visit saved.")
+        self.msl_app.refresh_data()
+        self.dismiss(saved.id)
+
+    def action_leave(self) -> None:
+        if self.draft is None or not self.draft.has_text():
+            if self.draft is not None:
+                discard_draft(self.msl_app.store, self.draft)
+                self.draft = None
+            self.dismiss(None)
+            return
+        self.save_draft_now()
+
+        def answered(answer: str | None) -> None:
+            if answer == "keep":
+                self.notify("Kept as a draft: n on this KOL brings it back.")
+                self.dismiss(None)
+            elif answer == "discard" and self.draft is not None:
+                discard_draft(self.msl_app.store, self.draft)
+                self.draft = None
+                self.dismiss(None)
+
+        self.app.push_screen(confirm_leave(), answered)

@@ -1,0 +1,325 @@
+"""Visit capture as a service: defaults, drafts kept as typed, and one-transaction submit.
+
+The screen holds a ``VisitDraft`` of plain strings exactly as the MSL typed them; it is saved
+as the draft on every pause, so nothing typed is lost whatever happens next. ``submit``
+turns it into records only when every field validates; a failure names the field and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from msl_tui.models import (
+    AdverseEvent,
+    Channel,
+    Feedback,
+    FollowUp,
+    Insight,
+    InsightCategory,
+    Interaction,
+    InteractionStatus,
+    Kol,
+    MedInfoRequest,
+    Sentiment,
+    TransferOfValue,
+)
+from msl_tui.services.adverse_events import AEMention, detect_adverse_events
+from msl_tui.services.dates import DateParseError, parse_when
+from msl_tui.services.followups import parse_followups
+from msl_tui.store import Store, StoreError
+
+
+class VisitError(ValueError):
+    """A typed value that cannot become a record; ``field`` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class VisitDraft:
+    """Everything on the capture screen, as typed."""
+
+    kol_id: str
+    when: str = "now"
+    channel: str = Channel.IN_PERSON.value
+    duration: str = "30"
+    objective_id: str = ""
+    notes: str = ""
+    prompts_used: list[str] = field(default_factory=list)
+    insights: list[list[str]] = field(default_factory=list)  # [category, text]
+    feedback_sentiment: str = ""
+    feedback_about: str = ""
+    feedback_root_cause: str = ""
+    feedback_response: str = ""
+    ae_confirmed: str = ""  # "" not asked, "yes", "no"
+    ae_patient: str = ""
+    ae_reporter: str = ""
+    ae_product: str = ""
+    ae_event: str = ""
+    ae_forwarded: bool = False
+    ae_reference: str = ""
+    request_question: str = ""
+    tov_nature: str = ""
+    tov_amount: str = ""
+    tov_currency: str = "EUR"
+    tov_recipient: str = ""
+
+    @property
+    def draft_id(self) -> str:
+        return draft_id_for(self.kol_id)
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> VisitDraft:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in payload.items() if k in known})
+
+    def has_text(self) -> bool:
+        return bool(
+            self.notes.strip()
+            or self.insights
+            or self.feedback_about.strip()
+            or self.request_question.strip()
+            or self.tov_nature.strip()
+        )
+
+
+def draft_id_for(kol_id: str) -> str:
+    # One unsent visit per KOL: reopening capture for the KOL brings it back.
+    return f"visit:{kol_id}"
+
+
+def new_visit(store: Store, kol_id: str) -> VisitDraft:
+    """A draft with the defaults filled: now, the KOL's usual channel, the open objective."""
+    kol = store.get_kol(kol_id)
+    if kol is None:
+        raise StoreError(f"no KOL with id {kol_id}")
+    draft = VisitDraft(kol_id=kol_id, channel=default_channel(store, kol).value)
+    plan = store.current_plan(kol_id)
+    if plan is not None:
+        open_objectives = plan.open_objectives()
+        if open_objectives:
+            draft.objective_id = open_objectives[0].id
+    return draft
+
+
+def default_channel(store: Store, kol: Kol) -> Channel:
+    if kol.preferred_channels:
+        return kol.preferred_channels[0]
+    last = store.interactions_for(kol.id, limit=1)
+    return last[0].channel if last else Channel.IN_PERSON
+
+
+def load_or_new(store: Store, kol_id: str) -> tuple[VisitDraft, bool]:
+    """The saved draft for this KOL if there is one (and True), else a fresh visit."""
+    payload = store.load_draft(draft_id_for(kol_id))
+    if payload is not None:
+        return VisitDraft.from_payload(payload), True
+    return new_visit(store, kol_id), False
+
+
+def save_draft(store: Store, draft: VisitDraft) -> None:
+    store.save_draft(draft.draft_id, draft.kol_id, draft.to_payload())
+
+
+def discard_draft(store: Store, draft: VisitDraft) -> None:
+    store.delete_draft(draft.draft_id)
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    draft: VisitDraft
+    kol_name: str
+    updated_at: str
+
+
+def saved_drafts(store: Store) -> list[SavedDraft]:
+    """Unsent visit notes, newest first (offered back when the app starts)."""
+    result = []
+    for row in store.list_drafts():
+        if not str(row["id"]).startswith("visit:"):
+            continue
+        draft = VisitDraft.from_payload(row["payload"])
+        if not draft.has_text():
+            continue
+        kol = store.get_kol(draft.kol_id)
+        result.append(SavedDraft(draft, kol.name if kol else "unknown KOL", row["updated_at"]))
+    return result
+
+
+def possible_adverse_events(draft: VisitDraft) -> list[AEMention]:
+    return detect_adverse_events(draft.notes)
+
+
+def needs_ae_answer(draft: VisitDraft) -> bool:
+    """A note that may mention an AE must be confirmed or dismissed before it is submitted."""
+    return draft.ae_confirmed == "" and bool(possible_adverse_events(draft))
+
+
+def _validate(field_name: str, build: Any) -> Any:
+    try:
+        return build()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise VisitError(field_name, f"{where + ': ' if where else ''}{err['msg']}") from exc
+
+
+def build_records(
+    store: Store, draft: VisitDraft, now: datetime, *, dayfirst: bool = True
+) -> tuple[Interaction, list[FollowUp]]:
+    """Validate the draft into records without writing anything."""
+    local_now = now.astimezone()  # people type times on their own clock
+    try:
+        when = parse_when(draft.when or "now", local_now, dayfirst=dayfirst)
+    except DateParseError as exc:
+        raise VisitError("when", str(exc)) from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=local_now.tzinfo)
+    if when - local_now > timedelta(minutes=5):
+        raise VisitError("when", "a visit cannot be in the future")
+    try:
+        channel = Channel(draft.channel)
+    except ValueError as exc:
+        raise VisitError("channel", f"unknown channel {draft.channel!r}") from exc
+    if not draft.duration.strip().isdigit():
+        raise VisitError("duration", "minutes as a whole number")
+    if not draft.notes.strip():
+        raise VisitError("notes", "the note is empty")
+    if needs_ae_answer(draft):
+        raise VisitError("adverse event", "confirm or dismiss the possible adverse event first")
+
+    feedback = None
+    if draft.feedback_sentiment:
+        feedback = _validate(
+            "feedback",
+            lambda: Feedback(
+                sentiment=Sentiment(draft.feedback_sentiment),
+                about=draft.feedback_about,
+                root_cause=draft.feedback_root_cause,
+                response=draft.feedback_response,
+            ),
+        )
+    insights = [
+        _validate("insights", lambda c=c, t=t: Insight(category=InsightCategory(c), text=t))
+        for c, t in draft.insights
+    ]
+    adverse_event = None
+    if draft.ae_confirmed == "yes":
+        adverse_event = _validate(
+            "adverse event",
+            lambda: AdverseEvent(
+                day_zero=when,
+                patient=draft.ae_patient,
+                reporter=draft.ae_reporter,
+                product=draft.ae_product,
+                event=draft.ae_event,
+                reported_at=now if draft.ae_forwarded else None,
+                reference=draft.ae_reference,
+            ),
+        )
+    request = None
+    if draft.request_question.strip():
+        request = _validate("request", lambda: MedInfoRequest(question=draft.request_question))
+    transfer = None
+    if draft.tov_nature.strip() or draft.tov_amount.strip():
+        try:
+            amount = Decimal(draft.tov_amount.strip() or "x")
+        except InvalidOperation as exc:
+            raise VisitError("transfer amount", f"{draft.tov_amount!r} is not an amount") from exc
+        kol = store.get_kol(draft.kol_id)
+        transfer = _validate(
+            "transfer of value",
+            lambda: TransferOfValue(
+                nature=draft.tov_nature,
+                amount=amount,
+                currency=draft.tov_currency.strip().upper(),
+                date=when.date(),
+                recipient=draft.tov_recipient.strip() or (kol.name if kol else ""),
+            ),
+        )
+    interaction = _validate(
+        "visit",
+        lambda: Interaction(
+            kol_id=draft.kol_id,
+            msl_id=store.author,
+            occurred_at=when,
+            channel=channel,
+            duration_min=int(draft.duration),
+            objective_id=draft.objective_id or None,
+            notes=draft.notes,
+            questions_asked=draft.prompts_used,
+            insights=insights,
+            feedback=feedback,
+            adverse_event=adverse_event,
+            med_info_request=request,
+            transfer_of_value=transfer,
+            status=InteractionStatus.SUBMITTED,
+            submitted_at=now,
+        ),
+    )
+    followups = [
+        _validate(
+            "follow-up",
+            lambda p=p: FollowUp(
+                kol_id=draft.kol_id,
+                interaction_id=interaction.id,
+                action=p.action,
+                due=p.due,
+                done=p.done,
+                done_at=now if p.done else None,
+            ),
+        )
+        for p in parse_followups(draft.notes, now, dayfirst=dayfirst)
+    ]
+    return interaction, followups
+
+
+def submit(store: Store, draft: VisitDraft, now: datetime, *, dayfirst: bool = True) -> Interaction:
+    """Write the visit and its follow-ups, and drop the draft, in one transaction."""
+    interaction, followups = build_records(store, draft, now, dayfirst=dayfirst)
+    with store.transaction():
+        saved = store.save(interaction)
+        for followup in followups:
+            store.save(followup)
+        store.delete_draft(draft.draft_id)
+    return saved
+
+
+def amend(
+    store: Store, interaction_id: str, new_notes: str, reason: str, now: datetime
+) -> Interaction:
+    """Correct a submitted visit: the earlier text stays in its history, with the reason."""
+    interaction = store.get(Interaction, interaction_id)
+    if interaction is None:
+        raise VisitError("interaction", f"no interaction with id {interaction_id}")
+    if not reason.strip():
+        raise VisitError("reason", "an amendment needs a reason")
+    try:
+        amended = interaction.amended(new_notes, reason, store.author, now)
+    except (ValidationError, ValueError) as exc:
+        raise VisitError("notes", str(exc)) from exc
+    return store.save(amended)
+
+
+def mark_ae_reported(
+    store: Store, interaction_id: str, reported_at: datetime, reference: str
+) -> Interaction:
+    interaction = store.get(Interaction, interaction_id)
+    if interaction is None or interaction.adverse_event is None:
+        raise VisitError("adverse event", "this interaction has no adverse event to report")
+    event = interaction.adverse_event.model_copy(
+        update={"reported_at": reported_at, "reference": reference}
+    )
+    return store.save(interaction.evolve(adverse_event=event.model_dump()))
