@@ -87,6 +87,10 @@ class CaptureScreen(Screen[str | None]):
         Binding("escape", "leave", "Back", id="capture.back"),
         Binding("ctrl+k", "insert_prompt", "Insert prompt", id="capture.prompt", priority=True),
         Binding("ctrl+l", "next_prompt", "Next prompt", id="capture.next", priority=True),
+        Binding("f2", "section('feedback-box', 'fb-sentiment')", "Feedback", id="capture.feedback"),
+        Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae"),
+        Binding("f4", "section('other-box', 'request')", "Request/ToV", id="capture.other"),
+        Binding("f5", "notes", "Note", id="capture.notes"),
     ]
 
     def __init__(self, kol_id: str, *, draft_id: str | None = None) -> None:
@@ -389,6 +393,14 @@ class CaptureScreen(Screen[str | None]):
                 self.action_save()
 
         self.app.push_screen(confirm_adverse_event(phrases), answered)
+
+    def action_section(self, box_id: str, first_field: str) -> None:
+        """Open a section and put the cursor in its first field: no mouse needed."""
+        self.query_one(f"#{box_id}", Collapsible).collapsed = False
+        self.query_one(f"#{first_field}").focus()
+
+    def action_notes(self) -> None:
+        self.query_one("#notes", TextArea).focus()
 
     # -- leaving -----------------------------------------------------------------------------
 

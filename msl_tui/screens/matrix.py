@@ -84,6 +84,8 @@ class MatrixScreen(Screen[None]):
                     for r in rows[:CELL_LIMIT]
                 ]
             )
+            if rows:
+                options.highlighted = 0
         self.query_one(f"#cell-{Segment.MANAGE_CLOSELY.name}", OptionList).focus()
 
     def action_phase(self) -> None:

@@ -1,0 +1,135 @@
+"""An MSL's morning, driven with keys: the ranked list, a KOL, a follow-up, the plan."""
+
+from __future__ import annotations
+
+from msl_tui.models import EngagementPlan, FollowUp
+from msl_tui.screens.kol_list import KolListScreen
+from msl_tui.screens.kol_page import KolPageScreen
+from msl_tui.screens.matrix import MatrixScreen
+from msl_tui.screens.plan import PlanScreen
+from tests.app_helpers import fixed_store, make_app, wait_for
+
+
+def list_screen(app) -> KolListScreen:  # type: ignore[no-untyped-def]
+    screen = app.screen
+    assert isinstance(screen, KolListScreen)
+    return screen
+
+
+async def test_the_unreported_adverse_event_is_ranked_first_with_its_hours_left() -> None:
+    app = make_app(fixed_store())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        top = list_screen(app).rows[0]
+        assert top.ae_hours_left is not None and 0 < top.ae_hours_left <= 24
+        reasons = str(app.screen.query_one("#reasons").render())
+        assert "adverse event mention not yet reported" in reasons
+
+
+async def test_typing_a_filter_narrows_the_list_to_matching_kols() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        everyone = len(list_screen(app).rows)
+        await pilot.press("slash", *"lupus")
+        await wait_for(pilot, lambda: len(list_screen(app).rows) < everyone)
+        matched = {r.kol_id for r in list_screen(app).rows}
+        assert matched == set(store.search_kol_ids("lupus"))
+        await pilot.press("enter", "escape")
+        await wait_for(pilot, lambda: len(list_screen(app).rows) == everyone)
+
+
+async def test_segment_filter_and_sort_keys_change_what_is_shown() -> None:
+    app = make_app(fixed_store())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        await pilot.press("g")  # first segment: manage closely
+        await wait_for(pilot, lambda: list_screen(app).query_state.segment is not None)
+        await pilot.pause(0.3)
+        assert {r.segment.value for r in list_screen(app).rows} == {"manage closely"}
+        await pilot.press("o")  # sort by name
+        await wait_for(pilot, lambda: list_screen(app).query_state.sort == "name")
+        await pilot.pause(0.3)
+        names = [r.name.lower() for r in list_screen(app).rows]
+        assert names == sorted(names)
+
+
+async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        kol_id = list_screen(app).rows[0].kol_id
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        page = app.screen
+        assert isinstance(page, KolPageScreen)
+        await wait_for(pilot, lambda: bool(page.followups))
+        first = page.followups[0]
+        assert not first.done
+        await pilot.press("x")
+        await wait_for(pilot, lambda: store.get(FollowUp, first.id).done)  # type: ignore[union-attr]
+
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+        plan_before = store.current_plan(kol_id)
+        assert isinstance(plan_before, EngagementPlan) and plan_before.objectives
+        await pilot.press("e")
+        await pilot.press("ctrl+a", "ctrl+k", *"Map evidence gaps in elderly patients", "ctrl+s")
+        await wait_for(
+            pilot,
+            lambda: (
+                store.current_plan(kol_id).objectives[0].description  # type: ignore[union-attr]
+                == "Map evidence gaps in elderly patients"
+            ),
+        )
+        history = str(app.screen.query_one("#history").render())
+        assert "objectives" in history
+
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+
+
+async def test_a_bad_objective_value_is_reported_and_kept_as_typed() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+        await pilot.press("a", *"Agree a joint education session")
+        target = app.screen.query_one("#obj-target")
+        target.value = "0"  # below the minimum of 1
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        error = str(app.screen.query_one("#obj-error").render())
+        assert "target" in error
+        assert app.screen.query_one("#obj-description").value == "Agree a joint education session"
+
+
+async def test_the_matrix_shows_every_kol_once_and_opens_one() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MatrixScreen))
+        await pilot.pause(0.5)
+        counts = [len(ol.options) for ol in app.screen.query("OptionList")]  # type: ignore[attr-defined]
+        assert sum(counts) == len(store.list_kols())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+
+
+async def test_help_opens_from_anywhere_and_closes() -> None:
+    app = make_app(fixed_store())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, KolListScreen)
