@@ -32,7 +32,8 @@ def db_option(func: Any) -> Any:
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(path_type=Path, dir_okay=False),
+        # Checked by the store, which explains a bad path in one line.
+        type=click.Path(path_type=Path),
         envvar="MSL_DB",
         default=None,
         help="Store file (default: the user data folder; env MSL_DB).",

@@ -145,7 +145,7 @@ class FollowUp(SyncedRecord):
     kol_id: RecordId
     interaction_id: RecordId | None = None
     action: Name
-    due: date | None = None
+    due: DateNotFar | None = None
     owner: OwnerRole = OwnerRole.MSL
     done: bool = False
     done_at: Instant | None = None

@@ -1,0 +1,64 @@
+"""The demo territory is believable, complete and the same every time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from msl_tui.demo import seed_demo
+from msl_tui.models import FollowUp, Interaction, Kol
+from msl_tui.store import Store
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+TABLES = ("kols", "plans", "interactions", "followups")
+# Sync bookkeeping (stamps, device, write time) differs by design; the content must not.
+VOLATILE = {"hlc", "device_id", "updated_at", "field_stamps"}
+
+
+def content(store: Store) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+    result = {}
+    for table in TABLES:
+        rows = store.db.query(f"select * from {table} order by id")
+        result[table] = [tuple(v for k, v in sorted(r.items()) if k not in VOLATILE) for r in rows]
+    return result
+
+
+def build(seed: int = 7) -> Store:
+    store = Store.memory()
+    seed_demo(store, kols=40, years=1.0, seed=seed, now=NOW)
+    return store
+
+
+def test_same_seed_same_territory() -> None:
+    assert content(build()) == content(build())
+
+
+def test_another_seed_another_territory() -> None:
+    assert content(build(7)) != content(build(8))
+
+
+def test_the_demo_has_every_case_the_app_must_show() -> None:
+    store = Store.memory()
+    summary = seed_demo(store, kols=40, years=1.0, seed=7, now=NOW)
+    kols = store.list_kols()
+    assert {(k.influence.value, k.stance.value) for k in kols} >= {
+        (i, s)
+        for i in ("global", "national", "regional", "local")
+        for s in ("advocate", "neutral", "negative", "unknown")
+    }
+    interactions = [i for k in kols for i in store.interactions_for(k.id, limit=10_000)]
+    assert any(i.ae_unreported() for i in interactions)
+    assert any(i.transfer_of_value for i in interactions)
+    assert any(i.feedback and i.feedback.sentiment.value == "negative" for i in interactions)
+    followups = [f for k in kols for f in store.followups_for(k.id)]
+    assert any(not f.done and f.due and f.due < NOW.date() for f in followups)
+    assert summary.kols == store.count(Kol) == 40
+    assert summary.interactions == store.count(Interaction)
+    assert summary.followups == store.count(FollowUp)
+    assert summary.unreported_adverse_events == sum(i.ae_unreported() for i in interactions)
+
+
+def test_every_name_is_invented_and_unique_enough() -> None:
+    names = Counter(k.name for k in build().list_kols())
+    assert all(name.startswith("Dr ") for name in names)
+    assert len(names) >= 35
