@@ -25,7 +25,7 @@ async def test_a_whole_visit_typed_with_keys_lands_in_the_store() -> None:
         await pilot.press(*"Discussed dosing in frail patients.", "enter")
         await pilot.press(*"- [ ] send the trial reprint by fri", "enter")
         await pilot.press(*"One patient was hospitalised with a rash.", "enter")
-        await pilot.press("ctrl+k")  # insert the highlighted neutral question
+        await pilot.press("ctrl+o")  # insert the highlighted neutral question
         await pilot.press(*"They want more renal data.")
         # Negative feedback, about one thing, root cause not yet known.
         await pilot.press("f2", "enter", "down", "down", "down", "enter")

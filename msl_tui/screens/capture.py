@@ -83,10 +83,11 @@ ERROR_TARGETS = {
 
 class CaptureScreen(Screen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save & submit", id="capture.save", priority=True),
+        # Not priority bindings: keys typed just before must reach the note first.
+        Binding("ctrl+s", "save", "Save & submit", id="capture.save"),
         Binding("escape", "leave", "Back", id="capture.back"),
-        Binding("ctrl+k", "insert_prompt", "Insert prompt", id="capture.prompt", priority=True),
-        Binding("ctrl+l", "next_prompt", "Next prompt", id="capture.next", priority=True),
+        Binding("ctrl+o", "insert_prompt", "Insert prompt", id="capture.prompt"),
+        Binding("ctrl+l", "next_prompt", "Next prompt", id="capture.next"),
         Binding("f2", "section('feedback-box', 'fb-sentiment')", "Feedback", id="capture.feedback"),
         Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae"),
         Binding("f4", "section('other-box', 'request')", "Request/ToV", id="capture.other"),
@@ -123,7 +124,7 @@ class CaptureScreen(Screen[str | None]):
                 yield Static("", id="hints")
                 yield Static("", id="form-error", classes="error")
             with Vertical(id="prompt-column"):
-                yield Static("[b]Neutral questions[/b] ctrl+k inserts", id="prompt-title")
+                yield Static("[b]Neutral questions[/b] ctrl+o inserts", id="prompt-title")
                 yield OptionList(id="prompts")
         with VerticalScroll(id="capture-extra"):
             with Collapsible(title="Feedback and insights", id="feedback-box", collapsed=True):
@@ -212,7 +213,24 @@ class CaptureScreen(Screen[str | None]):
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_S, self.save_draft_now)
 
-    def save_draft_now(self) -> None:
+    def _sync_from_widgets(self) -> None:
+        """Read the form as it is now: a key pressed just before ctrl+s may not have been
+        announced by its Changed message yet."""
+        if self.draft is None or self._loading:
+            return
+        notes = self.query_one("#notes", TextArea).text
+        if notes != self.draft.notes:
+            self.draft.notes = notes
+            self._dirty = True
+        for widget_id, attr in TEXT_FIELDS.items():
+            value = self.query_one(f"#{widget_id}", Input).value
+            if value != getattr(self.draft, attr):
+                setattr(self.draft, attr, value)
+                self._dirty = True
+
+    def save_draft_now(self, *, read_widgets: bool = True) -> None:
+        if read_widgets:
+            self._sync_from_widgets()
         if self.draft is not None and self._dirty:
             save_draft(self.msl_app.store, self.draft)
             self._dirty = False
@@ -221,7 +239,8 @@ class CaptureScreen(Screen[str | None]):
         self.save_draft_now()
 
     def on_unmount(self) -> None:
-        self.save_draft_now()
+        # The widgets are gone by now; the draft already holds what they showed.
+        self.save_draft_now(read_widgets=False)
 
     @on(TextArea.Changed, "#notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
@@ -310,7 +329,7 @@ class CaptureScreen(Screen[str | None]):
             )
         else:
             self.query_one("#prompt-title", Static).update(
-                "[b]Neutral questions[/b] ctrl+k inserts"
+                "[b]Neutral questions[/b] ctrl+o inserts"
             )
 
     def _refresh_hints(self) -> None:

@@ -38,7 +38,7 @@ class PlanScreen(Screen[None]):
         Binding("e", "edit", "Edit objective", id="plan.edit"),
         Binding("a", "add", "Add objective", id="plan.add"),
         Binding("d", "activity_done", "Activity done", id="plan.activity"),
-        Binding("ctrl+s", "save", "Save", id="plan.save", priority=True),
+        Binding("ctrl+s", "save", "Save", id="plan.save"),
     ]
 
     def __init__(self, kol_id: str) -> None:
