@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -90,10 +91,8 @@ class Terminal:
         pane = self.pid()
         children = subprocess.run(["pgrep", "-P", str(pane)], capture_output=True, text=True)
         for pid in [pane, *map(int, children.stdout.split())]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def close(self) -> None:
         subprocess.run(
