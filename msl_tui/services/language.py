@@ -97,7 +97,7 @@ RULES: tuple[_Rule, ...] = (
         "Describe what the data show, e.g. 'in the phase III trial ...'",
     ),
     _rule(
-        r"(?<!you )(?<!works )(?<!work )(?<!suits )(?<!suit )(?<!at )(?<!your )(?<!fits )"
+        r"(?<!you )(?<!works )(?<!work )(?<!suits )(?<!suit )(?<!at )(?<!your )(?<!fits )(?<!all )(?<!all the )"
         r"\b(?:the )?best\b(?! (?:time|way|day|place|person|contact|format|approach|"
         r"practice|practices|of luck|wishes|regards))(?! to\b)(?!-known)",
         "promotional",

@@ -1,0 +1,65 @@
+"""Dates typed the way people type them, relative to a fixed Monday morning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from msl_tui.services.dates import DateParseError, parse_when
+
+NOW = datetime(2026, 11, 23, 10, 0)  # a Monday
+
+CASES = [
+    ("now", {}, datetime(2026, 11, 23, 10, 0)),
+    ("today", {}, datetime(2026, 11, 23, 10, 0)),
+    ("yesterday", {}, datetime(2026, 11, 22, 9, 0)),
+    ("tomorrow", {}, datetime(2026, 11, 24, 9, 0)),
+    ("yesterday 9:15", {}, datetime(2026, 11, 22, 9, 15)),
+    ("yesterday 3pm", {}, datetime(2026, 11, 22, 15, 0)),
+    ("mon", {}, datetime(2026, 11, 23, 9, 0)),
+    ("fri", {}, datetime(2026, 11, 20, 9, 0)),
+    ("fri", {"direction": "future"}, datetime(2026, 11, 27, 9, 0)),
+    ("Friday", {}, datetime(2026, 11, 20, 9, 0)),
+    ("tue", {}, datetime(2026, 11, 17, 9, 0)),
+    ("tue", {"direction": "future"}, datetime(2026, 11, 24, 9, 0)),
+    ("last fri 3pm", {}, datetime(2026, 11, 20, 15, 0)),
+    ("last mon", {}, datetime(2026, 11, 16, 9, 0)),
+    ("next tue", {}, datetime(2026, 11, 24, 9, 0)),
+    ("next mon", {}, datetime(2026, 11, 30, 9, 0)),
+    ("2 days ago", {}, datetime(2026, 11, 21, 10, 0)),
+    ("3d ago", {}, datetime(2026, 11, 20, 10, 0)),
+    ("1 week ago", {}, datetime(2026, 11, 16, 10, 0)),
+    ("in 3 days", {}, datetime(2026, 11, 26, 10, 0)),
+    ("in 2 hours", {}, datetime(2026, 11, 23, 12, 0)),
+    ("3pm", {}, datetime(2026, 11, 23, 15, 0)),
+    ("14:30", {}, datetime(2026, 11, 23, 14, 30)),
+    ("21/11 14:30", {}, datetime(2026, 11, 21, 14, 30)),
+    ("11/21", {}, datetime(2026, 11, 21, 9, 0)),  # unambiguous either way
+    ("03/04", {"dayfirst": True}, datetime(2026, 4, 3, 9, 0)),
+    ("03/04", {"dayfirst": False}, datetime(2026, 3, 4, 9, 0)),
+    ("2026-11-21", {}, datetime(2026, 11, 21, 9, 0)),
+    ("2026-11-21T14:30", {}, datetime(2026, 11, 21, 14, 30)),
+    ("  Yesterday   3PM ", {}, datetime(2026, 11, 22, 15, 0)),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "expected"), CASES, ids=[f"{t}-{o}" for t, o, _ in CASES]
+)
+def test_dates_people_type(text: str, options: dict, expected: datetime) -> None:  # type: ignore[type-arg]
+    assert parse_when(text, NOW, **options) == expected
+
+
+def test_an_aware_now_keeps_its_zone() -> None:
+    aware = NOW.replace(tzinfo=UTC)
+    assert parse_when("yesterday 3pm", aware) == datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+    assert parse_when("2026-11-21", aware).tzinfo == UTC
+
+
+@pytest.mark.parametrize("text", ["", "   ", "garbage words", "35/35", "next blursday"])
+def test_unreadable_text_is_refused_naming_it(text: str) -> None:
+    with pytest.raises(DateParseError) as caught:
+        parse_when(text, NOW)
+    if text.strip():
+        assert text.strip() in str(caught.value)

@@ -1,0 +1,82 @@
+"""Leading and promotional phrasing is pointed out; ordinary neutral speech is left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from msl_tui.services.language import check_text, is_neutral
+
+CASES = [
+    # (text, expected kinds in order)
+    ("Don't you agree that the data are compelling?", ["leading"]),
+    ("Do not you think this changes practice?", ["leading"]),
+    ("Don't you think the results are clear?", ["leading"]),
+    ("Wouldn't you say the trial settles it?", ["leading"]),
+    ("Wouldn't you agree it is well tolerated?", ["leading"]),
+    ("Would you not agree this is useful?", ["leading"]),
+    ("Isn't it true that patients prefer oral dosing?", ["leading"]),
+    ("Isn't it clear the subgroup benefited?", ["leading"]),
+    ("Is it not obvious that adherence improved?", ["leading"]),
+    ("Surely you have seen fewer relapses.", ["leading"]),
+    ("You must admit the numbers look good.", ["leading"]),
+    ("You would agree the burden is lower.", ["leading"]),
+    ("As you know, the guideline changed.", ["leading"]),
+    ("Obviously the newer agents are easier.", ["leading"]),
+    ("Wouldn't it be better to switch earlier?", ["leading"]),
+    ("It reduces visits, right?", ["leading"]),
+    ("That matches your experience, correct?", ["leading"]),
+    ("It is the best treatment available.", ["promotional"]),
+    ("A best-in-class profile.", ["promotional"]),
+    ("Best in class efficacy", ["promotional"]),
+    ("Clinically superior to standard care.", ["promotional"]),
+    ("The safest option for elderly patients.", ["promotional"]),
+    ("The most effective therapy in its class.", ["promotional"]),
+    ("A breakthrough for lupus nephritis.", ["promotional"]),
+    ("A revolutionary mechanism.", ["promotional"]),
+    ("Some call it a miracle drug.", ["promotional"]),
+    ("This is a game-changer for clinics.", ["promotional"]),
+    ("Its efficacy is unmatched.", ["promotional"]),
+    ("Unrivalled tolerability.", ["promotional"]),
+    ("It is clearly better than the alternatives.", ["promotional"]),
+    ("It has no side effects.", ["promotional"]),
+    ("Completely safe in pregnancy.", ["promotional"]),
+    ("Response is guaranteed.", ["promotional"]),
+    ("It is the new gold standard.", ["promotional"]),
+    ("Surely it is the best choice?", ["leading", "promotional"]),
+    # Neutral: must not be flagged.
+    ("What is the best time to reach you?", []),
+    ("How do you best like to receive updates?", []),
+    ("Which format works best for you?", []),
+    ("What would be the best way to follow up?", []),
+    ("Patient had a superior vena cava thrombosis.", []),
+    ("No side effects were reported in the cohort.", []),
+    ("Could you clearly describe the protocol?", []),
+    ("What is your experience with dosing?", []),
+    ("How does your team decide when to escalate?", []),
+    ("What data would help you in practice?", []),
+    ("Where do your patients still struggle most?", []),
+    ("She discussed the safety data in detail.", []),
+    ("All the best with the congress.", []),
+]
+
+
+@pytest.mark.parametrize(("text", "kinds"), CASES, ids=[c[0][:40] for c in CASES])
+def test_language_table(text: str, kinds: list[str]) -> None:
+    assert [h.kind for h in check_text(text)] == kinds
+
+
+def test_the_table_is_large_enough() -> None:
+    assert len(CASES) >= 40
+
+
+def test_hints_point_at_the_phrase_and_offer_a_rewording() -> None:
+    text = "Thanks. Don't you agree the drug is superior?"
+    hints = check_text(text)
+    assert [text[h.start : h.end] for h in hints] == ["Don't you agree", "superior"]
+    assert all(h.suggestion and h.message for h in hints)
+    assert hints == sorted(hints, key=lambda h: h.start)
+
+
+def test_is_neutral() -> None:
+    assert is_neutral("How do you see it?")
+    assert not is_neutral("Surely you see it?")
