@@ -79,6 +79,7 @@ class KolListScreen(Screen[None]):
         self.rows: list[KolRow] = []
         self.shown = 0
         self.generation = 0
+        self.applied_generation = 0  # the newest load now on screen
         self.total = 0
         self.territories: list[str] = []
         self.areas: list[str] = []
@@ -139,6 +140,7 @@ class KolListScreen(Screen[None]):
         self._add_window()
         self._show_state()
         self._show_reasons()
+        self.applied_generation = message.generation
 
     def _add_window(self) -> None:
         table = self.query_one("#kols", DataTable)

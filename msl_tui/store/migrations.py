@@ -181,6 +181,15 @@ def m002_sync(db: Database) -> None:
     )
 
 
+@migrations(name="m003_objective_index")
+def m003_objective_index(db: Database) -> None:
+    # Plan progress counts interactions per objective for every KOL on the list.
+    db.execute(
+        "CREATE INDEX idx_interactions_objective ON interactions(objective_id) "
+        "WHERE objective_id IS NOT NULL"
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -329,6 +329,15 @@ class Store:
         """How many logged interactions are linked to each objective."""
         if not objective_ids:
             return {}
+        if len(objective_ids) > 500:
+            # For the whole list, one pass over the objective index beats a huge IN list.
+            wanted = set(objective_ids)
+            with self._lock:
+                rows = self.db.query(
+                    "select objective_id, count(*) n from interactions "
+                    "where objective_id is not null and deleted = 0 group by objective_id"
+                )
+                return {r["objective_id"]: int(r["n"]) for r in rows if r["objective_id"] in wanted}
         marks = ", ".join("?" for _ in objective_ids)
         with self._lock:
             rows = self.db.query(
@@ -364,9 +373,6 @@ class Store:
                    (select i.occurred_at from interactions i
                      where i.kol_id = k.id and i.deleted = 0
                      order by i.occurred_at desc limit 1) as last_contact,
-                   (select i.channel from interactions i
-                     where i.kol_id = k.id and i.deleted = 0
-                     order by i.occurred_at desc limit 1) as last_channel,
                    (select count(*) from followups f
                      where f.kol_id = k.id and f.done = 0 and f.deleted = 0) as open_followups,
                    (select count(*) from followups f
