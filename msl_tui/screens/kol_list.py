@@ -80,6 +80,7 @@ class KolListScreen(Screen[None]):
         self.shown = 0
         self.generation = 0
         self.applied_generation = 0  # the newest load now on screen
+        self.visible_columns: list[str] = []
         self.total = 0
         self.territories: list[str] = []
         self.areas: list[str] = []
@@ -108,11 +109,32 @@ class KolListScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#kols", DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
-        table.focus()
+        self._set_columns(self.app.size.width)
+        self.query_one("#kols", DataTable).focus()
         self.reload()
+
+    def _set_columns(self, width: int) -> None:
+        """Narrow terminals drop the columns the reasons line repeats anyway."""
+        hidden = set()
+        if width < 118:
+            hidden.add("institution")
+        if width < 96:
+            hidden |= {"influence", "stance"}
+        visible = [key for _, key in COLUMNS if key not in hidden]
+        if visible == self.visible_columns:
+            return
+        self.visible_columns = visible
+        table = self.query_one("#kols", DataTable)
+        table.clear(columns=True)
+        for label, key in COLUMNS:
+            if key in visible:
+                table.add_column(label, key=key)
+        shown, self.shown = self.shown, 0
+        while self.shown < shown:
+            self._add_window()
+
+    def on_resize(self) -> None:
+        self._set_columns(self.app.size.width)
 
     # -- loading (worker thread) ----------------------------------------------------------
 
@@ -146,23 +168,22 @@ class KolListScreen(Screen[None]):
         table = self.query_one("#kols", DataTable)
         today = self.msl_app.now().date()
         chunk = self.rows[self.shown : self.shown + WINDOW]
-        table.add_rows(
-            [
-                (
-                    str(r.rank),
-                    r.name,
-                    r.institution[:24],
-                    r.influence.value,
-                    r.stance.value,
-                    r.segment.value,
-                    r.last_contact.isoformat() if r.last_contact else "never",
-                    _due_cell(r, today),
-                    f"{r.open_followups}"
-                    + (f" ({r.overdue_followups}!)" if r.overdue_followups else ""),
-                )
-                for r in chunk
-            ]
-        )
+        cells = [
+            {
+                "rank": str(r.rank),
+                "name": r.name,
+                "institution": r.institution[:24],
+                "influence": r.influence.value,
+                "stance": r.stance.value,
+                "segment": r.segment.value,
+                "last": r.last_contact.isoformat() if r.last_contact else "never",
+                "due": _due_cell(r, today),
+                "followups": f"{r.open_followups}"
+                + (f" ({r.overdue_followups}!)" if r.overdue_followups else ""),
+            }
+            for r in chunk
+        ]
+        table.add_rows([[row[key] for key in self.visible_columns] for row in cells])
         self.shown += len(chunk)
 
     @on(DataChanged)

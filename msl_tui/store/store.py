@@ -359,39 +359,79 @@ class Store:
     def kol_overview(
         self, today: date, kol_ids: Sequence[str] | None = None
     ) -> list[dict[str, Any]]:
-        """One row per live KOL with what ranking needs: last contact, follow-ups, AEs, plan."""
-        where = "k.deleted = 0"
-        params: list[Any] = [today.isoformat()]
+        """One row per live KOL with what ranking needs: last contact, follow-ups, AEs, plan.
+
+        Five narrow queries merged here: each walks one index once, which on a million
+        interactions is several times faster than one query of correlated subqueries.
+        """
+        where, params = "deleted = 0", []
         if kol_ids is not None:
             if not kol_ids:
                 return []
-            where += f" and k.id in ({', '.join('?' for _ in kol_ids)})"
-            params.extend(kol_ids)
-        sql = f"""
-            select k.id, k.name, k.institution, k.specialty, k.influence, k.stance, k.stage,
-                   k.territory, k.therapeutic_areas, k.tags, k.preferred_channels,
-                   (select i.occurred_at from interactions i
-                     where i.kol_id = k.id and i.deleted = 0
-                     order by i.occurred_at desc limit 1) as last_contact,
-                   (select count(*) from followups f
-                     where f.kol_id = k.id and f.done = 0 and f.deleted = 0) as open_followups,
-                   (select count(*) from followups f
-                     where f.kol_id = k.id and f.done = 0 and f.deleted = 0
-                       and f.due < :today) as overdue_followups,
-                   (select min(f.due) from followups f
-                     where f.kol_id = k.id and f.done = 0 and f.deleted = 0) as oldest_due,
-                   (select min(i.ae_pending_since) from interactions i
-                     where i.kol_id = k.id and i.ae_pending_since is not null
-                       and i.deleted = 0) as ae_pending_since,
-                   p.id as plan_id, p.cadence_days, p.lifecycle_phase, p.objectives
-            from kols k
-            left join plans p on p.id = (
-                select p2.id from plans p2 where p2.kol_id = k.id and p2.deleted = 0
-                  and p2.status != 'closed' order by p2.period_start desc limit 1)
-            where {where}
-        """.replace(":today", "?")
+            where += f" and id in ({', '.join('?' for _ in kol_ids)})"
+            params = list(kol_ids)
         with self._lock:
-            return list(self.db.query(sql, params))
+            rows = [
+                {
+                    **r,
+                    "last_contact": None,
+                    "open_followups": 0,
+                    "overdue_followups": 0,
+                    "oldest_due": None,
+                    "ae_pending_since": None,
+                    "plan_id": None,
+                    "cadence_days": None,
+                    "lifecycle_phase": None,
+                    "objectives": None,
+                }
+                for r in self.db.query(
+                    "select id, name, institution, specialty, influence, stance, stage, "
+                    "territory, therapeutic_areas, tags, preferred_channels "
+                    f"from kols where {where}",
+                    params,
+                )
+            ]
+            by_id = {r["id"]: r for r in rows}
+            for r in self.db.query(
+                "select k.id, (select i.occurred_at from interactions i "
+                "where i.kol_id = k.id and i.deleted = 0 "
+                "order by i.occurred_at desc limit 1) as last_contact "
+                f"from kols k where k.{where.replace(' and id', ' and k.id')}",
+                params,
+            ):
+                by_id[r["id"]]["last_contact"] = r["last_contact"]
+            for r in self.db.query(
+                "select kol_id, count(*) as open_followups, "
+                "sum(due is not null and due < ?) as overdue_followups, min(due) as oldest_due "
+                "from followups where done = 0 and deleted = 0 group by kol_id",
+                [today.isoformat()],
+            ):
+                if r["kol_id"] in by_id:
+                    by_id[r["kol_id"]].update(
+                        open_followups=r["open_followups"],
+                        overdue_followups=r["overdue_followups"] or 0,
+                        oldest_due=r["oldest_due"],
+                    )
+            for r in self.db.query(
+                "select kol_id, min(ae_pending_since) as since "
+                "from interactions indexed by idx_interactions_ae_pending "
+                "where ae_pending_since is not null and deleted = 0 group by kol_id"
+            ):
+                if r["kol_id"] in by_id:
+                    by_id[r["kol_id"]]["ae_pending_since"] = r["since"]
+            # The current plan: the latest-starting one that is not closed.
+            for r in self.db.query(
+                "select id, kol_id, cadence_days, lifecycle_phase, objectives from plans "
+                "where deleted = 0 and status != 'closed' order by period_start, id"
+            ):
+                if r["kol_id"] in by_id:
+                    by_id[r["kol_id"]].update(
+                        plan_id=r["id"],
+                        cadence_days=r["cadence_days"],
+                        lifecycle_phase=r["lifecycle_phase"],
+                        objectives=r["objectives"],
+                    )
+        return rows
 
     def search_kol_ids(self, query: str, *, limit: int = 5000) -> list[str]:
         """KOL ids whose name, institution, specialty, tags, profile or notes match.
