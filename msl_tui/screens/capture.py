@@ -29,16 +29,21 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from msl_tui.models import Channel, InsightCategory, Sentiment
-from msl_tui.screens.dialogs import confirm_adverse_event, confirm_leave
+from msl_tui.models.enums import PromptPurpose
+from msl_tui.screens.dialogs import PromptEditor, confirm_adverse_event, confirm_leave
 from msl_tui.services.language import check_text
 from msl_tui.services.prompts import Prompt, suggest_prompts
 from msl_tui.services.visit import (
     VisitDraft,
     VisitError,
+    add_prompt,
     discard_draft,
+    edit_prompt,
     load_or_new,
+    my_prompts,
     needs_ae_answer,
     possible_adverse_events,
+    remove_prompt,
     save_draft,
     submit,
 )
@@ -92,6 +97,8 @@ class CaptureScreen(Screen[str | None]):
         Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae"),
         Binding("f4", "section('other-box', 'request')", "Request/ToV", id="capture.other"),
         Binding("f5", "notes", "Note", id="capture.notes"),
+        Binding("f6", "new_prompt", "My prompt", id="capture.my_prompt"),
+        Binding("f7", "edit_prompt", "Edit prompt", id="capture.edit_prompt"),
     ]
 
     def __init__(self, kol_id: str, *, draft_id: str | None = None) -> None:
@@ -317,6 +324,7 @@ class CaptureScreen(Screen[str | None]):
             objective_kind=objective_kind,
             stance=self.kol_stance,
             negative_feedback_without_root_cause=negative_open,
+            custom=my_prompts(self.msl_app.store),
         )
         options = self.query_one("#prompts", OptionList)
         highlighted = options.highlighted
@@ -329,7 +337,7 @@ class CaptureScreen(Screen[str | None]):
             )
         else:
             self.query_one("#prompt-title", Static).update(
-                "[b]Neutral questions[/b] ctrl+o inserts"
+                "[b]Neutral questions[/b] ctrl+o inserts, f6 adds yours"
             )
 
     def _refresh_hints(self) -> None:
@@ -372,6 +380,47 @@ class CaptureScreen(Screen[str | None]):
             self.draft.prompts_used.append(prompt.text)
         notes.focus()
         self._changed()
+
+    def action_new_prompt(self) -> None:
+        def answered(result: tuple[str, str] | None) -> None:
+            if result is None or not result[1].strip():
+                return
+            try:
+                add_prompt(self.msl_app.store, result[0], result[1], self.msl_app.now())
+            except VisitError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            self.notify("Your prompt is in the list.")
+            self._refresh_prompts()
+
+        self.app.push_screen(PromptEditor([p.value for p in PromptPurpose]), answered)
+
+    def action_edit_prompt(self) -> None:
+        options = self.query_one("#prompts", OptionList)
+        if not self.prompts or options.highlighted is None:
+            return
+        prompt = self.prompts[options.highlighted]
+        if prompt.builtin:
+            self.notify("Built-in prompts are fixed: f6 adds your own.")
+            return
+
+        def answered(result: tuple[str, str] | None) -> None:
+            if result is None:
+                return
+            try:
+                if result[1].strip():
+                    edit_prompt(self.msl_app.store, prompt.id, result[0], result[1])
+                else:
+                    remove_prompt(self.msl_app.store, prompt.id)
+            except VisitError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            self._refresh_prompts()
+
+        self.app.push_screen(
+            PromptEditor([p.value for p in PromptPurpose], prompt.purpose.value, prompt.text),
+            answered,
+        )
 
     # -- adverse events ----------------------------------------------------------------------
 

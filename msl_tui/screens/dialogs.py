@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Input, Select, Static
+
+from msl_tui.services.language import check_text
 
 
 class Choice(ModalScreen[str]):
@@ -62,3 +66,56 @@ def restore_draft(kol_name: str, saved_at: str) -> Choice:
         f"An unsent visit note for {kol_name} (saved {saved_at}) is waiting. Open it?",
         {"y": ("open", "open it"), "escape": ("later", "later")},
     )
+
+
+class PromptEditor(ModalScreen[tuple[str, str] | None]):
+    """Write or reword one of the MSL's own prompts; leading wording is pointed out as typed.
+
+    Dismisses with (purpose, text); an empty text on an existing prompt means delete it.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="prompt_editor.cancel"),
+    ]
+
+    def __init__(self, purposes: list[str], purpose: str = "", text: str = "") -> None:
+        super().__init__()
+        self.purposes = purposes
+        self.initial_purpose = purpose or purposes[0]
+        self.initial_text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("Your own neutral question (enter saves, esc cancels)", id="question")
+            yield Select(
+                [(p, p) for p in self.purposes],
+                value=self.initial_purpose,
+                allow_blank=False,
+                id="prompt-purpose",
+            )
+            yield Input(self.initial_text, id="prompt-text", placeholder="How do you ...?")
+            yield Static("", id="prompt-hints")
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-text", Input).focus()
+        self._hint(self.initial_text)
+
+    @on(Input.Changed, "#prompt-text")
+    def _changed(self, event: Input.Changed) -> None:
+        self._hint(event.value)
+
+    def _hint(self, text: str) -> None:
+        hints = check_text(text)
+        self.query_one("#prompt-hints", Static).update(
+            "\n".join(
+                f"{h.kind}: “{escape(h.phrase)}”, try: {escape(h.suggestion)}" for h in hints[:2]
+            )
+        )
+
+    @on(Input.Submitted, "#prompt-text")
+    def _submitted(self, event: Input.Submitted) -> None:
+        purpose = str(self.query_one("#prompt-purpose", Select).value)
+        self.dismiss((purpose, event.value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -8,6 +8,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -29,10 +30,12 @@ from msl_tui.models import (
     Sentiment,
     TransferOfValue,
 )
+from msl_tui.models.enums import PromptPurpose
 from msl_tui.services.adverse_events import AEMention, detect_adverse_events
 from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.services.followups import parse_followups
-from msl_tui.store import Store, StoreError
+from msl_tui.services.prompts import Prompt
+from msl_tui.store import Store, StoreError, prompts_repo
 
 
 class VisitError(ValueError):
@@ -323,3 +326,55 @@ def mark_ae_reported(
         update={"reported_at": reported_at, "reference": reference}
     )
     return store.save(interaction.evolve(adverse_event=event.model_dump()))
+
+
+# -- the MSL's own prompts ----------------------------------------------------------------
+
+PROMPT_MAX_CHARS = 300
+
+
+def my_prompts(store: Store) -> list[Prompt]:
+    """The MSL's own prompts, offered beside the built-in library."""
+    result = []
+    for row in prompts_repo.list_prompts(store):
+        try:
+            purpose = PromptPurpose(row["purpose"])
+        except ValueError:
+            continue  # a purpose retired from the library: keep the row, do not offer it
+        result.append(Prompt(row["id"], purpose, row["text"], builtin=False))
+    return result
+
+
+def _clean_prompt(purpose: str, text: str) -> tuple[PromptPurpose, str]:
+    try:
+        kind = PromptPurpose(purpose)
+    except ValueError as exc:
+        raise VisitError("purpose", f"unknown purpose {purpose!r}") from exc
+    clean = " ".join(text.split())
+    if not clean:
+        raise VisitError("prompt", "the question is empty")
+    if len(clean) > PROMPT_MAX_CHARS:
+        raise VisitError("prompt", f"keep it under {PROMPT_MAX_CHARS} characters")
+    return kind, clean
+
+
+def add_prompt(store: Store, purpose: str, text: str, now: datetime) -> Prompt:
+    """Save a new own prompt. Leading wording is advised against by the screen, not refused."""
+    kind, clean = _clean_prompt(purpose, text)
+    prompt = Prompt(f"my-{uuid.uuid4().hex[:12]}", kind, clean, builtin=False)
+    prompts_repo.upsert_prompt(store, prompt.id, kind.value, clean, now.isoformat())
+    return prompt
+
+
+def edit_prompt(store: Store, prompt_id: str, purpose: str, text: str) -> Prompt:
+    row = prompts_repo.get_prompt(store, prompt_id)
+    if row is None:
+        raise VisitError("prompt", f"no own prompt with id {prompt_id} (built-in ones are fixed)")
+    kind, clean = _clean_prompt(purpose, text)
+    prompts_repo.upsert_prompt(store, prompt_id, kind.value, clean, row["created_at"])
+    return Prompt(prompt_id, kind, clean, builtin=False)
+
+
+def remove_prompt(store: Store, prompt_id: str) -> None:
+    if not prompts_repo.delete_prompt(store, prompt_id):
+        raise VisitError("prompt", f"no own prompt with id {prompt_id}")
