@@ -97,8 +97,8 @@ class CaptureScreen(Screen[str | None]):
         Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae"),
         Binding("f4", "section('other-box', 'request')", "Request/ToV", id="capture.other"),
         Binding("f5", "notes", "Note", id="capture.notes"),
-        Binding("f6", "new_prompt", "My prompt", id="capture.my_prompt"),
-        Binding("f7", "edit_prompt", "Edit prompt", id="capture.edit_prompt"),
+        Binding("f8", "new_prompt", "My prompt", id="capture.my_prompt"),
+        Binding("f9", "edit_prompt", "Edit prompt", id="capture.edit_prompt"),
     ]
 
     def __init__(self, kol_id: str, *, draft_id: str | None = None) -> None:
@@ -127,7 +127,9 @@ class CaptureScreen(Screen[str | None]):
             yield Select([], id="objective", prompt="objective")
         with Horizontal(id="capture-body"):
             with Vertical(id="note-column"):
-                yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
+                yield TextArea(
+                    id="notes", soft_wrap=True, show_line_numbers=False, highlight_cursor_line=False
+                )
                 yield Static("", id="hints")
                 yield Static("", id="form-error", classes="error")
             with Vertical(id="prompt-column"):
@@ -325,6 +327,9 @@ class CaptureScreen(Screen[str | None]):
             stance=self.kol_stance,
             negative_feedback_without_root_cause=negative_open,
             custom=my_prompts(self.msl_app.store),
+            # The whole library, best first: the list scrolls, and own prompts must stay
+            # reachable whatever their purpose.
+            limit=10_000,
         )
         options = self.query_one("#prompts", OptionList)
         highlighted = options.highlighted
@@ -337,7 +342,7 @@ class CaptureScreen(Screen[str | None]):
             )
         else:
             self.query_one("#prompt-title", Static).update(
-                "[b]Neutral questions[/b] ctrl+o inserts, f6 adds yours"
+                "[b]Neutral questions[/b] ctrl+o inserts, f8 adds yours"
             )
 
     def _refresh_hints(self) -> None:
@@ -401,7 +406,7 @@ class CaptureScreen(Screen[str | None]):
             return
         prompt = self.prompts[options.highlighted]
         if prompt.builtin:
-            self.notify("Built-in prompts are fixed: f6 adds your own.")
+            self.notify("Built-in prompts are fixed: f8 adds your own.")
             return
 
         def answered(result: tuple[str, str] | None) -> None:

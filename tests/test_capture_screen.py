@@ -1,0 +1,103 @@
+"""The capture screen driven by keys: the fast path, own prompts, drafts kept while typing."""
+
+from __future__ import annotations
+
+from msl_tui.models import Interaction
+from msl_tui.screens.capture import CaptureScreen
+from msl_tui.screens.dialogs import PromptEditor
+from msl_tui.screens.kol_list import KolListScreen
+from msl_tui.services.visit import draft_id_for, my_prompts
+from tests.app_helpers import fixed_store, make_app, wait_for
+
+
+async def _capture_for_top_kol(pilot, app) -> str:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+    kol_id: str = app.screen.rows[0].kol_id
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+    return kol_id
+
+
+async def test_the_top_kol_is_logged_with_two_keys_besides_the_text() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        kol_id = await _capture_for_top_kol(pilot, app)  # key 1: n
+        await pilot.press(*"Talked through enrolment criteria for the registry.")
+        await pilot.press("ctrl+s")  # key 2
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+    saved = store.interactions_for(kol_id, limit=1)[0]
+    assert saved.notes == "Talked through enrolment criteria for the registry."
+    assert saved.occurred_at == make_app(store).now()
+
+
+async def test_the_draft_is_saved_while_typing_without_leaving() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        kol_id = await _capture_for_top_kol(pilot, app)
+        await pilot.press(*"Half a thought, then the train", "enter", *"  stopped")
+        await wait_for(pilot, lambda: store.load_draft(draft_id_for(kol_id)) is not None)
+        payload = store.load_draft(draft_id_for(kol_id))
+        assert payload is not None
+        assert payload["notes"] == "Half a thought, then the train\n  stopped"
+        assert isinstance(app.screen, CaptureScreen)
+
+
+async def test_an_own_prompt_is_written_offered_and_recorded_when_asked() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    question = "What would make the registry easier for your nurses?"
+    async with app.run_test(size=(120, 40)) as pilot:
+        kol_id = await _capture_for_top_kol(pilot, app)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
+        await pilot.press(*question, "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+        screen = app.screen
+        assert isinstance(screen, CaptureScreen)
+        texts = [p.text for p in screen.prompts]
+        assert question in texts
+        for _ in range(texts.index(question)):
+            await pilot.press("ctrl+l")
+        await pilot.press("ctrl+o", *"More nurse time.")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+    assert [p.text for p in my_prompts(store)] == [question]
+    saved = store.interactions_for(kol_id, limit=1)[0]
+    assert saved.questions_asked == [question]
+    assert f"Q: {question}\nA: More nurse time." in saved.notes
+
+
+async def test_the_prompt_editor_points_out_leading_wording() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _capture_for_top_kol(pilot, app)
+        await pilot.press("f8", *"Don't you agree the data are superior?")
+        await pilot.pause(0.2)
+        hints = str(app.screen.query_one("#prompt-hints").render())
+        assert "leading" in hints and "promotional" in hints
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+    assert my_prompts(store) == []
+
+
+async def test_an_unsolicited_request_and_a_meal_are_recorded() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        kol_id = await _capture_for_top_kol(pilot, app)
+        await pilot.press(*"Lunch-and-learn on the new data.")
+        await pilot.press("f4", *"Is it safe in dialysis patients?")
+        await pilot.press("tab", *"meal", "tab", *"18.40")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+    saved: Interaction = store.interactions_for(kol_id, limit=1)[0]
+    assert saved.med_info_request is not None
+    assert saved.med_info_request.question == "Is it safe in dialysis patients?"
+    assert saved.transfer_of_value is not None
+    assert (saved.transfer_of_value.nature, str(saved.transfer_of_value.amount)) == (
+        "meal",
+        "18.40",
+    )
