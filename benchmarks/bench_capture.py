@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_capture.py [--saves 30]
 
-Save latency is measured from pressing ctrl+s in the real screen (headless Pilot) until the
-interaction is committed in the store file (read back through a second connection). The
+Save latency is measured inside the real app (headless Pilot): from the moment the ctrl+s
+key event reaches the app until the submit transaction has committed to the file. The
 baseline, in the same run, is a raw sqlite3 INSERT of the same row's JSON into a WAL file
 with synchronous=FULL: the floor any durable save pays. Not run in CI.
 """
@@ -24,9 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from textual import events  # noqa: E402
+
+import msl_tui.screens.capture as capture_module  # noqa: E402
 from msl_tui.app import MslApp  # noqa: E402
 from msl_tui.screens.capture import CaptureScreen  # noqa: E402
 from msl_tui.screens.kol_list import KolListScreen  # noqa: E402
+from msl_tui.services import visit  # noqa: E402
 from msl_tui.settings import Settings  # noqa: E402
 from msl_tui.store import Store  # noqa: E402
 
@@ -49,9 +53,30 @@ async def until(pilot, predicate, timeout: float = 60) -> None:  # type: ignore[
         await pilot.pause(0.001)
 
 
+class TimedApp(MslApp):
+    """Stamps the moment the save key arrives, before any handler runs."""
+
+    key_at = 0.0
+
+    async def on_event(self, event) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(event, events.Key) and event.key == "ctrl+s":
+            TimedApp.key_at = time.perf_counter()
+        await super().on_event(event)
+
+
+commits: list[float] = []
+
+
+def timed_submit(*args, **kwargs):  # type: ignore[no-untyped-def]
+    saved = visit.submit(*args, **kwargs)  # returns once the transaction has committed
+    commits.append(time.perf_counter() - TimedApp.key_at)
+    return saved
+
+
 async def measure(db: Path, saves: int) -> tuple[list[float], int]:
     store = Store.open(db)
-    app = MslApp(store, settings=Settings())
+    capture_module.submit = timed_submit  # type: ignore[assignment]
+    app = TimedApp(store, settings=Settings())
     latencies: list[float] = []
     non_text_keys = 0
     async with app.run_test(size=(120, 40)) as pilot:
@@ -63,13 +88,11 @@ async def measure(db: Path, saves: int) -> tuple[list[float], int]:
             await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
             await pilot.press(*NOTE.replace("\n", "\r"))
             before = committed(db)
-            started = time.perf_counter()
             await pilot.press("ctrl+s")
             if n == 0:
                 non_text_keys += 1
-            while committed(db) == before:
-                await asyncio.sleep(0.0005)
-            latencies.append(time.perf_counter() - started)
+            await until(pilot, lambda b=before: committed(db) > b)
+            latencies.append(commits[-1])
             await until(pilot, lambda: isinstance(app.screen, KolListScreen))
     store.close()
     return latencies, non_text_keys

@@ -86,8 +86,9 @@ def test_a_visit_logged_shows_in_the_timeline_after_a_restart(
     again = start(terminals, store_copy, height=60)
     again.wait_for("Why now")
     again.keys("Enter")
-    screen = again.wait_for("Timeline")
-    assert "Talked through the extension protocol" in screen
+    # The page loads in a worker: wait for the visit itself, not just the heading.
+    screen = again.wait_for("Talked through the extension protocol")
+    assert "Timeline" in screen
 
 
 def test_a_draft_survives_a_kill_mid_typing(store_copy: Path, terminals: list[Terminal]) -> None:

@@ -38,6 +38,8 @@ def _run(*keys: str, settle: float = 0.4):  # type: ignore[no-untyped-def]
         # A blinking cursor would make the picture depend on timing.
         for widget in pilot.app.screen.query("Input, TextArea"):
             widget.cursor_blink = False  # type: ignore[attr-defined]
+        # Scrolling is animated; on a busy machine it may still be moving.
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause(0.1)
 
     return run_before
@@ -48,7 +50,8 @@ SCREENS = {
     "matrix": _run("m"),
     "kol_page": _run("enter"),
     "plan": _run("enter", "p"),
-    "capture": _run("n", *"Isn't it true the data are the best? Patient had a rash."),
+    # Tab moves focus to the prompts: a focused note's cursor line renders by timing.
+    "capture": _run("n", *"Isn't it true the data are the best? Patient had a rash.", "tab"),
     "help": _run("question_mark"),
 }
 
