@@ -1,0 +1,36 @@
+"""How the adverse-event question looks over the capture screen, small and roomy.
+
+The modal holds the focus, so no text cursor blinks in the picture. Update after an
+intended change with `--snapshot-update`, then look at the report before committing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.app_helpers import fixed_store, make_app, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+async def _ae_question(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+    await pilot.press("n")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "CaptureScreen")
+    await pilot.press(*"Her patient was hospitalised after the second dose.", "ctrl+s")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_adverse_event_question(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(fixed_store()), terminal_size=size, run_before=_ae_question)
