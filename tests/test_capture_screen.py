@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from msl_tui.models import Interaction
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.dialogs import PromptEditor
@@ -101,3 +105,23 @@ async def test_an_unsolicited_request_and_a_meal_are_recorded() -> None:
         "meal",
         "18.40",
     )
+
+
+async def test_the_date_is_read_as_typed_and_a_bad_one_is_marked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "UTC")  # dates are read on the local clock
+    time.tzset()
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _capture_for_top_kol(pilot, app)
+        when = app.screen.query_one("#when")
+        await pilot.click("#when")
+        await pilot.press("ctrl+a", "ctrl+k", *"2 days ago")
+        await pilot.pause(0.1)
+        assert not when.has_class("-invalid")
+        assert str(when.tooltip).startswith("Sat 21 Nov 2026")
+        await pilot.press(*" or so")
+        await pilot.pause(0.1)
+        assert when.has_class("-invalid")

@@ -31,6 +31,7 @@ from textual.widgets.option_list import Option
 from msl_tui.models import Channel, InsightCategory, Sentiment
 from msl_tui.models.enums import PromptPurpose
 from msl_tui.screens.dialogs import PromptEditor, confirm_adverse_event, confirm_leave
+from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.services.language import check_text
 from msl_tui.services.prompts import Prompt, suggest_prompts
 from msl_tui.services.visit import (
@@ -265,8 +266,23 @@ class CaptureScreen(Screen[str | None]):
             return
         setattr(self.draft, TEXT_FIELDS[event.input.id], event.value)
         self._changed()
+        if event.input.id == "when":
+            self._check_when(event.input)
         if event.input.id == "fb-root":
             self._refresh_prompts()
+
+    def _check_when(self, widget: Input) -> None:
+        """Advise as the date is typed (red border, the reading in the tooltip); the
+        submit check is the one that refuses."""
+        now = self.msl_app.now().astimezone()
+        try:
+            when = parse_when(widget.value or "now", now, dayfirst=self.msl_app.settings.dayfirst)
+        except DateParseError as exc:
+            widget.add_class("-invalid")
+            widget.tooltip = str(exc)
+            return
+        widget.remove_class("-invalid")
+        widget.tooltip = when.strftime("%a %d %b %Y %H:%M")
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
