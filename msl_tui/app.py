@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
@@ -22,7 +23,8 @@ from msl_tui.store import Store
 
 class MslApp(App[None]):
     TITLE = "msl-tui"
-    CSS_PATH = "app.tcss"
+    # Absolute, so subclasses elsewhere (tests, benchmarks) find the same stylesheet.
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {MslCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", id="help"),
