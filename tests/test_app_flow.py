@@ -87,6 +87,15 @@ async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
         history = str(app.screen.query_one("#history").render())
         assert "objectives" in history
 
+        # Count it by logged interactions instead: 6 visits are linked, so a target of 5 is met.
+        head_before = str(app.screen.query_one("#plan-head").render())
+        assert "objectives met 0/1" in head_before
+        await pilot.press("e", "tab", "ctrl+a", "ctrl+k", *"interactions")
+        await pilot.press("tab", "ctrl+a", "ctrl+k", "5", "ctrl+s")
+        await wait_for(
+            pilot, lambda: "objectives met 1/1" in str(app.screen.query_one("#plan-head").render())
+        )
+
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
 
