@@ -166,18 +166,33 @@ class Store:
                 self.author,
             ],
         )
-        row = {f: to_column(entity, f, v) for f, v in fields.items()}
-        row.update(derived_columns(entity, fields))
-        row.update(
-            id=record.id,
-            device_id=self.device_id,
-            hlc=stamp,
-            updated_at=now,
-            field_stamps=json.dumps(stamps, separators=(",", ":")),
+        row = self._row(
+            entity, record.id, fields, stamp, now, json.dumps(stamps, separators=(",", ":"))
         )
         self._upsert_row(entity, row)
         self.set_meta("hlc_last", stamp)
         return record.evolve(hlc=stamp, device_id=self.device_id)
+
+    def _row(
+        self,
+        entity: Entity,
+        record_id: str,
+        fields: dict[str, Any],
+        stamp: str,
+        now: str,
+        field_stamps: str,
+    ) -> dict[str, Any]:
+        """The table row for a record: its fields as columns plus its sync bookkeeping."""
+        row = {f: to_column(entity, f, v) for f, v in fields.items()}
+        row.update(derived_columns(entity, fields))
+        row.update(
+            id=record_id,
+            device_id=self.device_id,
+            hlc=stamp,
+            updated_at=now,
+            field_stamps=field_stamps,
+        )
+        return row
 
     def _upsert_row(self, entity: Entity, row: dict[str, Any]) -> None:
         columns = list(row)
@@ -225,15 +240,7 @@ class Store:
                 fields = dump_fields(record)
                 stamp = str(self.clock.tick())
                 stamps = json.dumps(dict.fromkeys(fields, stamp), separators=(",", ":"))
-                row = {f: to_column(entity, f, v) for f, v in fields.items()}
-                row.update(derived_columns(entity, fields))
-                row.update(
-                    id=record.id,
-                    device_id=self.device_id,
-                    hlc=stamp,
-                    updated_at=now,
-                    field_stamps=stamps,
-                )
+                row = self._row(entity, record.id, fields, stamp, now, stamps)
                 rows, changes = pending.setdefault(entity.name, ([], []))
                 rows.append([row.get(c) for c in self._bulk_columns(entity)])
                 changes.append(
