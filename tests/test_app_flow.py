@@ -142,3 +142,21 @@ async def test_help_opens_from_anywhere_and_closes() -> None:
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert isinstance(app.screen, KolListScreen)
+
+
+async def test_opening_the_plan_writes_nothing() -> None:
+    store = fixed_store()
+    app = make_app(store)
+
+    def changes() -> int:
+        return int(store.db.execute("select count(*) from changes").fetchone()[0])
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        before = changes()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+        await pilot.pause(0.5)
+        assert changes() == before

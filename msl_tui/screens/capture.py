@@ -286,7 +286,8 @@ class CaptureScreen(Screen[str | None]):
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
-        if self.draft is None or self._loading:
+        # A stale event (the select's value at mount, since replaced) must not win.
+        if self.draft is None or self._loading or event.value != event.select.value:
             return
         value = "" if event.value is Select.NULL else str(event.value)
         match event.select.id:

@@ -163,6 +163,10 @@ class PlanScreen(Screen[None]):
 
     @on(Select.Changed, "#phase")
     def _phase(self, event: Select.Changed) -> None:
+        # Only the MSL's own choice counts: the select also reports values the screen set
+        # (and a stale one from mounting), which must never rewrite the plan.
+        if not event.select.has_focus or event.value != event.select.value:
+            return
         if self.plan is not None and event.value != self.plan.lifecycle_phase:
             self._save_plan_fields(lifecycle_phase=event.value)
 
