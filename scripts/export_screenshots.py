@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 
 from msl_tui.app import MslApp
 from msl_tui.clock import HybridLogicalClock
-from msl_tui.demo import seed_demo
+from msl_tui.demo import DEMO_PROFILE, seed_demo
 from msl_tui.settings import Settings
 from msl_tui.store import Store
 
@@ -31,6 +31,7 @@ Steps = Callable[[Pilot[None]], Awaitable[None]]
 
 def demo_store() -> Store:
     store = Store.memory()
+    store.set_profile(DEMO_PROFILE)  # first: it restarts the clock replaced below
     wall = int(NOW.timestamp() * 1000)
     store.clock = HybridLogicalClock(store.device_id, wall=lambda: wall)
     seed_demo(store, kols=150, years=2.0, seed=7, now=NOW)

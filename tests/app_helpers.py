@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from msl_tui.app import MslApp
 from msl_tui.clock import HybridLogicalClock
-from msl_tui.demo import seed_demo
+from msl_tui.demo import DEMO_PROFILE, seed_demo
 from msl_tui.settings import Settings
 from msl_tui.store import Store
 
@@ -20,6 +20,8 @@ FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def fixed_store(kols: int = 40, years: float = 1.0) -> Store:
     """A demo store whose clock stamps are fixed too, so plan history renders the same."""
     store = Store.memory()
+    # The profile first: setting it starts a fresh (real-time) clock, replaced just below.
+    store.set_profile(DEMO_PROFILE)
     wall = int(FIXED_NOW.timestamp() * 1000)
     store.clock = HybridLogicalClock(store.device_id, wall=lambda: wall)
     seed_demo(store, kols=kols, years=years, seed=7, now=FIXED_NOW)
