@@ -10,12 +10,19 @@ environment variable, and the database also by ``--db``.
 | the demo store  | <data folder>/demo.db                | MSL_DEMO_DB     |
 | settings file   | user config dir / msl-tui/settings.toml | MSL_SETTINGS |
 | exports         | <data folder>/exports                | --out           |
+
+Files that hold personal data (stores, bundles, reports, their temporary files) are made
+here too: private to their owner whatever the umask, and never over an existing file unless
+the caller says so.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 from pathlib import Path
+from typing import BinaryIO
 
 import platformdirs
 
@@ -49,5 +56,84 @@ def exports_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Create a folder only its owner can read: KOL notes are personal data."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create a folder, and any missing parents, only its owner can open: KOL notes are
+    personal data. A folder that exists already is left as it is (it may be the user's own
+    Desktop or USB stick)."""
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists() and not folder.is_symlink():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: theirs, not ours to change
+        # The umask can take bits away from mkdir's mode; say exactly what we mean.
+        os.chmod(folder, 0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path))
+
+
+def create_private_file(path: Path) -> BinaryIO:
+    """A new file open for writing, readable by its owner only; never an existing one
+    (FileExistsError), never through a symbolic link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # the umask may have removed the owner's own bits
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def private_temp_path(final: Path) -> Path:
+    """Where a file is written before it appears as ``final``: hidden, beside it (so the
+    rename stays on one file system), and not ending like a bundle or a report, so a killed
+    write leaves nothing that an import or a spreadsheet would pick up."""
+    stem = final.name.split(".", 1)[0] or "msl"
+    return final.with_name(f".{stem}.tmp-{secrets.token_hex(6)}")
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable; some file systems cannot, which is not an error."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# Errors from link() on file systems without hard links (FAT on a USB stick, some shares).
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+def publish(tmp: Path, final: Path, *, replace: bool = False) -> None:
+    """Move a finished (fsynced) ``tmp`` to ``final`` in one step. Without ``replace`` an
+    existing ``final`` is never overwritten: FileExistsError, and ``tmp`` stays for the
+    caller to remove."""
+    if replace:
+        os.replace(tmp, final)
+    else:
+        try:
+            os.link(tmp, final)  # fails, atomically, if final exists
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+            # No hard links here: check, then rename (a window only another writer could use).
+            if final.exists() or final.is_symlink():
+                raise FileExistsError(errno.EEXIST, "file exists", str(final)) from None
+            os.rename(tmp, final)
+        else:
+            os.unlink(tmp)
+    fsync_dir(final.parent)

@@ -1,66 +1,219 @@
-"""Opening the store file safely: checks first, so a bad file is never touched."""
+"""Opening the store file safely: checks first, so a file that is not ours is never touched.
+
+A path is opened as a store only if it is one already (an SQLite database with msl-tui's
+migrations), or if it is empty: missing, or a zero-byte file. Anything else, another
+program's database included, is refused before a byte changes; the checks read it through a
+read-only connection. Commands that only read open the store read-only as well, so they
+cannot switch its journal mode or add tables.
+
+``MSL_BUSY_TIMEOUT_MS`` sets how long a writer waits for another one to finish (5 s).
+"""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
 from msl_tui.locations import ensure_private_dir
+from msl_tui.safe_text import printable
 from msl_tui.store.errors import StoreError
 from msl_tui.store.migrations import SCHEMA_VERSION, migrations
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+MAX_BUSY_TIMEOUT_MS = 600_000
 
 
-def _check_existing_file(path: Path) -> None:
+def busy_timeout_ms() -> int:
+    """How long to wait for another writer: MSL_BUSY_TIMEOUT_MS, else 5 s."""
+    raw = os.environ.get("MSL_BUSY_TIMEOUT_MS", "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+    return value if 0 <= value <= MAX_BUSY_TIMEOUT_MS else BUSY_TIMEOUT_MS
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: Path | str | None) -> str:
+    """One line a person can act on, for an SQLite error met while using the store at path."""
+    where = printable(path if path is not None else "the store", 160)
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return f"the store {where} is busy (another msl is writing): try again"
+    if "is full" in text:
+        return f"the disk holding {where} is full: nothing was changed; free some space"
+    if "readonly" in text or "read-only" in text:
+        return f"{where} is read-only: nothing was changed"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return f"{where} is damaged or not an msl-tui store"
+    if "unable to open" in text:
+        return f"{where} cannot be opened: check that its folder exists and can be read"
+    if "i/o error" in text:
+        return f"{where} could not be read or written (a disk error): nothing was changed"
+    return f"{where} could not be used (the database reported a {type(exc).__name__})"
+
+
+def _check_existing_file(path: Path) -> bool:
+    """Refuse what cannot be a store; True if the file is an SQLite database, False if it
+    is empty (and may become one)."""
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a store file: pass a file path with --db")
+    if not path.is_file():
+        raise StoreError(f"{path} is not a regular file: pass a store file with --db")
     try:
         with path.open("rb") as handle:
             head = handle.read(16)
     except PermissionError as exc:
         raise StoreError(f"{path} cannot be read: check its permissions") from exc
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read ({exc.strerror})") from exc
     if head and head != SQLITE_MAGIC:
         raise StoreError(f"{path} is not an msl-tui store (not an SQLite database)")
+    return bool(head)
 
 
-def _check_schema(db: Database, path: Path) -> None:
-    table = db["_sqlite_migrations"]
-    if not table.exists():
-        return
-    known = {m.name for m in migrations._migrations}
-    applied = [
-        r["name"]
-        for r in db.query(
-            "select name from _sqlite_migrations where migration_set = ?", [migrations.name]
+def _read_only_uri(path: Path) -> str:
+    return f"file:{quote(str(path.absolute()))}?mode=ro"
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    timeout = busy_timeout_ms()
+    target, uri = (_read_only_uri(path), True) if read_only else (str(path), False)
+    conn = sqlite3.connect(target, uri=uri, timeout=timeout / 1000, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {timeout}")
+    return conn
+
+
+def _pending_migrations(path: Path) -> int:
+    """Read-only: check the database at ``path`` is an msl-tui store this program can use,
+    and return how many of its migrations it still lacks."""
+    try:
+        conn = _connect(path, read_only=True)
+    except sqlite3.Error as exc:
+        raise StoreError(describe_sqlite_error(exc, path)) from exc
+    try:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+        applied: list[str] = []
+        if {"_sqlite_migrations", "meta"} <= tables:
+            applied = [
+                r[0]
+                for r in conn.execute(
+                    "select name from _sqlite_migrations where migration_set = ?",
+                    [migrations.name],
+                )
+            ]
+    except sqlite3.Error as exc:
+        raise StoreError(describe_sqlite_error(exc, path)) from exc
+    finally:
+        conn.close()
+    if not applied:
+        raise StoreError(
+            f"{path} is not an msl-tui store (an SQLite database of another program): "
+            "choose another --db"
         )
-    ]
+    known = [m.name for m in migrations._migrations]
     unknown = [name for name in applied if name not in known]
     if unknown:
         raise StoreError(
             f"{path} was written by a newer msl-tui (schema has {unknown[0]}, this program "
             f"knows {SCHEMA_VERSION} migrations): upgrade msl-tui"
         )
+    return len(set(known) - set(applied))
 
 
 def _apply_pragmas(conn: sqlite3.Connection) -> None:
     # WAL lets the UI read while a worker writes; FULL fsyncs each commit so a note that was
     # saved survives a power cut (measured cost is small at a person's typing rate).
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def open_database(path: Path | str, *, create: bool = True) -> Database:
+def _create_file(path: Path) -> None:
+    if not path.parent.exists():
+        if path.parent != Path(path.parent.anchor) and path.parent.parent.exists():
+            try:
+                ensure_private_dir(path.parent)
+            except OSError as exc:
+                raise StoreError(f"cannot create folder {path.parent} ({exc.strerror})") from exc
+        else:
+            raise StoreError(
+                f"folder {path.parent} does not exist: create it or choose another --db"
+            )
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.fchmod(fd, 0o600)
+        os.close(fd)
+    except PermissionError as exc:
+        raise StoreError(f"cannot create {path}: the location is read-only") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot create {path}: {exc.strerror}") from exc
+
+
+def _initialise(path: Path, *, made_file: bool) -> Database:
+    """Turn an empty file into a store. The schema goes in as one transaction before WAL is
+    switched on, so a crash leaves either a zero-byte file or a whole store."""
+    try:
+        conn = _connect(path, read_only=False)
+    except sqlite3.Error as exc:
+        if made_file:
+            path.unlink(missing_ok=True)
+        raise StoreError(describe_sqlite_error(exc, path)) from exc
+    db = Database(conn)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        migrations.apply(db)
+        conn.execute("COMMIT")
+        _apply_pragmas(conn)
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.rollback()
+        conn.close()
+        if made_file:
+            path.unlink(missing_ok=True)
+        raise StoreError(describe_sqlite_error(exc, path)) from exc
+    return db
+
+
+def _open_read_only(path: Path) -> Database:
+    try:
+        conn = _connect(path, read_only=True)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise StoreError(describe_sqlite_error(exc, path)) from exc
+    return Database(conn)
+
+
+def _open_read_write(path: Path, *, migrate: bool) -> Database:
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise StoreError(f"{path} is read-only: msl-tui needs to write its store there")
+    try:
+        conn = _connect(path, read_only=False)
+    except sqlite3.Error as exc:
+        raise StoreError(describe_sqlite_error(exc, path)) from exc
+    db = Database(conn)
+    try:
+        _apply_pragmas(conn)
+        if migrate:
+            migrations.apply(db)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(describe_sqlite_error(exc, path)) from exc
+    return db
+
+
+def open_database(path: Path | str, *, create: bool = True, read_only: bool = False) -> Database:
     """Open (and if needed create and migrate) the store at ``path``.
 
     Raises StoreError with one line for: a folder that does not exist (when not creating),
-    a file that is not a database, a newer schema, a read-only location.
+    a file that is not an msl-tui store, a newer schema, a read-only location, a busy store.
+    ``read_only`` opens an existing store through a read-only connection (never created).
     """
     if str(path) == ":memory:":
         db = Database(sqlite3.connect(":memory:", check_same_thread=False))
@@ -68,39 +221,26 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
         migrations.apply(db)
         return db
     path = Path(path)
-    exists = path.exists()
-    if exists:
-        _check_existing_file(path)
-    elif not create:
-        raise StoreError(f"no store at {path}: run `msl` once to create it, or check --db")
-    elif not path.parent.exists():
-        if path.parent != Path(path.parent.anchor) and path.parent.parent.exists():
-            ensure_private_dir(path.parent)
-        else:
-            raise StoreError(
-                f"folder {path.parent} does not exist: create it or choose another --db"
-            )
-    if not exists:
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
-        except PermissionError as exc:
-            raise StoreError(f"cannot create {path}: the location is read-only") from exc
-        except OSError as exc:
-            raise StoreError(f"cannot create {path}: {exc.strerror}") from exc
-    elif not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-        raise StoreError(f"{path} is read-only: msl-tui needs to write its store there")
-    try:
-        conn = sqlite3.connect(str(path), check_same_thread=False)
-        db = Database(conn)
-        _check_schema(db, path)
-        _apply_pragmas(conn)
-        migrations.apply(db)
-    except sqlite3.DatabaseError as exc:
+    exists = path.exists() or path.is_symlink()
+    is_database = _check_existing_file(path) if exists else False
+    if not is_database:
+        if read_only or not create:
+            if exists:
+                raise StoreError(f"{path} is empty: there is no store in it yet")
+            raise StoreError(f"no store at {path}: run `msl` once to create it, or check --db")
+        if exists and (not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK)):
+            raise StoreError(f"{path} is read-only: msl-tui needs to write its store there")
         if not exists:
-            path.unlink(missing_ok=True)
-        raise StoreError(f"{path} is not a usable msl-tui store ({exc})") from exc
-    except StoreError:
-        conn.close()
-        raise
+            _create_file(path)
+        else:
+            os.chmod(path, 0o600)  # an empty file the user made is about to hold notes
+        return _initialise(path, made_file=not exists)
+    pending = _pending_migrations(path)
+    if read_only and not pending:
+        return _open_read_only(path)
+    db = _open_read_write(path, migrate=bool(pending))
+    if read_only:
+        # The store was ours and older: upgraded above, now read through a read-only door.
+        db.close()
+        return _open_read_only(path)
     return db

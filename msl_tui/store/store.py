@@ -50,15 +50,17 @@ def _iso(value: datetime) -> str:
 class Store:
     """One MSL's (or head office's) database. Thread-safe: one lock guards the connection."""
 
-    def __init__(self, db: Database, path: Path | None = None) -> None:
+    def __init__(self, db: Database, path: Path | None = None, *, read_only: bool = False) -> None:
         self.db = db
         self.path = path
+        self.read_only = read_only
         self._lock = threading.RLock()
         device = self.get_meta("device_id")
         if device is None:
             # Minted once per store: it names this machine's changes in every export.
             device = f"dev-{uuid.uuid4().hex[:12]}"
-            self.set_meta("device_id", device)
+            if not read_only:
+                self.set_meta("device_id", device)
         last = self.get_meta("hlc_last")
         self.device_id = device
         self.clock = HybridLogicalClock(self.device_id, Stamp.parse(last) if last else None)
@@ -66,9 +68,10 @@ class Store:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, *, create: bool = True) -> Store:
-        db = open_database(path, create=create)
-        return cls(db, None if str(path) == ":memory:" else Path(path))
+    def open(cls, path: Path | str, *, create: bool = True, read_only: bool = False) -> Store:
+        """``read_only``: an existing store through a read-only connection (never written)."""
+        db = open_database(path, create=create, read_only=read_only)
+        return cls(db, None if str(path) == ":memory:" else Path(path), read_only=read_only)
 
     @classmethod
     def memory(cls) -> Store:
