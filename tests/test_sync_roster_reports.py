@@ -49,7 +49,7 @@ def test_roster_maps_columns_and_updates_by_name_and_institution(tmp_path: Path)
     )
     result = _run("--db", str(db), "import-roster", str(sheet), "--map", "Full name=name")
     assert result.exit_code == 0, result.stderr
-    assert "1 KOLs created, 1 updated" in result.stdout and "Shoe size" in result.stdout
+    assert "1 KOL created, 1 updated" in result.stdout and "Shoe size" in result.stdout
     store = Store.open(db)
     kols = {k.name: k for k in store.list_kols()}
     assert kols["Dr Mira Holt"].city == "Oslo" and kols["Dr Mira Holt"].tags == ["renal", "rising"]

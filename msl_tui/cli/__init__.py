@@ -1,31 +1,129 @@
-"""The ``msl`` command. A thin layer: it parses options and calls the store and services."""
+"""The ``msl`` command. A thin layer: it parses options and calls the store and services.
+
+Every way out is one line: errors are raised as they are, and the boundary in ``MslGroup``
+turns whatever reaches it (store, SQLite, file system, bad text, a model that refuses a
+value) into ``msl: error: ...`` and exit status 1, never a traceback. Set MSL_DEBUG=1 to see
+the traceback instead.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import sqlite3
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+from pydantic import ValidationError
 
 from msl_tui import __version__, locations
+from msl_tui.safe_text import printable
 from msl_tui.store import Store, StoreError
+from msl_tui.store.database import describe_sqlite_error
+
+MAX_ERROR = 300
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """One line on stderr and a non-zero exit: the way every error leaves."""
-    click.echo(f"msl: error: {message}", err=True)
+    click.echo(f"msl: error: {printable(message, MAX_ERROR)}", err=True)
     sys.exit(1)
 
 
-def open_store(path: Path, *, create: bool = True) -> Store:
+def say(text: object, *, err: bool = False, limit: int | None = 500) -> None:
+    """One line of output whose words may come from a file or the store: escaped for the
+    terminal (a newline in a name cannot forge a line, ESC cannot reach the terminal)."""
+    click.echo(printable(text, limit), err=err)
+
+
+def plain_text(option: str, value: str, *, limit: int = 200) -> str:
+    """A text argument that can be stored: valid Unicode (no stray bytes from a mistyped
+    encoding), no control characters, not too long."""
+    if printable(value, None) != value:
+        fail(
+            f"{option} {printable(value, 60)!r} holds control characters or bytes that are not UTF-8"
+        )
+    if len(value) > limit:
+        fail(f"{option} is longer than {limit} characters")
+    return value
+
+
+def _current_store() -> Path | None:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    if root is not None and isinstance(root.obj, dict):
+        found = root.obj.get("store_path")
+        return found if isinstance(found, Path) else None
+    return None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OSError in words, naming the file it was about."""
+    name = exc.filename if exc.filename is not None else _current_store()
+    where = printable(name, 160) if name is not None else "a file"
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return f"no space left for {where}: nothing was changed; free some space"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"{where} cannot be written (read-only or not permitted): nothing was changed"
+    if exc.errno == errno.ENOENT:
+        return f"{where} does not exist"
+    if exc.errno == errno.ENOTDIR:
+        return f"{where} is not a folder"
+    if exc.errno == errno.EISDIR:
+        return f"{where} is a folder"
+    if exc.errno == errno.EEXIST:
+        return f"{where} already exists"
+    return f"{where}: {exc.strerror or type(exc).__name__}"
+
+
+def explain(exc: Exception) -> str:
+    """Whatever reached the command boundary, as one line in the user's words."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        return describe_sqlite_error(exc, _current_store())
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    if isinstance(exc, UnicodeError):
+        return (
+            "text that is not valid Unicode (a stray byte or a lone surrogate): nothing was changed"
+        )
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "a value"
+        return f"{where} was refused: {str(first['msg']).lower()}"
+    return f"unexpected {type(exc).__name__} (run again with MSL_DEBUG=1 to see where)"
+
+
+class MslGroup(click.Group):
+    """The one error boundary: anything a command raises leaves as one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("MSL_DEBUG"):
+                raise
+            fail(explain(exc))
+
+
+def open_store(path: Path, *, create: bool = True, read_only: bool = False) -> Store:
+    """The store at ``path``; one line and exit 1 if it cannot be (or is not ours)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["store_path"] = path
     try:
-        return Store.open(path, create=create)
+        return Store.open(path, create=create, read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
-        raise  # unreachable: keeps type checkers content
 
 
 def db_option(func: Any) -> Any:
@@ -54,7 +152,11 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".") or "msl"
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=MslGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="msl")
 @db_option
 @click.pass_context
@@ -80,12 +182,17 @@ def _set_profile(store: Store, name: str, territory: str) -> None:
 
     if not name:
         fail("--name must not be empty")
+    plain_text("--name", name)
+    plain_text("--territory", territory)
     store.set_profile(
         MslProfile(msl_id=slug(name), name=name, territory=territory, device_id=store.device_id)
     )
 
 
 def _run_app(store: Store, **kwargs: Any) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        store.close()
+        fail("the app needs a terminal (input or output is redirected): see `msl --help`")
     from msl_tui.app import MslApp  # Textual loads only when a screen is needed.
 
     MslApp(store, **kwargs).run()
@@ -98,8 +205,11 @@ def _run_app(store: Store, **kwargs: Any) -> None:
 def init(name: str, territory: str, db_path: Path | None) -> None:
     """Create the store (if needed) and record who the MSL is, without opening the app."""
     store = open_store(resolve_db(db_path))
-    _set_profile(store, name.strip(), territory)
-    click.echo(f"store {store.path} belongs to {name} (device {store.device_id})")
+    try:
+        _set_profile(store, name.strip(), territory.strip())
+    finally:
+        store.close()
+    say(f"store {store.path} belongs to {name.strip()} (device {store.device_id})")
 
 
 @main.command()
@@ -135,15 +245,17 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
 
     path = resolve_db(db_path)
     store = open_store(path)
-    if store.count_all() > 0:
-        fail(f"{path} already holds records: seed an empty store")
-    started = time.perf_counter()
-    summary = seed_demo(store, kols=kols, years=years, seed=seed)
-    elapsed = time.perf_counter() - started
-    store.close()
-    click.echo(f"wrote {path} in {elapsed:.1f} s:")
+    try:
+        if store.count_all() > 0:
+            fail(f"{path} already holds records: seed an empty store")
+        started = time.perf_counter()
+        summary = seed_demo(store, kols=kols, years=years, seed=seed)
+        elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    say(f"wrote {path} in {elapsed:.1f} s:")
     for line in summary.lines():
-        click.echo(f"  {line}")
+        say(f"  {line}")
 
 
 from msl_tui.cli import note as _note  # noqa: E402,F401  (registers msl note)

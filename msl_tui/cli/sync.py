@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from msl_tui import locations
-from msl_tui.cli import db_option, fail, main, open_store, resolve_db
+from msl_tui.cli import db_option, fail, main, open_store, resolve_db, say
+from msl_tui.plurals import plural
+from msl_tui.safe_text import printable
+from msl_tui.store import Store
+from msl_tui.timestamps import now_iso, utcnow
 
 
 @contextmanager
@@ -25,8 +30,14 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def _existing_store(path: Path, what: str) -> None:
+    """Commands that need a store refuse a missing one before anything is created."""
+    if not (path.exists() or path.is_symlink()):
+        fail(f"no store at {path}: {what}")
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 @main.command("export")
@@ -41,6 +52,7 @@ def _now() -> str:
 @click.option("--roster", is_flag=True, help="Head office: the roster and plans for one MSL.")
 @click.option("--for", "for_msl", default=None, help="The MSL id the roster is for.")
 @click.option("--no-sign", is_flag=True, help="Do not sign the bundle.")
+@click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
 def export_cmd(
     db_path: Path | None,
     full: bool,
@@ -48,31 +60,46 @@ def export_cmd(
     roster: bool,
     for_msl: str | None,
     no_sign: bool,
+    force: bool,
 ) -> None:
-    """Write a .mslsync bundle of this store's changes (new ones since the last export)."""
-    from msl_tui.sync.export import ExportError, export_bundle, pending_export_count
+    """Write a .mslsync bundle of this store's changes (new ones since the last export).
+
+    An existing file is never replaced without --force.
+    """
+    from msl_tui.sync.export import (
+        ExportError,
+        check_destination,
+        export_bundle,
+        pending_export_count,
+    )
 
     if roster != bool(for_msl):
         fail("--roster and --for MSL go together")
     path = resolve_db(db_path)
-    if not path.exists():
-        fail(f"no store at {path}: nothing to export")
-    store = open_store(path, create=False)
+    _existing_store(path, "nothing to export")
     target = out or locations.exports_dir()
-    if out is None:
-        locations.ensure_private_dir(target)
-    total = pending_export_count(store) if not (full or roster) else 0
     try:
+        check_destination(target, force=force)  # before the store is opened for writing
+    except ExportError as exc:
+        fail(str(exc))
+    store = open_store(path, create=False)
+    try:
+        total = pending_export_count(store) if not (full or roster) else 0
         with _progress(total, "exporting") as update:
             result = export_bundle(
-                store, target, full=full, roster_for=for_msl, sign=not no_sign, progress=update
+                store,
+                target,
+                full=full,
+                roster_for=for_msl,
+                sign=not no_sign,
+                progress=update,
+                force=force,
             )
-    except (ExportError, OSError) as exc:
-        fail(f"{target}: {exc}")
-        return
+    except ExportError as exc:
+        fail(str(exc))
     finally:
         store.close()
-    click.echo(result.line())
+    say(result.line())
 
 
 @main.command("import")
@@ -83,7 +110,7 @@ def export_cmd(
     "--set-aside",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Move refused bundles here, each with a .reason.txt.",
+    help="Move refused bundles here, each with a .reason.txt (never over another file).",
 )
 def import_cmd(
     db_path: Path | None, files: tuple[Path, ...], dry_run: bool, set_aside: Path | None
@@ -99,28 +126,80 @@ def import_cmd(
     paths = [p for f in files for p in (sorted(f.glob("*.mslsync")) if f.is_dir() else [f])]
     if not paths:
         fail(f"no .mslsync files in {', '.join(str(f) for f in files)}")
-    store = open_store(resolve_db(db_path))
-    total = sum(bundle_total(f) for f in paths if f.is_file()) * 2
+    path = resolve_db(db_path)
+    if dry_run:
+        # A dry run compares bundles with a store and writes nothing: not even a new store.
+        _existing_store(path, "a dry run needs the store it would import into")
+    store = open_store(path, read_only=dry_run)
     try:
+        total = sum(bundle_total(f) for f in paths if f.is_file()) * 2
         with _progress(total, "importing") as update:
-            outcome = import_many(
-                store, paths, dry_run=dry_run, set_aside=set_aside, progress=update
-            )
+            outcome = import_many(store, paths, dry_run=dry_run, progress=update)
     finally:
         store.close()
     for report in outcome.reports:
         for line in report.lines():
-            click.echo(line)
-    for _path, reason in outcome.refused:
-        click.echo(f"msl: error: {reason}", err=True)
+            say(line)
+    for refused, reason in outcome.refused:
+        say(f"msl: error: {reason}", err=True, limit=400)
+        if set_aside is not None and not dry_run:
+            _set_aside(refused, set_aside, reason)
     if outcome.refused:
         if len(paths) > 1:
-            click.echo(
-                f"msl: {len(outcome.refused)} of {len(paths)} bundles refused, "
+            say(
+                f"msl: {len(outcome.refused)} of {plural(len(paths), 'bundle')} refused, "
                 f"{len(outcome.reports)} imported",
                 err=True,
             )
         sys.exit(1)
+
+
+def _set_aside(bundle: Path, folder: Path, reason: str) -> None:
+    """Move a refused bundle into ``folder`` with a .reason.txt beside it.
+
+    Never over another file (a taken name gets a number), across file systems too: the
+    bundle is copied into a private file there first, and the original removed only once
+    the copy is safe. If it cannot be moved, it stays where it was and one line says why.
+    """
+    if not bundle.is_file():
+        return
+    try:
+        locations.ensure_private_dir(folder)
+        target, note = _free_names(folder, bundle.name)
+        tmp = locations.private_temp_path(target)
+        try:
+            with locations.create_private_file(tmp) as copy, bundle.open("rb") as original:
+                shutil.copyfileobj(original, copy, 1 << 20)
+                copy.flush()
+                os.fsync(copy.fileno())
+            locations.publish(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        try:
+            with locations.create_private_file(note) as handle:
+                handle.write((printable(reason, None) + "\n").encode("utf-8"))
+            bundle.unlink()
+        except OSError:
+            target.unlink(missing_ok=True)
+            note.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        say(
+            f"msl: error: {bundle} stays where it is: it could not be set aside in {folder} "
+            f"({exc.strerror or type(exc).__name__})",
+            err=True,
+        )
+
+
+def _free_names(folder: Path, name: str) -> tuple[Path, Path]:
+    """``name`` in ``folder``, or ``stem-2.mslsync`` and so on: no file is ever replaced."""
+    stem, dot, suffix = name.partition(".")
+    for n in range(1, 10_000):
+        candidate = folder / (name if n == 1 else f"{stem}-{n}{dot}{suffix}")
+        note = candidate.with_name(candidate.name + ".reason.txt")
+        if not any(p.exists() or p.is_symlink() for p in (candidate, note)):
+            return candidate, note
+    raise FileExistsError(17, "no free name", str(folder / name))
 
 
 @main.command("import-roster")
@@ -141,18 +220,18 @@ def import_roster_cmd(db_path: Path | None, csv_file: Path, mapping: tuple[str, 
         columns = parse_mapping(mapping)
     except RosterError as exc:
         fail(str(exc))
-        return
+    if not csv_file.is_file():
+        fail(f"{csv_file}: no such file")
     store = open_store(resolve_db(db_path))
     try:
         result = import_roster(store, csv_file, columns)
     except RosterError as exc:
         for problem in exc.problems:
-            click.echo(f"msl: error: {problem}", err=True)
+            say(f"msl: error: {problem}", err=True, limit=400)
         fail(str(exc))
-        return
     finally:
         store.close()
-    click.echo(result.line())
+    say(result.line())
 
 
 @main.command("report")
@@ -165,18 +244,14 @@ def report_cmd(db_path: Path | None, out: Path) -> None:
     from msl_tui.sync.reports import write_reports
 
     path = resolve_db(db_path)
-    if not path.exists():
-        fail(f"no store at {path}")
-    store = open_store(path, create=False)
+    _existing_store(path, "nothing to report on")
+    store = open_store(path, create=False, read_only=True)
     try:
-        written = write_reports(store, out, now=datetime.now(UTC))
-    except OSError as exc:
-        fail(f"{out}: {exc.strerror or exc}")
-        return
+        written = write_reports(store, out, now=utcnow())
     finally:
         store.close()
     for file, rows in written:
-        click.echo(f"wrote {file} ({rows} rows)")
+        say(f"wrote {file} ({plural(rows, 'row')})")
 
 
 @main.command("keys")
@@ -187,7 +262,21 @@ def keys_cmd(db_path: Path | None, trust: tuple[str, str] | None, untrust: str |
     """Show this store's signing key (made on first use) and the keys it trusts."""
     from msl_tui.sync import keys
 
-    store = open_store(resolve_db(db_path))
+    path = resolve_db(db_path)
+    changing = bool(trust or untrust)
+    if not changing and path.exists():
+        # Showing keys only reads, unless the store has no key yet (made on first use).
+        store = open_store(path, create=False, read_only=True)
+        try:
+            has_key = keys.signing_key(store, create=False) is not None
+        except keys.KeyError_ as exc:
+            store.close()
+            fail(str(exc))
+        if not has_key:
+            store.close()
+            store = open_store(path)
+    else:
+        store = open_store(path)
     try:
         if trust:
             keys.trust(store, trust[0], trust[1])
@@ -197,13 +286,16 @@ def keys_cmd(db_path: Path | None, trust: tuple[str, str] | None, untrust: str |
         assert key is not None
         profile = store.get_profile()
         who = profile.msl_id if profile else store.device_id
-        click.echo(f"this store ({who}): {keys.public_hex(key)}")
-        for name, public in sorted(keys.trusted_keys(store).items()):
-            click.echo(f"trusted {name}: {public}")
+        lines = [f"this store ({who}): {keys.public_hex(key)}"]
+        lines += [
+            f"trusted {name}: {public}" for name, public in sorted(keys.trusted_keys(store).items())
+        ]
     except keys.KeyError_ as exc:
         fail(str(exc))
     finally:
         store.close()
+    for line in lines:
+        say(line)
 
 
 @main.group("conflicts", invoke_without_command=True)
@@ -216,28 +308,39 @@ def conflicts_cmd(ctx: click.Context, db_path: Path | None, show_all: bool) -> N
         ctx.obj["conflicts_db"] = db_path
         return
     from msl_tui.store import sync_log
-    from msl_tui.sync.merge import refresh_conflicts
 
-    store = open_store(resolve_db(db_path))
+    path = resolve_db(db_path)
+    _existing_store(path, "no conflicts to list")
+    store = open_store(path, create=False, read_only=True)
     try:
-        refresh_conflicts(store, now=_now())
+        if sync_log.records_with_open_conflicts(store) and _writable(path):
+            # Local edits may have settled some: recompute those records first (a write).
+            store.close()
+            store = open_store(path, create=False)
+            _refresh(store)
         rows = sync_log.list_conflicts(store, open_only=not show_all)
     finally:
         store.close()
     if not rows:
-        click.echo("no open conflicts")
+        say("no open conflicts" if not show_all else "no conflicts")
     for r in rows:
         state = f" [{r['resolution']} {r['resolved_at']}]" if r["resolved_at"] else ""
-        click.echo(
-            f"#{r['id']} {r['entity']} {r['record_id'][:8]} {r['field']}: "
+        say(
+            f"#{r['id']} {r['entity']} {str(r['record_id'])[:8]} {printable(r['field'], 40)}: "
             f"kept {_short(r['kept_value'])} ({r['kept_hlc']}) / "
             f"other {_short(r['other_value'])} ({r['other_hlc']}){state}"
         )
 
 
+def _refresh(store: Store) -> None:
+    from msl_tui.sync.merge import refresh_conflicts
+
+    refresh_conflicts(store, now=now_iso())
+
+
 def _short(value: Any, width: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
+    """A stored value, quoted and escaped, cut to ``width``."""
+    return printable(repr(value), width)
 
 
 @conflicts_cmd.command("resolve")
@@ -250,10 +353,13 @@ def resolve_cmd(db_path: Path | None, conflict_id: int, choice: str) -> None:
 
     ctx = click.get_current_context()
     db_path = db_path or (ctx.parent.params.get("db_path") if ctx.parent else None)
-    store = open_store(resolve_db(db_path))
+    path = resolve_db(db_path)
+    _existing_store(path, "no conflicts to resolve")
+    store = open_store(path, create=False)
     try:
-        click.echo(resolve(store, conflict_id, choice, now=_now()))
+        said = resolve(store, conflict_id, choice, now=now_iso())
     except MergeError as exc:
         fail(str(exc))
     finally:
         store.close()
+    say(said)

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from msl_tui.locations import (
+    create_private_file,
+    ensure_private_dir,
+    private_temp_path,
+    publish,
+)
+from msl_tui.plurals import plural
+from msl_tui.safe_text import printable
 from msl_tui.store import sync_log
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.store import Store
-from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest
+from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest, Part
 from msl_tui.sync.keys import signing_key
+from msl_tui.timestamps import utcnow
 
 EXPORTED_META = "sync_exported_rowid"
 Progress = Callable[[int], None]
@@ -24,11 +35,22 @@ class ExportError(ValueError):
     """The bundle could not be written (bad destination, nothing to export for an MSL)."""
 
 
+# What a table's changes are called in a sentence.
+_NOUNS = {
+    "kols": "KOL",
+    "plans": "plan",
+    "interactions": "interaction",
+    "followups": "follow-up",
+}
+
+
 @dataclass
 class ExportResult:
     path: Path | None
     kind: str
     counts: dict[str, int] = field(default_factory=dict)
+    # For an empty result: whether this store had exported before (so "since" is true).
+    exported_before: bool = True
 
     @property
     def total(self) -> int:
@@ -36,9 +58,16 @@ class ExportResult:
 
     def line(self) -> str:
         if self.path is None:
-            return "nothing new to export since the last export (use --full for everything)"
-        detail = ", ".join(f"{n} {t}" for t, n in self.counts.items() if n)
-        return f"wrote {self.path} ({self.kind}, {self.total} changes: {detail or 'none'})"
+            if self.exported_before:
+                return "nothing new since the last export (use --full for everything)"
+            return "nothing to export: this store holds no changes yet"
+        detail = ", ".join(
+            plural(n, _NOUNS.get(t, t.rstrip("s"))) for t, n in self.counts.items() if n
+        )
+        return (
+            f"wrote {printable(self.path, None)} "
+            f"({self.kind}, {plural(self.total, 'change')}: {detail or 'none'})"
+        )
 
 
 def _line(row: dict[str, Any]) -> bytes:
@@ -51,16 +80,40 @@ def _line(row: dict[str, Any]) -> bytes:
     ).encode()
 
 
-def _destination(out: Path, name: str) -> Path:
-    """A name ending in .mslsync is the file; anything else is a folder (made if needed)."""
+def check_destination(out: Path, *, force: bool = False) -> None:
+    """Refuse, before any work, a destination that would overwrite a file or cannot be."""
     if out.suffix != SUFFIX or out.is_dir():
-        if out.exists() and not out.is_dir():
-            raise ExportError("exists and is not a folder (name a .mslsync file or a folder)")
-        out.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return out / name
-    if not out.parent.exists():
+        if (out.exists() or out.is_symlink()) and not out.is_dir():
+            raise ExportError(
+                f"{out} exists and is not a folder (name a .mslsync file or a folder)"
+            )
+        return
+    if not out.parent.is_dir():
         raise ExportError(f"folder {out.parent} does not exist")
+    if (out.exists() or out.is_symlink()) and not force:
+        raise ExportError(f"{out} already exists: name another file, or --force to replace it")
+
+
+def _destination(out: Path, name: str, *, force: bool) -> Path:
+    """A name ending in .mslsync is the file; anything else is a folder (made if needed)."""
+    check_destination(out, force=force)
+    if out.suffix != SUFFIX or out.is_dir():
+        ensure_private_dir(out)
+        return out / name
     return out
+
+
+class _PrivateWriter(BundleWriter):
+    """A BundleWriter whose temporary file is ours: created 0600 whatever the umask and not
+    named like a bundle. Its ``commit`` finishes and fsyncs that file where it is (its own
+    rename is onto itself); ``publish`` then gives it its name without overwriting."""
+
+    def __init__(self, tmp: Path) -> None:
+        create_private_file(tmp).close()
+        self.path = tmp
+        self.tmp = tmp
+        self.zip = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.parts: list[Part] = []
 
 
 def export_bundle(
@@ -72,63 +125,86 @@ def export_bundle(
     sign: bool = True,
     now: datetime | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ExportResult:
-    """Write a bundle into ``out`` (a folder, or a file name) and return where it went."""
+    """Write a bundle into ``out`` (a folder, or a file name) and return where it went.
+
+    An existing file is never replaced unless ``force``. The export mark moves only once the
+    bundle is complete, fsynced and in place: a failed or killed export is simply redone.
+    """
     profile = store.get_profile()
     kind = "roster" if roster_for else ("full" if full else "msl-log")
-    with store.transaction():  # one consistent snapshot of the log
-        upto = sync_log.max_change_rowid(store)
-        after = 0 if (full or roster_for) else int(store.get_meta(EXPORTED_META) or 0)
-        wanted: dict[str, set[str]] | None = None
-        if roster_for:
-            wanted = sync_log.record_ids_for_msl(store, roster_for)
-            if not wanted["kol"]:
-                raise ExportError(f"no KOLs are planned for or met by {roster_for!r}")
-        tables = [e for e in ENTITIES.values() if wanted is None or e.name in wanted]
-        if not roster_for and all(
-            sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables
-        ):
-            return ExportResult(None, kind)
-        created = store.clock.tick()
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
-        who = roster_for or (profile.msl_id if profile else store.device_id)
-        bundle_id = str(uuid.uuid4())
-        path = _destination(out, f"msl-{who}-{kind}-{stamp}-{bundle_id[:8]}{SUFFIX}")
-        ranges: dict[str, list[int]] = {}
-        counts: dict[str, int] = {}
-        writer = BundleWriter(path)
+    # The change log is append-only and row ids only grow, so "everything up to ``upto``" is
+    # fixed from here on: the bundle is read without holding the store's write lock, which
+    # the app may need meanwhile.
+    upto = sync_log.max_change_rowid(store)
+    mark = store.get_meta(EXPORTED_META)
+    after = 0 if (full or roster_for) else int(mark or 0)
+    wanted: dict[str, set[str]] | None = None
+    if roster_for:
+        wanted = sync_log.record_ids_for_msl(store, roster_for)
+        if not wanted["kol"]:
+            raise ExportError(f"no KOLs are planned for or met by {printable(roster_for, 60)!r}")
+    tables = [e for e in ENTITIES.values() if wanted is None or e.name in wanted]
+    if not roster_for and all(
+        sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables
+    ):
+        return ExportResult(None, kind, exported_before=mark is not None and not full)
+    check_destination(out, force=force)
+    key = signing_key(store) if sign else None  # made (and stored) on first use
+    created = store.clock.tick()
+    stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%S")
+    who = slug_for_file(roster_for or (profile.msl_id if profile else store.device_id))
+    bundle_id = str(uuid.uuid4())
+    path = _destination(out, f"msl-{who}-{kind}-{stamp}-{bundle_id[:8]}{SUFFIX}", force=force)
+    ranges: dict[str, list[int]] = {}
+    counts: dict[str, int] = {}
+    writer = _PrivateWriter(private_temp_path(path))
+    try:
+        for entity in tables:
+
+            def lines(entity_name: str = entity.name) -> Iterator[bytes]:
+                for row in sync_log.iter_changes(
+                    store,
+                    entity_name,
+                    after_rowid=after,
+                    upto_rowid=upto,
+                    record_ids=None if wanted is None else wanted[entity_name],
+                ):
+                    span = ranges.setdefault(row["device_id"], [row["seq"], row["seq"]])
+                    span[0] = min(span[0], row["seq"])
+                    span[1] = max(span[1], row["seq"])
+                    if progress is not None:
+                        progress(1)
+                    yield _line(row)
+
+            part = writer.write_part(entity.name, lines())
+            counts[entity.table] = part.count
+        source = {"device": store.device_id}
+        if profile is not None:
+            source.update(msl_id=profile.msl_id, role=profile.role)
+        manifest = Manifest(bundle_id, kind, source, str(created), ranges, [])
+        writer.commit(manifest, key)
         try:
-            for entity in tables:
-
-                def lines(entity_name: str = entity.name) -> Iterator[bytes]:
-                    for row in sync_log.iter_changes(
-                        store,
-                        entity_name,
-                        after_rowid=after,
-                        upto_rowid=upto,
-                        record_ids=None if wanted is None else wanted[entity_name],
-                    ):
-                        span = ranges.setdefault(row["device_id"], [row["seq"], row["seq"]])
-                        span[0] = min(span[0], row["seq"])
-                        span[1] = max(span[1], row["seq"])
-                        if progress is not None:
-                            progress(1)
-                        yield _line(row)
-
-                part = writer.write_part(entity.name, lines())
-                counts[entity.table] = part.count
-            source = {"device": store.device_id}
-            if profile is not None:
-                source.update(msl_id=profile.msl_id, role=profile.role)
-            manifest = Manifest(bundle_id, kind, source, str(created), ranges, [])
-            key = signing_key(store) if sign else None
-            writer.commit(manifest, key)
-        except BaseException:
-            writer.abort()
-            raise
-        if not roster_for:
-            store.set_meta(EXPORTED_META, str(upto))
+            publish(writer.tmp, path, replace=force)
+        except FileExistsError:
+            raise ExportError(
+                f"{path} already exists: name another file, or --force to replace it"
+            ) from None
+    except BaseException:
+        writer.abort()
+        raise
+    if not roster_for:
+        with store.transaction():
+            # Another export may have finished meanwhile: the mark never goes back.
+            if upto > int(store.get_meta(EXPORTED_META) or 0):
+                store.set_meta(EXPORTED_META, str(upto))
     return ExportResult(path, kind, counts)
+
+
+def slug_for_file(name: str) -> str:
+    """A name from the store (an MSL id) made safe inside a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-")[:60] or "msl"
 
 
 def pending_export_count(store: Store) -> int:

@@ -11,11 +11,13 @@ import re
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from msl_tui.safe_text import printable
 from msl_tui.store.store import Store
 
 PRIVATE_META = "sync_signing_key"
 TRUSTED_META = "sync_trusted_keys"
-PUBLIC_RE = re.compile(r"^[0-9a-f]{64}$")
+PUBLIC_RE = re.compile(r"^[0-9a-f]{64}\Z")
+MAX_NAME = 100
 
 
 class KeyError_(ValueError):
@@ -30,7 +32,10 @@ def signing_key(store: Store, *, create: bool = True) -> Ed25519PrivateKey | Non
         key = Ed25519PrivateKey.generate()
         store.set_meta(PRIVATE_META, key.private_bytes_raw().hex())
         return key
-    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
+    try:
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
+    except ValueError:
+        raise KeyError_("this store's signing key is damaged (not an Ed25519 key)") from None
 
 
 def public_hex(key: Ed25519PrivateKey) -> str:
@@ -39,24 +44,40 @@ def public_hex(key: Ed25519PrivateKey) -> str:
 
 def trusted_keys(store: Store) -> dict[str, str]:
     raw = store.get_meta(TRUSTED_META)
-    return json.loads(raw) if raw else {}
+    if not raw:
+        return {}
+    try:
+        keys = json.loads(raw)
+    except ValueError:
+        keys = None
+    if not isinstance(keys, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and PUBLIC_RE.match(v) for k, v in keys.items()
+    ):
+        raise KeyError_("this store's list of trusted keys is damaged")
+    return keys
 
 
 def trust(store: Store, name: str, public: str) -> None:
     """Pin ``name``'s public key: its bundles must then be signed with exactly this key."""
     public = public.strip().lower()
     if not PUBLIC_RE.match(public):
-        raise KeyError_(f"{public[:20]!r} is not an Ed25519 public key (64 hex digits)")
-    if not name.strip():
+        raise KeyError_(f"{printable(public, 24)!r} is not an Ed25519 public key (64 hex digits)")
+    name = name.strip()
+    if not name:
         raise KeyError_("a pinned key needs a name (the MSL id, or 'head office')")
+    if printable(name, None) != name or len(name) > MAX_NAME:
+        raise KeyError_(
+            f"the name {printable(name, 40)!r} is not a short line of plain text "
+            f"(at most {MAX_NAME} characters, no control characters)"
+        )
     keys = trusted_keys(store)
-    keys[name.strip()] = public
+    keys[name] = public
     store.set_meta(TRUSTED_META, json.dumps(keys, sort_keys=True))
 
 
 def untrust(store: Store, name: str) -> None:
     keys = trusted_keys(store)
     if name not in keys:
-        raise KeyError_(f"no pinned key named {name!r}")
+        raise KeyError_(f"no pinned key named {printable(name, 60)!r}")
     del keys[name]
     store.set_meta(TRUSTED_META, json.dumps(keys, sort_keys=True))

@@ -8,21 +8,24 @@ run as a formula are prefixed with an apostrophe (notes are free text from the f
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from msl_tui.locations import ensure_private_dir
+from msl_tui.locations import create_private_file, ensure_private_dir, private_temp_path, publish
 from msl_tui.models import AE_REPORT_WINDOW, Kol
 from msl_tui.models.enums import Segment
 from msl_tui.services.segments import segment_for
 from msl_tui.store import sync_log
 from msl_tui.store.codec import ENTITIES, from_row
 from msl_tui.store.store import Store
+from msl_tui.timestamps import parse
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,22 +37,31 @@ def _safe(value: Any) -> Any:
 
 
 def _write(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> int:
+    """Write one report beside its old copy, then swap it in: readers see the old file or the
+    new one whole. The file is private (reports name KOLs) whatever the umask."""
     count = 0
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(header)
-        for row in rows:
-            out.writerow([_safe(v) for v in row])
-            count += 1
-    tmp.replace(path)
+    tmp = private_temp_path(path)
+    try:
+        with (
+            create_private_file(tmp) as raw,
+            io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
+        ):
+            out = csv.writer(handle)
+            out.writerow(header)
+            for row in rows:
+                out.writerow([_safe(v) for v in row])
+                count += 1
+            handle.flush()
+            os.fsync(raw.fileno())
+        publish(tmp, path, replace=True)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return count
 
 
 def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return parse(text) if text else None
 
 
 def _json(text: str | None) -> Any:

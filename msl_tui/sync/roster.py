@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from msl_tui.models import Kol
+from msl_tui.plurals import plural
+from msl_tui.safe_text import printable
 from msl_tui.store.store import Store
 
 LIST_FIELDS = {"therapeutic_areas", "strengths", "preferred_channels", "identified_by", "tags"}
@@ -47,11 +49,13 @@ class RosterResult:
 
     def line(self) -> str:
         text = (
-            f"{self.file}: {self.created} KOLs created, {self.updated} updated, "
-            f"{self.unchanged} unchanged"
+            f"{printable(self.file, 120)}: {plural(self.created, 'KOL')} created, "
+            f"{self.updated} updated, {self.unchanged} unchanged"
         )
         if self.ignored_columns:
-            text += f" (columns ignored: {', '.join(self.ignored_columns)})"
+            names = ", ".join(printable(c, 40) for c in self.ignored_columns[:20])
+            more = len(self.ignored_columns) - 20
+            text += f" (columns ignored: {names}{f' and {more} more' if more > 0 else ''})"
         return text
 
 
@@ -86,6 +90,15 @@ def _problem(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "row"
     return f"{where}: {err['msg']}"
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc).lower()
+    if "nul" in text:
+        return "a NUL byte in the text"
+    if "field larger" in text:
+        return f"a cell longer than {csv.field_size_limit()} characters"
+    return "unbalanced quotes or a broken line"
 
 
 def import_roster(store: Store, path: Path, mapping: dict[str, str]) -> RosterResult:
@@ -161,11 +174,15 @@ def import_roster(store: Store, path: Path, mapping: dict[str, str]) -> RosterRe
                 if len(problems) >= MAX_PROBLEMS:
                     break
         except csv.Error as exc:
-            raise RosterError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from exc
+            raise RosterError(
+                f"{path}:{reader.line_num}: not valid CSV ({_csv_problem(exc)})"
+            ) from exc
         except UnicodeDecodeError as exc:
             raise RosterError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     if problems:
-        raise RosterError(f"{path}: {len(problems)} rows rejected, nothing imported", problems)
+        raise RosterError(
+            f"{path}: {plural(len(problems), 'row')} rejected, nothing imported", problems
+        )
     with store.transaction():
         for kol in planned:
             if kol.id in existing:
