@@ -220,8 +220,10 @@ def import_roster_cmd(db_path: Path | None, csv_file: Path, mapping: tuple[str, 
         columns = parse_mapping(mapping)
     except RosterError as exc:
         fail(str(exc))
-    if not csv_file.is_file():
+    if not csv_file.exists():
         fail(f"{csv_file}: no such file")
+    if not csv_file.is_file():
+        fail(f"{csv_file} is not a file: name a CSV file")
     store = open_store(resolve_db(db_path))
     try:
         result = import_roster(store, csv_file, columns)

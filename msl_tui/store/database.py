@@ -53,8 +53,20 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path | str | None) -> str:
     if "unable to open" in text:
         return f"{where} cannot be opened: check that its folder exists and can be read"
     if "i/o error" in text:
+        if path is not None and _disk_full(Path(path)):
+            return f"the disk holding {where} is full: nothing was changed; free some space"
         return f"{where} could not be read or written (a disk error): nothing was changed"
     return f"{where} could not be used (the database reported a {type(exc).__name__})"
+
+
+def _disk_full(path: Path) -> bool:
+    """SQLite reports a full disk as an I/O error when it cannot even grow its shared-memory
+    file; the free space tells the two apart."""
+    try:
+        info = os.statvfs(path.absolute().parent)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 1 << 20
 
 
 def _check_existing_file(path: Path) -> bool:
@@ -76,15 +88,28 @@ def _check_existing_file(path: Path) -> bool:
     return bool(head)
 
 
-def _read_only_uri(path: Path) -> str:
-    return f"file:{quote(str(path.absolute()))}?mode=ro"
-
-
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     timeout = busy_timeout_ms()
-    target, uri = (_read_only_uri(path), True) if read_only else (str(path), False)
-    conn = sqlite3.connect(target, uri=uri, timeout=timeout / 1000, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {timeout}")
+    if not read_only:
+        conn = sqlite3.connect(str(path), timeout=timeout / 1000, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {timeout}")
+        return conn
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout / 1000, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {timeout}")
+        conn.execute("select count(*) from sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise
+    # A WAL store on read-only media (or a full disk) cannot get its shared-memory file.
+    # With no write-ahead log beside it, no writer is at work and nothing is pending, so
+    # the file alone is the whole store: read it as immutable.
+    conn = sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
+    conn.execute("select count(*) from sqlite_master").fetchone()
     return conn
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
 from msl_tui.store import sync_log
 from msl_tui.store.codec import ENTITIES
+from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.store import Store
 from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest, Part
 from msl_tui.sync.keys import signing_key
@@ -195,10 +197,18 @@ def export_bundle(
         writer.abort()
         raise
     if not roster_for:
-        with store.transaction():
-            # Another export may have finished meanwhile: the mark never goes back.
-            if upto > int(store.get_meta(EXPORTED_META) or 0):
-                store.set_meta(EXPORTED_META, str(upto))
+        try:
+            with store.transaction():
+                # Another export may have finished meanwhile: the mark never goes back.
+                if upto > int(store.get_meta(EXPORTED_META) or 0):
+                    store.set_meta(EXPORTED_META, str(upto))
+        except sqlite3.Error as exc:
+            # The bundle is whole and stays; only the mark did not move, so the next export
+            # sends these changes again (importing them twice changes nothing).
+            raise ExportError(
+                f"wrote {path}, but {describe_sqlite_error(exc, store.path)}; "
+                "the next export will include these changes again"
+            ) from exc
     return ExportResult(path, kind, counts)
 
 
