@@ -92,6 +92,8 @@ def explain(exc: Exception) -> str:
         return (
             "text that is not valid Unicode (a stray byte or a lone surrogate): nothing was changed"
         )
+    if isinstance(exc, ValueError) and type(exc).__module__.startswith("msl_tui."):
+        return str(exc)  # our own errors are written as one line for a person already
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "a value"

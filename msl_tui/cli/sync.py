@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from msl_tui import locations
 from msl_tui.cli import db_option, fail, main, open_store, resolve_db, say
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
-from msl_tui.store import Store
+from msl_tui.store import Store, StoreError
 from msl_tui.timestamps import now_iso, utcnow
 
 
@@ -120,7 +121,7 @@ def import_cmd(
 
     Each bundle goes in whole or not at all; a refused one does not stop the others.
     """
-    from msl_tui.sync.importer import bundle_total, import_many
+    from msl_tui.sync.importer import ImportError_, bundle_total, import_bundle
 
     # A folder stands for the bundles in it: head office drops a week's files in one place.
     paths = [p for f in files for p in (sorted(f.glob("*.mslsync")) if f.is_dir() else [f])]
@@ -131,27 +132,43 @@ def import_cmd(
         # A dry run compares bundles with a store and writes nothing: not even a new store.
         _existing_store(path, "a dry run needs the store it would import into")
     store = open_store(path, read_only=dry_run)
+    imported = 0
+    refused: list[tuple[Path, str]] = []
     try:
         total = sum(bundle_total(f) for f in paths if f.is_file()) * 2
         with _progress(total, "importing") as update:
-            outcome = import_many(store, paths, dry_run=dry_run, progress=update)
+            for bundle in paths:
+                try:
+                    report = import_bundle(store, bundle, dry_run=dry_run, progress=update)
+                except ImportError_ as exc:
+                    _raise_if_the_store_failed(exc)
+                    refused.append((bundle, str(exc)))
+                    say(f"msl: error: {exc}", err=True, limit=400)
+                    continue
+                imported += 1
+                for line in report.lines():
+                    say(line)
     finally:
         store.close()
-    for report in outcome.reports:
-        for line in report.lines():
-            say(line)
-    for refused, reason in outcome.refused:
-        say(f"msl: error: {reason}", err=True, limit=400)
-        if set_aside is not None and not dry_run:
-            _set_aside(refused, set_aside, reason)
-    if outcome.refused:
+    if set_aside is not None and not dry_run:
+        for bundle, reason in refused:
+            _set_aside(bundle, set_aside, reason)
+    if refused:
         if len(paths) > 1:
             say(
-                f"msl: {len(outcome.refused)} of {plural(len(paths), 'bundle')} refused, "
-                f"{len(outcome.reports)} imported",
+                f"msl: {len(refused)} of {plural(len(paths), 'bundle')} refused, "
+                f"{imported} imported",
                 err=True,
             )
         sys.exit(1)
+
+
+def _raise_if_the_store_failed(exc: Exception) -> None:
+    """A bundle is refused for what is in it; when the store itself failed (busy, full,
+    read-only) the batch stops there and nothing is set aside: the bundles are fine."""
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, sqlite3.Error | StoreError):
+        raise cause
 
 
 def _set_aside(bundle: Path, folder: Path, reason: str) -> None:
@@ -316,10 +333,7 @@ def conflicts_cmd(ctx: click.Context, db_path: Path | None, show_all: bool) -> N
     store = open_store(path, create=False, read_only=True)
     try:
         if sync_log.records_with_open_conflicts(store) and _writable(path):
-            # Local edits may have settled some: recompute those records first (a write).
-            store.close()
-            store = open_store(path, create=False)
-            _refresh(store)
+            _refresh(path)
         rows = sync_log.list_conflicts(store, open_only=not show_all)
     finally:
         store.close()
@@ -334,10 +348,21 @@ def conflicts_cmd(ctx: click.Context, db_path: Path | None, show_all: bool) -> N
         )
 
 
-def _refresh(store: Store) -> None:
+def _refresh(path: Path) -> None:
+    """Local edits may have settled some conflicts: recompute those records (a write). A
+    busy or full store is no reason to refuse a listing: it is shown as last computed."""
     from msl_tui.sync.merge import refresh_conflicts
 
-    refresh_conflicts(store, now=now_iso())
+    try:
+        writer = Store.open(path, create=False)
+    except (StoreError, sqlite3.Error):
+        return
+    try:
+        refresh_conflicts(writer, now=now_iso())
+    except sqlite3.Error:
+        pass
+    finally:
+        writer.close()
 
 
 def _short(value: Any, width: int = 40) -> str:
