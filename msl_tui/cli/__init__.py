@@ -63,12 +63,11 @@ def _current_store() -> Path | None:
 
 def describe_os_error(exc: OSError) -> str:
     """An OSError in words, naming the file it was about."""
-    name = exc.filename if exc.filename is not None else _current_store()
-    where = printable(name, 160) if name is not None else "a file"
-    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
-        return f"no space left for {where}: nothing was changed; free some space"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "no space left on the disk: free some space and try again"
+    where = printable(exc.filename, 160) if exc.filename is not None else "a file"
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"{where} cannot be written (read-only or not permitted): nothing was changed"
+        return f"{where} cannot be written (read-only or not permitted)"
     if exc.errno == errno.ENOENT:
         return f"{where} does not exist"
     if exc.errno == errno.ENOTDIR:
