@@ -56,7 +56,7 @@ _WORDS: dict[str, str] = {
 
 def _where(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int)]
-    return ".".join(parts) or "record"
+    return printable(".".join(parts), 80) or "record"
 
 
 def error_words(err: Any) -> str:
@@ -75,7 +75,8 @@ def error_words(err: Any) -> str:
         return template.split(" {")[0]
 
 
-def describe(exc: ValidationError) -> str:
-    """The first problem of a validation error as ``field: words``."""
+def describe(exc: ValidationError, prefix: tuple[str, ...] = ()) -> str:
+    """The first problem of a validation error as ``field: words`` (``prefix`` names the
+    field when a single value was validated on its own)."""
     err = exc.errors()[0]
-    return f"{_where(tuple(err['loc']))}: {error_words(err)}"
+    return f"{_where((*prefix, *err['loc']))}: {error_words(err)}"

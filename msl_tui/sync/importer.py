@@ -12,6 +12,7 @@ import of the same file is a reported no-op and the same id with other content i
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +105,10 @@ def _data_fields(entity: Entity) -> frozenset[str]:
     return fields
 
 
+# Python's == takes True for 1 and 1.0 for 1; the JSON text tells them apart.
+_exact = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:
     return BundleError(
         f"{name}: {printable(repr(raw), 60)} is not written as msl-tui stores it "
@@ -132,14 +137,19 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         if fields <= patch.keys():
             record = entity.model.model_validate({**patch, "id": line.id})
             canonical = dump_fields(record)
-            if canonical != patch:
-                name = next(k for k in patch if patch[k] != canonical.get(k))
+            if canonical != patch or _exact(canonical) != _exact(patch):
+                name = next(k for k in patch if _exact(patch[k]) != _exact(canonical.get(k)))
                 raise _not_canonical(name, patch[name], canonical.get(name))
         else:
             for name, value in patch.items():
                 adapter = _adapter(entity, name)
-                clean = adapter.dump_python(adapter.validate_python(value), mode="json")
-                if clean != value:
+                try:
+                    clean = adapter.dump_python(adapter.validate_python(value), mode="json")
+                except ValidationError as exc:
+                    raise BundleError(
+                        f"{entity.name} {line.id}: {describe(exc, prefix=(name,))}"
+                    ) from None
+                if clean != value or _exact(clean) != _exact(value):
                     raise _not_canonical(name, value, clean)
     except ValidationError as exc:
         raise BundleError(f"{entity.name} {line.id}: {describe(exc)}") from None

@@ -142,6 +142,9 @@ def wire_problem(exc: ValidationError) -> tuple[int | None, str]:
     if err["type"] == "model_type" or (not loc and err["type"] == "dict_type"):
         where = "line"
         words = "is not a JSON object"
+    elif loc and loc[-1] == "[key]":
+        where = printable(".".join(str(p) for p in loc[:-2]), 80)
+        words = f"{printable(repr(loc[-2]), 70)} is not a device id"
     elif err["type"] == "string_pattern_mismatch":
         named = next((str(p) for p in reversed(loc) if str(p) in _KINDS), None)
         words = f"is not {_KINDS[named]}" if named else "is not in the expected form"
