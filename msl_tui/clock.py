@@ -12,7 +12,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-STAMP_RE = re.compile(r"^(\d{13})-(\d{4})-([A-Za-z0-9_.:-]{1,64})$")
+# ASCII only: ``\d`` would admit other scripts' digits, which int() reads but which sort
+# after every real stamp (a forged stamp would win every merge for ever). ``\Z``, not ``$``,
+# which would let a trailing newline through.
+DEVICE_PATTERN = r"[A-Za-z0-9_.:-]{1,64}"
+STAMP_RE = re.compile(rf"^([0-9]{{13}})-([0-9]{{4}})-({DEVICE_PATTERN})\Z", re.ASCII)
+DEVICE_RE = re.compile(rf"^{DEVICE_PATTERN}\Z", re.ASCII)
 MAX_COUNTER = 9999
 
 

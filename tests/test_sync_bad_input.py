@@ -234,7 +234,7 @@ SPOILERS: dict[str, tuple[Callable[[Case], None], str]] = {
     ),
     "unknown field": (
         _edit_line("kols.jsonl", lambda x: x["patch"].update(salary=1)),
-        "unknown field 'salary'",
+        "'salary' is not a field of kol",
     ),
     "bad record id": (
         _edit_line("kols.jsonl", lambda x: x.update(id="../../etc")),

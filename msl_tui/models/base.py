@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from msl_tui.clock import STAMP_RE
+from msl_tui.timestamps import to_utc, utcnow
 
 # Dates later than this many days ahead are typing mistakes, not plans.
 FUTURE_LIMIT_DAYS = 3 * 366
 
-
-def utcnow() -> datetime:
-    """Now in UTC to the second: the precision every stored instant has."""
-    return datetime.now(UTC).replace(microsecond=0)
+# Characters that reorder text (bidi overrides and isolates): a name carrying one reads
+# differently on screen from what is stored.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def new_id() -> str:
@@ -25,9 +26,36 @@ def new_id() -> str:
 
 def _to_utc(value: datetime) -> datetime:
     """Store every instant in UTC, to the second: naive input is this machine's local time."""
-    if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(UTC).replace(microsecond=0)
+    return to_utc(value)
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why ``value`` cannot be stored as text, in words; None when it can."""
+    for ch in value:
+        if multiline and ch in "\n\t":
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            return "contains a broken character (a lone surrogate)"
+        if category == "Cc":
+            return f"contains the control character U+{ord(ch):04X}"
+        if ch in _BIDI_CONTROLS:
+            return f"contains the direction override U+{ord(ch):04X}"
+    return None
+
+
+def _one_line(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(f"text {problem}")
+    return value
+
+
+def _multiline(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem:
+        raise ValueError(f"text {problem}")
+    return value
 
 
 def _not_far_future_dt(value: datetime) -> datetime:
@@ -56,10 +84,22 @@ def _valid_stamp(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-LongText = Annotated[str, StringConstraints(max_length=100_000)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+# Text grammars: one-line texts refuse control characters, notes keep newlines and tabs;
+# none may hold lone surrogates (SQLite cannot store them) or direction overrides.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_one_line),
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_one_line)
+]
+LongText = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_multiline)]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    AfterValidator(_one_line),
+]
 RecordId = Annotated[str, AfterValidator(_valid_uuid)]
 StampText = Annotated[str, AfterValidator(_valid_stamp)]
 PastOrNear = Annotated[datetime, AfterValidator(_not_far_future_dt)]

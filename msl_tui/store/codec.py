@@ -1,4 +1,8 @@
-"""Model <-> row conversion for synced entities: one table per entity, JSON for nesting."""
+"""Model <-> row conversion for synced entities: one table per entity, JSON for nesting.
+
+``record_row`` is the one place a table row is built, and it takes a validated model: what
+the store holds is always the model's canonical form, never the input it was made from.
+"""
 
 from __future__ import annotations
 
@@ -55,12 +59,42 @@ def dump_fields(record: SyncedRecord) -> dict[str, Any]:
     return data
 
 
+# One encoder for every row: json.dumps with options builds a new encoder on each call.
+encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def to_column(entity: Entity, field: str, value: Any) -> Any:
     if field in entity.json_fields:
-        return None if value is None else json.dumps(value, separators=(",", ":"))
+        return None if value is None else encode_json(value)
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+ROW_META = ("id", "device_id", "hlc", "updated_at", "field_stamps")
+
+
+def row_columns(entity: Entity) -> list[str]:
+    derived = ["ae_pending_since"] if entity.name == "interaction" else []
+    return [*entity.data_fields(), *derived, *ROW_META]
+
+
+def record_row(
+    entity: Entity,
+    record: SyncedRecord,
+    *,
+    device: str,
+    hlc: str,
+    updated_at: str,
+    field_stamps: dict[str, Any],
+) -> list[Any]:
+    """The table row (values in ``row_columns`` order) for a validated record."""
+    fields = dump_fields(record)
+    values = [to_column(entity, f, fields[f]) for f in entity.data_fields()]
+    if entity.name == "interaction":
+        values.append(derived_columns(entity, fields)["ae_pending_since"])
+    values += [record.id, device, hlc, updated_at, encode_json(field_stamps)]
+    return values
 
 
 def from_row(entity: Entity, row: dict[str, Any]) -> SyncedRecord:

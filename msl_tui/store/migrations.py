@@ -190,6 +190,13 @@ def m003_objective_index(db: Database) -> None:
     )
 
 
+@migrations(name="m004_ledger_digest")
+def m004_ledger_digest(db: Database) -> None:
+    # A bundle id names one bundle: the ledger keeps the manifest's digest so that the same
+    # id with other content is refused instead of being reported as "already imported".
+    db.execute("ALTER TABLE imported_bundles ADD COLUMN manifest_sha256 TEXT")
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -1,18 +1,22 @@
 """The local store: typed functions over SQLite. No SQL lives outside this package.
 
-Every write to a synced record goes through ``_write``: it stamps the change with the
-hybrid logical clock, appends it to the change log and updates the record's row, all in
-one transaction. Sync (a later layer) exports and imports those changes.
+Every row of a synced record is written by ``write_records``, from a validated model (local
+saves, bulk writes, merges, conflict resolutions and imports alike). A local save
+(``save``) stamps the change with the hybrid logical clock, appends it to the change log and
+writes the row in one transaction. Writers take the lock first (BEGIN IMMEDIATE), so a busy
+store makes them wait the busy timeout, then fail with one line, never halfway through.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,25 +30,37 @@ from msl_tui.models import (
     Kol,
     MslProfile,
     SyncedRecord,
-    utcnow,
 )
 from msl_tui.store.codec import (
     ENTITIES,
     ENTITY_BY_MODEL,
     Entity,
-    derived_columns,
     dump_fields,
+    encode_json,
     from_row,
-    to_column,
+    record_row,
+    row_columns,
 )
 from msl_tui.store.database import open_database
-from msl_tui.store.errors import StoreError
+from msl_tui.store.errors import StoreBusyError, StoreError
+from msl_tui.timestamps import now_iso
 
 R = TypeVar("R", bound=SyncedRecord)
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+@dataclass(frozen=True, slots=True)
+class RowStamp:
+    """A row's sync bookkeeping: who wrote its latest change, when, and each field's stamp."""
+
+    device: str
+    hlc: str
+    updated_at: str
+    field_stamps: dict[str, Any]
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 class Store:
@@ -82,10 +98,41 @@ class Store:
             self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes: all of them land, or none do."""
-        with self._lock, self.db.atomic():
-            yield
+    def transaction(self, *, write: bool = True) -> Iterator[None]:
+        """Group writes: all of them land, or none do.
+
+        The outermost level takes the write lock up front (BEGIN IMMEDIATE): a writer that
+        started reading first could not upgrade later without failing midway. ``write=False``
+        gives a consistent read snapshot and works on a read-only store. Nested levels are
+        savepoints.
+        """
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as exc:
+                if _busy(exc):
+                    raise StoreBusyError(self.path) from None
+                raise
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if _busy(exc):
+                        raise StoreBusyError(self.path) from None
+                    raise
 
     # -- meta and profile ------------------------------------------------------------------
 
@@ -133,16 +180,54 @@ class Store:
         rows = list(self.db.query(f"select * from {entity.table} where id = ?", [record_id]))
         return rows[0] if rows else None
 
+    def write_records(
+        self,
+        entity: Entity,
+        items: Iterable[tuple[SyncedRecord, RowStamp]],
+        *,
+        insert_only: bool = False,
+    ) -> int:
+        """The one way a record's row is written, whoever writes it (a local save, a bulk
+        write, a merge, a conflict resolution, an import): the row is built from the
+        validated model's canonical form. The caller holds the transaction."""
+        columns = row_columns(entity)
+        rows = [
+            record_row(
+                entity,
+                record,
+                device=meta.device,
+                hlc=meta.hlc,
+                updated_at=meta.updated_at,
+                field_stamps=meta.field_stamps,
+            )
+            for record, meta in items
+        ]
+        if not rows:
+            return 0
+        sql = (
+            f"insert into {entity.table} ({', '.join(columns)}) "
+            f"values ({', '.join('?' for _ in columns)})"
+        )
+        if not insert_only:
+            assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
+            sql += f" on conflict(id) do update set {assignments}"
+        with self._lock:
+            self.db.conn.executemany(sql, rows)
+        return len(rows)
+
     def save(self, record: R) -> R:
         """Write a record (insert or update); returns it with its new sync stamps."""
         entity = ENTITY_BY_MODEL[type(record)]
+        # Validated again here: a model built with model_construct or mutated in place
+        # must not reach the store unchecked.
+        record = type(record).model_validate(record.model_dump())
         with self.transaction():
             return self._write(entity, record)  # type: ignore[return-value]
 
     def _write(self, entity: Entity, record: SyncedRecord) -> SyncedRecord:
         fields = dump_fields(record)
         current = self._current_row(entity, record.id)
-        stamps: dict[str, str] = {}
+        stamps: dict[str, Any] = {}
         if current is None:
             patch = fields
         else:
@@ -154,7 +239,6 @@ class Store:
         stamp = str(self.clock.tick())
         base = {field: stamps[field] for field in patch if field in stamps}
         stamps.update({field: stamp for field in patch})
-        now = _iso(utcnow())
         self.db.execute(
             "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
             "values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -164,48 +248,14 @@ class Store:
                 stamp,
                 entity.name,
                 record.id,
-                json.dumps(patch, separators=(",", ":")),
-                json.dumps(base, separators=(",", ":")),
+                encode_json(patch),
+                encode_json(base),
                 self.author,
             ],
         )
-        row = self._row(
-            entity, record.id, fields, stamp, now, json.dumps(stamps, separators=(",", ":"))
-        )
-        self._upsert_row(entity, row)
+        self.write_records(entity, [(record, RowStamp(self.device_id, stamp, now_iso(), stamps))])
         self.set_meta("hlc_last", stamp)
         return record.evolve(hlc=stamp, device_id=self.device_id)
-
-    def _row(
-        self,
-        entity: Entity,
-        record_id: str,
-        fields: dict[str, Any],
-        stamp: str,
-        now: str,
-        field_stamps: str,
-    ) -> dict[str, Any]:
-        """The table row for a record: its fields as columns plus its sync bookkeeping."""
-        row = {f: to_column(entity, f, v) for f, v in fields.items()}
-        row.update(derived_columns(entity, fields))
-        row.update(
-            id=record_id,
-            device_id=self.device_id,
-            hlc=stamp,
-            updated_at=now,
-            field_stamps=field_stamps,
-        )
-        return row
-
-    def _upsert_row(self, entity: Entity, row: dict[str, Any]) -> None:
-        columns = list(row)
-        assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
-        self.db.execute(
-            f"insert into {entity.table} ({', '.join(columns)}) "
-            f"values ({', '.join('?' for _ in columns)}) "
-            f"on conflict(id) do update set {assignments}",
-            [row[c] for c in columns],
-        )
 
     def bulk_insert(self, records: Iterable[SyncedRecord], *, batch: int = 5000) -> int:
         """Insert new records fast (demo data, first imports): same change log, fewer reads.
@@ -213,39 +263,33 @@ class Store:
         The caller's records must not exist yet. Runs in one transaction.
         """
         count = 0
-        seq = self._next_seq()
-        pending: dict[str, tuple[list[list[Any]], list[list[Any]]]] = {}
+        pending: dict[str, tuple[list[tuple[SyncedRecord, RowStamp]], list[list[Any]]]] = {}
         author = self.author
 
         def flush() -> None:
-            for name, (rows, changes) in pending.items():
-                entity = ENTITIES[name]
-                if not rows:
+            for name, (items, changes) in pending.items():
+                if not items:
                     continue
-                columns = self._bulk_columns(entity)
-                self.db.conn.executemany(
-                    f"insert into {entity.table} ({', '.join(columns)}) "
-                    f"values ({', '.join('?' for _ in columns)})",
-                    rows,
-                )
+                self.write_records(ENTITIES[name], items, insert_only=True)
                 self.db.conn.executemany(
                     "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, "
                     "author) values (?, ?, ?, ?, ?, ?, ?, ?)",
                     changes,
                 )
-                rows.clear()
+                items.clear()
                 changes.clear()
 
         with self.transaction():
-            now = _iso(utcnow())
+            seq = self._next_seq()  # inside the lock: another writer cannot take it first
+            now = now_iso()
             for record in records:
                 entity = ENTITY_BY_MODEL[type(record)]
                 fields = dump_fields(record)
                 stamp = str(self.clock.tick())
-                stamps = json.dumps(dict.fromkeys(fields, stamp), separators=(",", ":"))
-                row = self._row(entity, record.id, fields, stamp, now, stamps)
-                rows, changes = pending.setdefault(entity.name, ([], []))
-                rows.append([row.get(c) for c in self._bulk_columns(entity)])
+                items, changes = pending.setdefault(entity.name, ([], []))
+                items.append(
+                    (record, RowStamp(self.device_id, stamp, now, dict.fromkeys(fields, stamp)))
+                )
                 changes.append(
                     [
                         self.device_id,
@@ -253,7 +297,7 @@ class Store:
                         stamp,
                         entity.name,
                         record.id,
-                        json.dumps(fields, separators=(",", ":")),
+                        encode_json(fields),
                         "{}",
                         author,
                     ]
@@ -265,22 +309,6 @@ class Store:
             flush()
             self.set_meta("hlc_last", str(self.clock.last))
         return count
-
-    _columns_cache: dict[str, list[str]] = {}
-
-    def _bulk_columns(self, entity: Entity) -> list[str]:
-        if entity.name not in self._columns_cache:
-            derived = ["ae_pending_since"] if entity.name == "interaction" else []
-            self._columns_cache[entity.name] = [
-                *entity.data_fields(),
-                *derived,
-                "id",
-                "device_id",
-                "hlc",
-                "updated_at",
-                "field_stamps",
-            ]
-        return self._columns_cache[entity.name]
 
     # -- reading records -------------------------------------------------------------------
 
@@ -497,7 +525,7 @@ class Store:
                 "insert into drafts(id, kol_id, payload, updated_at) values (?, ?, ?, ?) "
                 "on conflict(id) do update set payload = excluded.payload, "
                 "updated_at = excluded.updated_at",
-                [draft_id, kol_id, json.dumps(payload), _iso(utcnow())],
+                [draft_id, kol_id, json.dumps(payload), now_iso()],
             )
 
     def load_draft(self, draft_id: str) -> dict[str, Any] | None:

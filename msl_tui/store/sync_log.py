@@ -152,11 +152,6 @@ def record_ids_for_msl(store: Store, msl_id: str) -> dict[str, set[str]]:
 # -- entity rows -------------------------------------------------------------------------
 
 
-def row_columns(entity: Entity) -> list[str]:
-    derived = ["ae_pending_since"] if entity.name == "interaction" else []
-    return [*entity.data_fields(), *derived, "id", "device_id", "hlc", "updated_at", "field_stamps"]
-
-
 def existing_ids(store: Store, entity: Entity, record_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     with store._lock:
@@ -169,29 +164,6 @@ def existing_ids(store: Store, entity: Entity, record_ids: Sequence[str]) -> set
                 )
             )
     return found
-
-
-def upsert_rows(store: Store, entity: Entity, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    columns = row_columns(entity)
-    assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
-    with store._lock:
-        store.db.conn.executemany(
-            f"insert into {entity.table} ({', '.join(columns)}) "
-            f"values ({', '.join('?' for _ in columns)}) "
-            f"on conflict(id) do update set {assignments}",
-            [[row.get(c) for c in columns] for row in rows],
-        )
-
-
-def delete_rows(store: Store, entity: Entity, record_ids: Sequence[str]) -> None:
-    """Drop rows whose merged state is not a whole record yet (its creation is still on the
-    way); their changes stay in the log and the row comes back when the rest arrives."""
-    with store._lock:
-        for part in _chunks(list(record_ids)):
-            marks = ", ".join("?" for _ in part)
-            store.db.conn.execute(f"delete from {entity.table} where id in ({marks})", list(part))
 
 
 def iter_rows(store: Store, entity: Entity, *, live_only: bool = True) -> Iterator[dict[str, Any]]:
@@ -318,13 +290,20 @@ def ledger_entry(store: Store, bundle_id: str) -> dict[str, Any] | None:
 
 
 def record_bundle(
-    store: Store, bundle_id: str, file: str, kind: str, source: str, at: str, changes: int
+    store: Store,
+    bundle_id: str,
+    file: str,
+    kind: str,
+    source: str,
+    at: str,
+    changes: int,
+    manifest_sha256: str,
 ) -> None:
     with store._lock:
         store.db.conn.execute(
-            "insert into imported_bundles(bundle_id, file, kind, source, imported_at, changes) "
-            "values (?, ?, ?, ?, ?, ?)",
-            [bundle_id, file, kind, source, at, changes],
+            "insert into imported_bundles(bundle_id, file, kind, source, imported_at, changes, "
+            "manifest_sha256) values (?, ?, ?, ?, ?, ?, ?)",
+            [bundle_id, file, kind, source, at, changes, manifest_sha256],
         )
 
 

@@ -26,9 +26,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from pydantic import ValidationError
 
+from msl_tui.safe_text import printable
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.migrations import SCHEMA_VERSION
+from msl_tui.sync.wire import MAX_RANGE, ManifestIn, wire_problem
 
 FORMAT_VERSION = 1
 # Older bundle formats this program upgrades on reading (format -> upgrade of one change).
@@ -54,12 +57,11 @@ class Limits:
     max_line: int = 4 * 2**20
     max_depth: int = 16
     max_members: int = 2 + len(TABLE_PARTS)
-    max_range: int = 100_000_000  # sequence numbers one device may span in one bundle
+    max_range: int = MAX_RANGE  # sequence numbers one device may span in one bundle
 
 
 LIMITS = Limits()
-DEVICE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-HEX_RE = re.compile(r"^[0-9a-f]+$")
+HEX_RE = re.compile(r"^[0-9a-f]+\Z")
 _BRACKETS = re.compile(r"[\[\]{}]")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 
@@ -183,86 +185,29 @@ class Manifest:
             )
         if fmt < FORMAT_VERSION and fmt not in UPGRADES:
             raise BundleError(f"bundle format {fmt} is too old to read")
-        schema = data.get("schema")
-        if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-            raise BundleError("manifest has no schema version")
-        if schema > SCHEMA_VERSION:
-            raise BundleError(
-                f"bundle schema version {schema} is newer than this store's ({SCHEMA_VERSION}): "
-                "upgrade msl-tui"
-            )
-        allowed = {
-            "format",
-            "schema",
-            "bundle_id",
-            "kind",
-            "source",
-            "created",
-            "ranges",
-            "parts",
-            "signer",
-        }
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise BundleError(f"manifest has unknown field {unknown[0]!r}")
         try:
-            bundle_id = str(uuid.UUID(str(data.get("bundle_id"))))
-        except ValueError as exc:
-            raise BundleError("manifest bundle_id is not a UUID") from exc
-        kind = data.get("kind")
-        if kind not in KINDS:
-            raise BundleError(f"manifest kind {kind!r} is not one of {', '.join(KINDS)}")
-        source = data.get("source")
-        if not (
-            isinstance(source, dict)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in source.items())
-            and DEVICE_RE.match(source.get("device", ""))
-        ):
-            raise BundleError("manifest source is malformed")
-        created = data.get("created")
-        if not isinstance(created, str):
-            raise BundleError("manifest created stamp is missing")
-        ranges = data.get("ranges")
-        if not isinstance(ranges, dict) or not all(
-            isinstance(d, str)
-            and DEVICE_RE.match(d)
-            and isinstance(r, list)
-            and len(r) == 2
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in r)
-            and r[0] <= r[1]
-            and r[1] - r[0] < LIMITS.max_range
-            for d, r in ranges.items()
-        ):
-            raise BundleError("manifest sequence ranges are malformed")
-        parts_raw = data.get("parts")
-        if not isinstance(parts_raw, list):
-            raise BundleError("manifest parts are missing")
+            m = ManifestIn.model_validate(data)
+        except ValidationError as exc:
+            raise BundleError(f"manifest {wire_problem(exc)[1]}") from None
+        if m.schema_ > SCHEMA_VERSION:
+            raise BundleError(
+                f"bundle schema version {m.schema_} is newer than this store's "
+                f"({SCHEMA_VERSION}): upgrade msl-tui"
+            )
         parts = []
-        for p in parts_raw:
-            if not (
-                isinstance(p, dict)
-                and set(p) == {"name", "table", "size", "count", "sha256"}
-                and isinstance(p["name"], str)
-                and isinstance(p["table"], str)
-                and all(
-                    isinstance(p[k], int) and not isinstance(p[k], bool) for k in ("size", "count")
+        for p in m.parts:
+            if p.table not in ENTITIES or TABLE_PARTS.get(p.name) != p.table:
+                raise BundleError(
+                    f"unknown table {printable(p.table, 40)!r} ({printable(p.name, 40)})"
                 )
-                and isinstance(p["sha256"], str)
-                and len(p["sha256"]) == 64
-                and HEX_RE.match(p["sha256"])
-            ):
-                raise BundleError("manifest part entry is malformed")
-            if p["table"] not in ENTITIES or TABLE_PARTS.get(p["name"]) != p["table"]:
-                raise BundleError(f"unknown table {p['table']!r} ({p['name']})")
-            parts.append(Part(p["name"], p["table"], p["size"], p["count"], p["sha256"]))
+            parts.append(Part(p.name, p.table, p.size, p.count, p.sha256))
         if len({p.name for p in parts}) != len(parts):
             raise BundleError("manifest lists a part twice")
-        signer = data.get("signer")
-        if signer is not None and not (
-            isinstance(signer, str) and len(signer) == 64 and HEX_RE.match(signer)
-        ):
-            raise BundleError("manifest signer is not an Ed25519 public key")
-        return cls(bundle_id, kind, source, created, ranges, parts, fmt, schema, signer)
+        source = m.source.model_dump(exclude_none=True)
+        ranges = {d: [lo, hi] for d, (lo, hi) in m.ranges.items()}
+        return cls(
+            m.bundle_id, m.kind, source, m.created, ranges, parts, m.format, m.schema_, m.signer
+        )
 
 
 # -- writing ------------------------------------------------------------------------------

@@ -1,36 +1,43 @@
-"""Importing bundles: check everything first, then apply one bundle in one transaction.
+"""Importing bundles: everything checked, one bundle in one transaction.
 
-Pass one reads every part (checksums, counts, strict JSON, every change validated by the
-models, clock stamps, sequence numbers) without writing. Pass two streams the parts again
-and merges them in batches inside a single transaction, then records the bundle id in the
-ledger, so a second import of the same file is a reported no-op.
+The bundle's structure (zip, manifest, signature) is checked before the store is touched.
+Then, inside one write transaction, each part is streamed in batches: every line is
+validated strictly (msl_tui.sync.wire), every patch as the record it makes, in the form the
+store keeps; each batch is merged through the store's one write path. The part's checksum
+ends the stream: anything wrong anywhere rolls the whole bundle back, so the store is
+exactly as it was. The ledger keeps each bundle's id and manifest digest, so a second
+import of the same file is a reported no-op and the same id with other content is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from msl_tui.clock import ClockError, Stamp
+from msl_tui.clock import Stamp
+from msl_tui.models import SyncedRecord
+from msl_tui.models.problems import describe
+from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
-from msl_tui.store.codec import ENTITIES, Entity
+from msl_tui.store.codec import ENTITIES, Entity, dump_fields
 from msl_tui.store.store import Store
-from msl_tui.sync.bundle import DEVICE_RE, LIMITS, BundleError, BundleReader, Manifest, Part
+from msl_tui.sync.bundle import LIMITS, BundleError, BundleReader, Manifest, Part
 from msl_tui.sync.keys import trusted_keys
-from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch, check_not_reused
+from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
+from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, wire_problem
+from msl_tui.timestamps import from_ms, iso, utcnow
 
 # A laptop clock this far ahead would let its edits win over everyone's for that long.
 MAX_SKEW = timedelta(hours=1)
 BATCH = 2000
-CHANGE_KEYS = frozenset({"device", "seq", "hlc", "id", "patch", "base", "author"})
-MAX_SEEN = 256
 Progress = Callable[[int], None]
 
 
@@ -55,7 +62,10 @@ class ImportReport:
     def lines(self) -> list[str]:
         m = self.manifest
         assert m is not None
-        head = f"{self.file}: {m.kind} from {m.source_name}, bundle {m.bundle_id[:8]}"
+        head = (
+            f"{printable(self.file, 120)}: {m.kind} from {printable(m.source_name, 64)}, "
+            f"bundle {m.bundle_id[:8]}"
+        )
         if self.already:
             return [f"{head}: already imported on {self.already}, nothing to do"]
         verb = "dry run, nothing written" if self.dry_run else "imported"
@@ -88,67 +98,76 @@ def _adapter(entity: Entity, name: str) -> TypeAdapter[Any]:
     return _ADAPTERS[key]
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "record"
-    return f"{where}: {err['msg']}"
-
-
-def parse_change(entity: Entity, obj: Any, *, validate: bool = True) -> Change:
-    if not isinstance(obj, dict) or set(obj) != CHANGE_KEYS:
-        raise BundleError(f"a change needs exactly the keys {', '.join(sorted(CHANGE_KEYS))}")
-    device, seq, hlc, rid = obj["device"], obj["seq"], obj["hlc"], obj["id"]
-    patch, base, author = obj["patch"], obj["base"], obj["author"]
-    if not isinstance(device, str) or not DEVICE_RE.match(device):
-        raise BundleError("device: not a device id")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise BundleError("seq: not a positive integer")
-    if not isinstance(hlc, str):
-        raise BundleError("hlc: not a clock stamp")
-    try:
-        stamp = Stamp.parse(hlc)
-    except ClockError as exc:
-        raise BundleError(f"hlc: {exc}") from None
-    if stamp.device != device:
-        raise BundleError(f"hlc: stamp {hlc} was not issued by device {device}")
-    try:
-        if not isinstance(rid, str) or str(uuid.UUID(rid)) != rid:
-            raise ValueError
-    except ValueError:
-        raise BundleError("id: not a record id (UUID)") from None
+def _data_fields(entity: Entity) -> frozenset[str]:
     fields = _FIELDS.get(entity.name)
     if fields is None:
         fields = _FIELDS[entity.name] = frozenset(entity.data_fields())
-    if not isinstance(patch, dict) or not patch:
-        raise BundleError("patch: not a non-empty object")
+    return fields
+
+
+# Python's == takes True for 1 and 1.0 for 1; the JSON text tells them apart.
+_exact = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:
+    return BundleError(
+        f"{name}: {printable(repr(raw), 60)} is not written as msl-tui stores it "
+        f"({printable(repr(canonical), 60)})"
+    )
+
+
+def checked_change(entity: Entity, line: ChangeLine) -> Change:
+    """The change a valid line carries, its patch validated as the record it makes.
+
+    A whole-record patch is validated as that record; a partial one field by field (the
+    merge validates the record it produces). Either way the patch must already be in the
+    store's canonical form: a value the models would coerce (a number as text, a time
+    without a zone, padded text) is refused, so what was signed is what is stored.
+    """
+    fields = _data_fields(entity)
+    patch, base = line.patch, line.base
     unknown = sorted(set(patch) - fields)
     if unknown:
-        raise BundleError(f"patch: unknown field {unknown[0]!r} for {entity.name}")
-    if not isinstance(base, dict) or not set(base) <= fields:
-        raise BundleError("base: not an object of known fields")
-    for value in base.values():
-        stamps = [value] if isinstance(value, str) else value
-        if not isinstance(stamps, list) or len(stamps) > MAX_SEEN:
-            raise BundleError("base: not clock stamps")
-        for s in stamps:
-            if not isinstance(s, str):
-                raise BundleError("base: not clock stamps")
-            try:
-                Stamp.parse(s)
-            except ClockError as exc:
-                raise BundleError(f"base: {exc}") from None
-    if not isinstance(author, str) or len(author) > 200:
-        raise BundleError("author: not a short text")
-    if validate:
-        try:
-            if fields <= patch.keys():
-                entity.model.model_validate({**patch, "id": rid})
-            else:
-                for name, value in patch.items():
-                    _adapter(entity, name).validate_python(value)
-        except ValidationError as exc:
-            raise BundleError(f"{entity.name} {rid}: {_first_error(exc)}") from None
-    return Change(entity.name, device, seq, hlc, rid, patch, base, author)
+        raise BundleError(f"patch: {printable(unknown[0], 40)!r} is not a field of {entity.name}")
+    unknown = sorted(set(base) - fields)
+    if unknown:
+        raise BundleError(f"base: {printable(unknown[0], 40)!r} is not a field of {entity.name}")
+    record: SyncedRecord | None = None
+    try:
+        if fields <= patch.keys():
+            record = entity.model.model_validate({**patch, "id": line.id})
+            canonical = dump_fields(record)
+            if canonical != patch or _exact(canonical) != _exact(patch):
+                name = next(k for k in patch if _exact(patch[k]) != _exact(canonical.get(k)))
+                raise _not_canonical(name, patch[name], canonical.get(name))
+        else:
+            for name, value in patch.items():
+                adapter = _adapter(entity, name)
+                try:
+                    clean = adapter.dump_python(adapter.validate_python(value), mode="json")
+                except ValidationError as exc:
+                    raise BundleError(
+                        f"{entity.name} {line.id}: {describe(exc, prefix=(name,))}"
+                    ) from None
+                if clean != value or _exact(clean) != _exact(value):
+                    raise _not_canonical(name, value, clean)
+    except ValidationError as exc:
+        raise BundleError(f"{entity.name} {line.id}: {describe(exc)}") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, BundleError):
+            raise BundleError(f"{entity.name} {line.id}: {exc}") from None
+        raise BundleError(f"{entity.name} {line.id}: a value cannot be read") from None
+    return Change(
+        entity.name,
+        line.device,
+        line.seq,
+        line.hlc,
+        line.id,
+        patch,
+        {k: (v if isinstance(v, str) else list(v)) for k, v in base.items()},
+        line.author,
+        record,
+    )
 
 
 class _SeenKeys:
@@ -175,71 +194,63 @@ class _SeenKeys:
         bits[offset >> 3] |= mask
 
 
-# -- the two passes -----------------------------------------------------------------------
+# -- reading and applying ------------------------------------------------------------------
 
 
-def _changes(
-    reader: BundleReader, part: Part, *, validate: bool, progress: Progress | None
-) -> Iterator[tuple[int, Change]]:
+def _batches(
+    reader: BundleReader, part: Part, progress: Progress | None
+) -> Iterator[list[tuple[int, Change]]]:
+    """The part's changes, validated, in batches of (line number, change)."""
     entity = ENTITIES[part.table]
-    for number, obj in reader.lines(part, strict=validate):
-        if validate:
+    numbers: list[int] = []
+    objects: list[Any] = []
+
+    def flush() -> list[tuple[int, Change]]:
+        try:
+            lines = CHANGE_LINES.validate_python(objects)
+        except ValidationError as exc:
+            index, words = wire_problem(exc)
+            number = numbers[index] if index is not None else numbers[0]
+            raise BundleError(f"{part.name} line {number}: {words}") from None
+        out = []
+        for number, line in zip(numbers, lines, strict=True):
             try:
-                change = parse_change(entity, obj)
+                out.append((number, checked_change(entity, line)))
             except BundleError as exc:
                 raise BundleError(f"{part.name} line {number}: {exc}") from None
-        else:
-            # Pass two: pass one accepted these very bytes (their checksum ends this pass
-            # too, inside the transaction), so the change is built without checking again.
-            change = Change(
-                entity.name, obj["device"], obj["seq"], obj["hlc"], obj["id"], obj["patch"],
-                obj["base"], obj["author"],
-            )  # fmt: skip
-        if progress is not None and number % 1000 == 0:
-            progress(1000)
-        yield number, change
+        if progress is not None:
+            progress(len(out))
+        numbers.clear()
+        objects.clear()
+        return out
+
+    for number, obj in reader.lines(part):
+        numbers.append(number)
+        objects.append(obj)
+        if len(objects) >= BATCH:
+            yield flush()
+    if objects:
+        yield flush()
 
 
-def _batches(items: Iterator[tuple[int, Change]]) -> Iterator[list[tuple[int, Change]]]:
-    batch: list[tuple[int, Change]] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def check_bundle(
-    store: Store, reader: BundleReader, *, now: datetime, progress: Progress | None = None
+def _check_stamps(
+    part: Part, batch: list[tuple[int, Change]], seen: _SeenKeys, limit_ms: int
 ) -> None:
-    """Pass one: everything that could refuse the bundle, with no write."""
-    manifest = reader.manifest
-    if manifest.kind == "roster" and any(p.table == "interaction" for p in manifest.parts):
-        raise BundleError("a roster bundle may not carry interactions")
-    limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
-    seen = _SeenKeys(manifest.ranges)
-    for part in manifest.parts:
-        for batch in _batches(_changes(reader, part, validate=True, progress=progress)):
-            for number, change in batch:
-                try:
-                    seen.add(change.device, change.seq)
-                except BundleError as exc:
-                    raise BundleError(f"{part.name} line {number}: {exc}") from None
-                wall = Stamp.parse(change.hlc).wall_ms
-                if wall > limit_ms:
-                    ahead = (wall - limit_ms) / 3_600_000 + MAX_SKEW.total_seconds() / 3600
-                    when = datetime.fromtimestamp(wall / 1000 - MAX_SKEW.total_seconds(), UTC)
-                    raise BundleError(
-                        f"{part.name} line {number}: clock stamp {change.hlc} is {ahead:.1f} h "
-                        f"ahead of this machine (the sender's clock is wrong): fix that clock, "
-                        f"or import after {when:%Y-%m-%d %H:%M} UTC"
-                    )
-            try:
-                check_not_reused(store, [c for _, c in batch])
-            except MergeError as exc:
-                raise BundleError(f"{part.name}: {exc}") from None
+    for number, change in batch:
+        try:
+            seen.add(change.device, change.seq)
+        except BundleError as exc:
+            raise BundleError(f"{part.name} line {number}: {exc}") from None
+        wall = Stamp.parse(change.hlc).wall_ms
+        if wall > limit_ms:
+            skew_h = MAX_SKEW.total_seconds() / 3600
+            ahead = (wall - limit_ms) / 3_600_000 + skew_h
+            when = from_ms(wall) - MAX_SKEW
+            raise BundleError(
+                f"{part.name} line {number}: clock stamp {change.hlc} is {ahead:.1f} h "
+                f"ahead of this machine (the sender's clock is wrong): fix that clock, "
+                f"or import after {iso(when).replace('T', ' ')[:16]} UTC"
+            )
 
 
 def import_bundle(
@@ -251,32 +262,49 @@ def import_bundle(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import one bundle, or refuse it whole with ImportError_ (the store untouched)."""
-    now = now or datetime.now(UTC)
-    stamp_now = now.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = now or utcnow()
+    stamp_now = iso(now)
     report = ImportReport(path, dry_run=dry_run)
     try:
         with BundleReader(path, trusted=trusted_keys(store)) as reader:
             manifest = report.manifest = reader.manifest
-            done = sync_log.ledger_entry(store, manifest.bundle_id)
-            if done is not None:
-                report.already = done["imported_at"]
-                return report
-            check_bundle(store, reader, now=now, progress=progress)
-            with store.transaction():
+            digest = hashlib.sha256(reader.manifest_raw).hexdigest()
+            if manifest.kind == "roster" and any(p.table == "interaction" for p in manifest.parts):
+                raise BundleError("a roster bundle may not carry interactions")
+            with store.transaction(write=not dry_run):
+                done = sync_log.ledger_entry(store, manifest.bundle_id)
+                if done is not None:
+                    if done.get("manifest_sha256") not in (None, digest):
+                        raise BundleError(
+                            f"bundle id {manifest.bundle_id} was imported on "
+                            f"{done['imported_at']} with other content: refused (one id "
+                            "names one bundle; ask the sender for a fresh export)"
+                        )
+                    report.already = done["imported_at"]
+                    return report
+                limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
+                seen = _SeenKeys(manifest.ranges)
                 for part in manifest.parts:
                     counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
-                    changes = _changes(reader, part, validate=False, progress=progress)
-                    for batch in _batches(changes):
-                        counts.add(
-                            apply_batch(
-                                store,
-                                part.table,
-                                [c for _, c in batch],
-                                now=stamp_now,
-                                dry_run=dry_run,
-                                trusted_whole=True,
+                    for batch in _batches(reader, part, progress):
+                        _check_stamps(part, batch, seen, limit_ms)
+                        try:
+                            counts.add(
+                                apply_batch(
+                                    store,
+                                    part.table,
+                                    [c for _, c in batch],
+                                    now=stamp_now,
+                                    dry_run=dry_run,
+                                )
                             )
-                        )
+                        except MergeError as exc:
+                            where = part.name
+                            if exc.change is not None:
+                                numbers = [n for n, c in batch if c is exc.change]
+                                if numbers:
+                                    where += f" line {numbers[0]}"
+                            raise BundleError(f"{where}: {exc}") from None
                 if not dry_run:
                     sync_log.record_bundle(
                         store,
@@ -286,13 +314,29 @@ def import_bundle(
                         manifest.source_name,
                         stamp_now,
                         manifest.total_changes(),
+                        digest,
                     )
                     store.set_meta("hlc_last", str(store.clock.last))
     except (BundleError, MergeError) as exc:
-        raise ImportError_(f"{path}: {exc}") from None
-    except (StoreError, sqlite3.Error, OSError) as exc:
-        raise ImportError_(f"{path}: could not be imported ({exc})") from None
+        raise ImportError_(f"{printable(path, 120)}: {printable(exc, 400)}") from None
+    except StoreError as exc:
+        raise ImportError_(f"{printable(path, 120)}: {exc}") from None
+    except (sqlite3.Error, OSError) as exc:
+        raise ImportError_(
+            f"{printable(path, 120)}: could not be imported ({_io_words(exc)})"
+        ) from None
     return report
+
+
+def _io_words(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "full" in text or getattr(exc, "errno", None) == 28:
+        return "the disk is full"
+    if "readonly" in text or "read-only" in text:
+        return "the store is read-only"
+    if "locked" in text or "busy" in text:
+        return "the store is busy: try again in a moment"
+    return printable(getattr(exc, "strerror", None) or exc.__class__.__name__, 80)
 
 
 @dataclass

@@ -15,15 +15,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from msl_tui.clock import Stamp
+from msl_tui.models import SyncedRecord
+from msl_tui.models.problems import describe
 from msl_tui.store import sync_log
-from msl_tui.store.codec import ENTITIES, Entity, derived_columns
-from msl_tui.store.store import Store
+from msl_tui.store.codec import ENTITIES, Entity, encode_json
+from msl_tui.store.store import RowStamp, Store
+from msl_tui.timestamps import from_ms, iso
 
 # Fields whose concurrent edits are both kept in the merged value.
 TEXT_FIELDS = frozenset({"notes", "profile_note"})
@@ -32,7 +34,13 @@ MAX_TEXT = 100_000  # the models' LongText limit
 
 
 class MergeError(ValueError):
-    """A change that contradicts the log (the same device and sequence, other content)."""
+    """A change the store cannot take: it contradicts the log (the same device and sequence,
+    other content), forges this store's own identity, or would make a record invalid.
+    ``change`` names the change, so an importer can point at its line."""
+
+    def __init__(self, message: str, change: Change | None = None) -> None:
+        super().__init__(message)
+        self.change = change
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,8 @@ class Change:
     patch: dict[str, Any]
     base: dict[str, Any]
     author: str = ""
+    # The validated record when ``patch`` is a whole record (an import's first pass built it).
+    record: SyncedRecord | None = field(default=None, compare=False)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Change:
@@ -75,23 +85,10 @@ class Change:
             self.hlc,
             self.entity,
             self.record_id,
-            _ENCODE(self.patch),
-            _ENCODE(self.base),
+            encode_json(self.patch),
+            encode_json(self.base),
             self.author,
         ]
-
-
-# One encoder for every row: json.dumps with options builds a new encoder on each call.
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _column(entity: Entity, name: str, value: Any) -> Any:
-    """codec.to_column, byte for byte, without its per-call encoder."""
-    if name in entity.json_fields:
-        return None if value is None else _ENCODE(value)
-    if isinstance(value, bool):
-        return int(value)
-    return value
 
 
 def seen_stamps(base_value: Any) -> list[str]:
@@ -103,10 +100,7 @@ def seen_stamps(base_value: Any) -> list[str]:
 
 
 def stamp_iso(hlc: str) -> str:
-    wall = Stamp.parse(hlc).wall_ms / 1000
-    return (
-        datetime.fromtimestamp(wall, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    )
+    return iso(from_ms(Stamp.parse(hlc).wall_ms))
 
 
 @dataclass
@@ -117,19 +111,15 @@ class Folded:
     hlc: str
     device: str
     conflicts: list[dict[str, Any]] = field(default_factory=list)
-    valid: bool = True
+    record: SyncedRecord | None = None  # the validated record, when the state is whole
+    problem: str = ""  # why it is not, in words
 
-    def row(self, entity: Entity) -> dict[str, Any]:
-        row = {f: _column(entity, f, v) for f, v in self.state.items()}
-        row.update(derived_columns(entity, self.state))
-        row.update(
-            id=self.record_id,
-            device_id=self.device,
-            hlc=self.hlc,
-            updated_at=stamp_iso(self.hlc),
-            field_stamps=json.dumps(self.stamps, separators=(",", ":")),
-        )
-        return row
+    @property
+    def valid(self) -> bool:
+        return self.record is not None
+
+    def row_stamp(self) -> RowStamp:
+        return RowStamp(self.device, self.hlc, stamp_iso(self.hlc), self.stamps)
 
 
 def _merge_text(winner: str, losers: list[Change], name: str) -> str:
@@ -218,7 +208,8 @@ def fold(
         )
     last = ordered[-1]
     result = Folded(record_id, state, stamps, last.hlc, last.device, conflicts)
-    result.valid = is_whole(entity, record_id, result) if validate else True
+    if validate:
+        result.record, result.problem = whole_record(entity, record_id, result)
     return result
 
 
@@ -243,17 +234,23 @@ def is_complete_patch(entity: Entity, patch: dict[str, Any]) -> bool:
     return fields <= patch.keys()
 
 
-def is_whole(entity: Entity, record_id: str, folded: Folded) -> bool:
-    """A state becomes a row only when it is a valid record (its creation may still be on the way)."""
-    if not _required(entity) <= folded.state.keys():
-        return False
+def whole_record(entity: Entity, record_id: str, folded: Folded) -> tuple[SyncedRecord | None, str]:
+    """The validated record a merged state makes, or None and why not.
+
+    A state becomes a row only when it is a valid record: its creation may still be on the
+    way (fields missing), or the changes may not add up to a valid record (then the caller
+    refuses them).
+    """
+    missing = sorted(_required(entity) - folded.state.keys())
+    if missing:
+        return None, f"{missing[0]} is missing"
     try:
-        entity.model.model_validate(
+        record = entity.model.model_validate(
             {**folded.state, "id": record_id, "device_id": folded.device, "hlc": folded.hlc}
         )
-    except ValidationError:
-        return False
-    return True
+    except ValidationError as exc:
+        return None, describe(exc)
+    return record, ""
 
 
 # -- applying a batch of incoming changes ---------------------------------------------------
@@ -305,12 +302,12 @@ def apply_batch(
     *,
     now: str,
     dry_run: bool = False,
-    trusted_whole: bool = False,
 ) -> Counts:
     """Merge one batch of one table's changes. The caller holds the transaction.
 
-    ``trusted_whole``: complete patches were validated against the model already, so a new
-    record made of one such change skips a second validation (the common, bulk case).
+    Raises MergeError, leaving the caller to roll back, for a change that reuses a
+    (device, seq) with other content, one under this store's own device id that this store
+    never made, and changes that would turn an existing record into an invalid one.
     """
     entity = ENTITIES[entity_name]
     counts = Counts()
@@ -319,12 +316,19 @@ def apply_batch(
     for c in batch:
         old = known.get((c.device, c.seq))
         if old is None:
+            if c.device == store.device_id:
+                raise MergeError(
+                    f"change {c.device}#{c.seq} carries this store's own device id but this "
+                    "store never made it (a forged or copied identity)",
+                    c,
+                )
             fresh.append(c)
             known[(c.device, c.seq)] = c
         elif not old.same_content(c):
             raise MergeError(
                 f"change {c.device}#{c.seq} was already received with different content "
-                "(two stores share that device id: was a store file copied?)"
+                "(two stores share that device id: was a store file copied?)",
+                c,
             )
         else:
             counts.unchanged += 1
@@ -337,34 +341,35 @@ def apply_batch(
     stored = sync_log.changes_for_records(store, entity.name, ids)
     had_row = sync_log.existing_ids(store, entity, ids)
     open_before = sync_log.open_conflict_keys(store, entity.name, ids)
-    rows: list[dict[str, Any]] = []
-    gone: list[str] = []
+    items: list[tuple[SyncedRecord, RowStamp]] = []
     recomputed: list[Folded] = []
     for record_id, incoming in by_record.items():
         prior = [Change.from_row(r) for r in stored.get(record_id, [])]
-        if (
-            not prior
-            and len(incoming) == 1
-            and trusted_whole
-            and is_complete_patch(entity, incoming[0].patch)
-        ):
-            only = incoming[0]  # a new record in one change: its patch is the record
+        only = incoming[0]
+        if not prior and len(incoming) == 1 and only.record is not None:
+            # A new record in one change: the import validated it as a whole record already.
             folded = Folded(
                 record_id, only.patch, dict.fromkeys(only.patch, only.hlc), only.hlc, only.device
             )
+            folded.record = only.record
         else:
             folded = fold(entity, record_id, [*prior, *incoming])
             recomputed.append(folded)
-        if folded.valid:
-            rows.append(folded.row(entity))
+        if folded.record is not None:
+            items.append((folded.record, folded.row_stamp()))
             if record_id in had_row:
                 counts.updated += 1
             else:
                 counts.inserted += 1
+        elif record_id in had_row:
+            # The existing row stays; the changes that would spoil it are refused.
+            raise MergeError(
+                f"the changes to {entity.name} {record_id} would make it invalid "
+                f"({folded.problem})",
+                incoming[-1],
+            )
         else:
             counts.waiting += 1
-            if record_id in had_row:
-                gone.append(record_id)
         before = open_before.get(record_id, set())
         counts.conflicts += sum(
             1 for k in folded.conflicts if (k["field"], k["other_hlc"]) not in before
@@ -375,8 +380,7 @@ def apply_batch(
         # Later local edits must sort after what this store has now seen (skew was checked).
         store.clock.observe(Stamp.parse(c.hlc), max_skew_ms=10**15)
     sync_log.insert_changes(store, [c.as_row() for c in fresh])
-    sync_log.upsert_rows(store, entity, rows)
-    sync_log.delete_rows(store, entity, gone)
+    store.write_records(entity, items)
     for folded in recomputed:
         if folded.conflicts or folded.record_id in open_before:
             sync_log.save_conflicts(store, entity.name, folded.record_id, folded.conflicts, now)
@@ -388,10 +392,12 @@ def refold(store: Store, entity_name: str, record_id: str, *, now: str) -> Folde
     entity = ENTITIES[entity_name]
     stored = sync_log.changes_for_records(store, entity_name, [record_id]).get(record_id, [])
     folded = fold(entity, record_id, [Change.from_row(r) for r in stored])
-    if folded.valid:
-        sync_log.upsert_rows(store, entity, [folded.row(entity)])
-    else:
-        sync_log.delete_rows(store, entity, [record_id])
+    if folded.record is not None:
+        store.write_records(entity, [(folded.record, folded.row_stamp())])
+    elif sync_log.existing_ids(store, entity, [record_id]):
+        raise MergeError(
+            f"{entity_name} {record_id} would become invalid ({folded.problem}): nothing changed"
+        )
     sync_log.save_conflicts(store, entity_name, record_id, folded.conflicts, now)
     return folded
 
@@ -441,6 +447,11 @@ def resolve(store: Store, conflict_id: int, choice: str, *, now: str) -> str:
         )
         sync_log.insert_changes(store, [change.as_row()])
         store.set_meta("hlc_last", stamp_now)
-        refold(store, entity_name, record_id, now=now)
+        after = refold(store, entity_name, record_id, now=now)
+        if after.state.get(name) != value:
+            # Never report a resolution that did not take (the transaction rolls back).
+            raise MergeError(
+                f"conflict {conflict_id} could not be settled: a later change to {name} wins"
+            )
         sync_log.mark_resolved(store, conflict_id, choice, now)
     return f"{entity_name} {record_id} {name}: {choice} value kept"

@@ -1,0 +1,153 @@
+"""What a bundle may say, as strict pydantic models: the manifest and each change line.
+
+Strict means: no coercion (a number is never read from a string, nor a string from a
+number), no unknown keys, ASCII grammars for ids, stamps and sequence numbers within
+SQLite's 64-bit range, bounded lengths, and printable one-line text for names. What passes
+is exactly what the rest of the program expects; nothing else reaches the store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from msl_tui.clock import DEVICE_PATTERN
+from msl_tui.models.base import text_problem
+from msl_tui.models.problems import error_words
+from msl_tui.safe_text import printable
+
+MAX_SEQ = 2**63 - 1  # SQLite's INTEGER is a signed 64-bit number
+MAX_SEEN = 256  # stamps one field's ``base`` may name
+MAX_RANGE = 100_000_000  # sequence numbers one device may span in one bundle
+
+DeviceId = Annotated[str, StringConstraints(pattern=rf"^{DEVICE_PATTERN}$")]
+StampStr = Annotated[str, StringConstraints(pattern=rf"^[0-9]{{13}}-[0-9]{{4}}-{DEVICE_PATTERN}$")]
+Seq = Annotated[int, Field(ge=1, le=MAX_SEQ)]
+# [first, last]: a list, as JSON has no tuples (strict mode would refuse a list as a tuple).
+SeqRange = Annotated[list[Seq], Field(min_length=2, max_length=2)]
+Uuid = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+MslId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,200}$")]
+
+
+def _one_line(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(f"text {problem}")
+    return value
+
+
+Author = Annotated[str, StringConstraints(max_length=200), AfterValidator(_one_line)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Source(_Wire):
+    device: DeviceId
+    msl_id: MslId | None = None
+    role: Literal["msl", "head office"] | None = None
+
+
+class PartEntry(_Wire):
+    name: Annotated[str, StringConstraints(max_length=40)]
+    table: Annotated[str, StringConstraints(max_length=40)]
+    size: Annotated[int, Field(ge=0, le=MAX_SEQ)]
+    count: Annotated[int, Field(ge=0, le=MAX_SEQ)]
+    sha256: Sha256
+
+
+class ManifestIn(_Wire):
+    format: Annotated[int, Field(ge=1)]
+    schema_: Annotated[int, Field(ge=1, alias="schema")]
+    bundle_id: Uuid
+    kind: Literal["msl-log", "roster", "full"]
+    source: Source
+    created: StampStr
+    ranges: Annotated[dict[DeviceId, SeqRange], Field(max_length=100_000)]
+    parts: Annotated[list[PartEntry], Field(max_length=16)]
+    signer: Sha256 | None = None
+
+    model_config = ConfigDict(populate_by_name=False)
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> ManifestIn:
+        for device, (low, high) in self.ranges.items():
+            if high < low or high - low >= MAX_RANGE:
+                raise ValueError(f"the sequence range of {device} is not plausible")
+        return self
+
+
+Seen = Annotated[list[StampStr], Field(max_length=MAX_SEEN)]
+
+
+class ChangeLine(_Wire):
+    device: DeviceId
+    seq: Seq
+    hlc: StampStr
+    id: Uuid
+    patch: Annotated[dict[str, Any], Field(min_length=1)]
+    base: dict[str, StampStr | Seen]
+    author: Author
+
+    @model_validator(mode="after")
+    def _stamp_is_the_devices(self) -> ChangeLine:
+        if self.hlc.split("-", 2)[2] != self.device:
+            raise ValueError(f"stamp {self.hlc} was not issued by device {self.device}")
+        return self
+
+
+CHANGE_LINES: TypeAdapter[list[ChangeLine]] = TypeAdapter(list[ChangeLine])
+
+
+# What each grammar-checked value is, for "is not a ..." messages.
+_KINDS = {
+    "device": "a device id",
+    "hlc": "a clock stamp",
+    "created": "a clock stamp",
+    "id": "a record id (UUID)",
+    "bundle_id": "a bundle id (UUID)",
+    "sha256": "a SHA-256 digest",
+    "signer": "an Ed25519 public key",
+    "msl_id": "an MSL id",
+    "base": "a list of clock stamps",
+}
+
+
+def wire_problem(exc: ValidationError) -> tuple[int | None, str]:
+    """(index in the validated list or None, ``field: words``) for the first error."""
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    index: int | None = None
+    first = loc[0] if loc else None
+    if isinstance(first, int):
+        index = first
+        loc.pop(0)
+    # Keys in the location may come from the file: printed escaped and cut.
+    where = printable(".".join(str(p) for p in loc), 80) or "line"
+    if err["type"] == "model_type" or (not loc and err["type"] == "dict_type"):
+        where = "line"
+        words = "is not a JSON object"
+    elif loc and loc[-1] == "[key]":
+        where = printable(".".join(str(p) for p in loc[:-2]), 80)
+        words = f"{printable(repr(loc[-2]), 70)} is not a device id"
+    elif err["type"] == "string_pattern_mismatch":
+        named = next((str(p) for p in reversed(loc) if str(p) in _KINDS), None)
+        words = f"is not {_KINDS[named]}" if named else "is not in the expected form"
+    else:
+        words = error_words(err)
+    return index, f"{where}: {words}"
