@@ -359,7 +359,7 @@ def _refresh(path: Path) -> None:
         return
     try:
         refresh_conflicts(writer, now=now_iso())
-    except sqlite3.Error:
+    except (StoreError, sqlite3.Error):
         pass
     finally:
         writer.close()

@@ -21,7 +21,7 @@ from msl_tui.locations import (
 )
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
-from msl_tui.store import sync_log
+from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.store import Store
@@ -136,22 +136,25 @@ def export_bundle(
     """
     profile = store.get_profile()
     kind = "roster" if roster_for else ("full" if full else "msl-log")
-    # The change log is append-only and row ids only grow, so "everything up to ``upto``" is
-    # fixed from here on: the bundle is read without holding the store's write lock, which
-    # the app may need meanwhile.
-    upto = sync_log.max_change_rowid(store)
-    mark = store.get_meta(EXPORTED_META)
-    after = 0 if (full or roster_for) else int(mark or 0)
-    wanted: dict[str, set[str]] | None = None
-    if roster_for:
-        wanted = sync_log.record_ids_for_msl(store, roster_for)
-        if not wanted["kol"]:
-            raise ExportError(f"no KOLs are planned for or met by {printable(roster_for, 60)!r}")
-    tables = [e for e in ENTITIES.values() if wanted is None or e.name in wanted]
-    if not roster_for and all(
-        sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables
-    ):
-        return ExportResult(None, kind, exported_before=mark is not None and not full)
+    # Reading takes a snapshot, not the write lock (the app may need it meanwhile). The
+    # change log is append-only and row ids only grow, so "everything up to ``upto``" stays
+    # the same set of changes for as long as this export takes.
+    with store.transaction(write=False):
+        upto = sync_log.max_change_rowid(store)
+        mark = store.get_meta(EXPORTED_META)
+        after = 0 if (full or roster_for) else int(mark or 0)
+        wanted: dict[str, set[str]] | None = None
+        if roster_for:
+            wanted = sync_log.record_ids_for_msl(store, roster_for)
+            if not wanted["kol"]:
+                raise ExportError(
+                    f"no KOLs are planned for or met by {printable(roster_for, 60)!r}"
+                )
+        tables = [e for e in ENTITIES.values() if wanted is None or e.name in wanted]
+        if not roster_for and all(
+            sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables
+        ):
+            return ExportResult(None, kind, exported_before=mark is not None and not full)
     check_destination(out, force=force)
     key = signing_key(store) if sign else None  # made (and stored) on first use
     created = store.clock.tick()
@@ -163,25 +166,26 @@ def export_bundle(
     counts: dict[str, int] = {}
     writer = _PrivateWriter(private_temp_path(path))
     try:
-        for entity in tables:
+        with store.transaction(write=False):
+            for entity in tables:
 
-            def lines(entity_name: str = entity.name) -> Iterator[bytes]:
-                for row in sync_log.iter_changes(
-                    store,
-                    entity_name,
-                    after_rowid=after,
-                    upto_rowid=upto,
-                    record_ids=None if wanted is None else wanted[entity_name],
-                ):
-                    span = ranges.setdefault(row["device_id"], [row["seq"], row["seq"]])
-                    span[0] = min(span[0], row["seq"])
-                    span[1] = max(span[1], row["seq"])
-                    if progress is not None:
-                        progress(1)
-                    yield _line(row)
+                def lines(entity_name: str = entity.name) -> Iterator[bytes]:
+                    for row in sync_log.iter_changes(
+                        store,
+                        entity_name,
+                        after_rowid=after,
+                        upto_rowid=upto,
+                        record_ids=None if wanted is None else wanted[entity_name],
+                    ):
+                        span = ranges.setdefault(row["device_id"], [row["seq"], row["seq"]])
+                        span[0] = min(span[0], row["seq"])
+                        span[1] = max(span[1], row["seq"])
+                        if progress is not None:
+                            progress(1)
+                        yield _line(row)
 
-            part = writer.write_part(entity.name, lines())
-            counts[entity.table] = part.count
+                part = writer.write_part(entity.name, lines())
+                counts[entity.table] = part.count
         source = {"device": store.device_id}
         if profile is not None:
             source.update(msl_id=profile.msl_id, role=profile.role)
@@ -202,12 +206,14 @@ def export_bundle(
                 # Another export may have finished meanwhile: the mark never goes back.
                 if upto > int(store.get_meta(EXPORTED_META) or 0):
                     store.set_meta(EXPORTED_META, str(upto))
-        except sqlite3.Error as exc:
+        except (StoreError, sqlite3.Error) as exc:
             # The bundle is whole and stays; only the mark did not move, so the next export
             # sends these changes again (importing them twice changes nothing).
+            reason = (
+                str(exc) if isinstance(exc, StoreError) else describe_sqlite_error(exc, store.path)
+            )
             raise ExportError(
-                f"wrote {path}, but {describe_sqlite_error(exc, store.path)}; "
-                "the next export will include these changes again"
+                f"wrote {path}, but {reason}; the next export will include these changes again"
             ) from exc
     return ExportResult(path, kind, counts)
 
