@@ -178,13 +178,17 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
         _run_app(store)
 
 
-def _set_profile(store: Store, name: str, territory: str) -> None:
-    from msl_tui.models import MslProfile
-
+def _check_profile_text(name: str, territory: str) -> None:
     if not name:
         fail("--name must not be empty")
     plain_text("--name", name)
     plain_text("--territory", territory)
+
+
+def _set_profile(store: Store, name: str, territory: str) -> None:
+    from msl_tui.models import MslProfile
+
+    _check_profile_text(name, territory)
     store.set_profile(
         MslProfile(msl_id=slug(name), name=name, territory=territory, device_id=store.device_id)
     )
@@ -205,6 +209,7 @@ def _run_app(store: Store, **kwargs: Any) -> None:
 @db_option
 def init(name: str, territory: str, db_path: Path | None) -> None:
     """Create the store (if needed) and record who the MSL is, without opening the app."""
+    _check_profile_text(name.strip(), territory.strip())  # before a store is created
     store = open_store(resolve_db(db_path))
     try:
         _set_profile(store, name.strip(), territory.strip())

@@ -261,11 +261,12 @@ def open_database(path: Path | str, *, create: bool = True, read_only: bool = Fa
             os.chmod(path, 0o600)  # an empty file the user made is about to hold notes
         return _initialise(path, made_file=not exists)
     pending = _pending_migrations(path)
-    if read_only and not pending:
-        return _open_read_only(path)
-    db = _open_read_write(path, migrate=bool(pending))
     if read_only:
-        # The store was ours and older: upgraded above, now read through a read-only door.
-        db.close()
+        if pending:
+            # Upgrading is a write, and a read-only command writes nothing at all.
+            raise StoreError(
+                f"{path} was written by an older msl-tui: run `msl --db {path}` once to "
+                "upgrade it, then try again"
+            )
         return _open_read_only(path)
-    return db
+    return _open_read_write(path, migrate=bool(pending))
