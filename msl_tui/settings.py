@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from msl_tui import locations
+from msl_tui.safe_text import printable
 from msl_tui.services.priority import PriorityWeights, load_weights
 
 
@@ -23,19 +24,32 @@ class Settings:
     weights: PriorityWeights = field(default_factory=PriorityWeights)
 
 
+class SettingsError(ValueError):
+    """The settings file cannot be used; the message names the file and the problem."""
+
+
 def load_settings(path: Path | None = None) -> Settings:
     path = path or locations.settings_path()
     if not path.exists():
         return Settings()
+    where = printable(path, 160)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+        raise SettingsError(f"{where}: not valid TOML ({printable(exc, 120)})") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{where}: not UTF-8 text") from exc
+    except OSError as exc:
+        raise SettingsError(f"{where}: cannot be read ({exc.strerror})") from exc
     capture = data.get("capture", {})
-    dayfirst = capture.get("dayfirst", True)
+    dayfirst = capture.get("dayfirst", True) if isinstance(capture, dict) else None
     if not isinstance(dayfirst, bool):
-        raise ValueError(f"{path}: capture.dayfirst must be true or false")
+        raise SettingsError(f"{where}: capture.dayfirst must be true or false")
     theme = data.get("theme", "textual-dark")
     if not isinstance(theme, str):
-        raise ValueError(f"{path}: theme must be a string")
-    return Settings(theme=theme, dayfirst=dayfirst, weights=load_weights(path))
+        raise SettingsError(f"{where}: theme must be a string")
+    try:
+        weights = load_weights(path)
+    except ValueError as exc:
+        raise SettingsError(printable(exc, 300)) from exc
+    return Settings(theme=theme, dayfirst=dayfirst, weights=weights)
