@@ -360,3 +360,33 @@ def test_a_foreign_database_is_byte_identical_after_report(tmp_path: Path) -> No
     assert [r[0] for r in conn.execute("select name from sqlite_master")] == ["t"]
     conn.close()
     assert not (tmp_path / "r").exists()
+
+
+def test_an_empty_file_may_become_a_store_but_is_not_read_as_one(tmp_path: Path) -> None:
+    empty = tmp_path / "made-by-mktemp"
+    empty.write_bytes(b"")
+    report = _run(["--db", str(empty), "report", "--out", str(tmp_path / "r")])
+    assert report.returncode == 1 and "empty" in report.stderr
+    assert empty.read_bytes() == b""
+    made = _run(["--db", str(empty), "init", "--name", "Ana"])
+    assert made.returncode == 0, made.stderr
+    assert empty.stat().st_mode & 0o777 == 0o600
+    assert _run(["--db", str(empty), "keys"]).returncode == 0
+
+
+def test_a_read_only_command_does_not_upgrade_an_older_store(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from msl_tui.store.migrations import migrations
+
+    older = tmp_path / "older.db"
+    db = Database(older)
+    migrations.apply(db, stop_before=migrations._migrations[-1].name)
+    db.close()
+    before = _digest(older)
+    for args in (["report", "--out", str(tmp_path / "r")], ["conflicts"], ["keys"]):
+        result = _run(["--db", str(older), *args])
+        assert result.returncode == 1 and "older msl-tui" in result.stderr, result.stderr
+    assert _digest(older) == before
+    assert _run(["--db", str(older), "init", "--name", "Ana"]).returncode == 0  # a writer may
+    assert _run(["--db", str(older), "keys"]).returncode == 0

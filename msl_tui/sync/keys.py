@@ -29,9 +29,12 @@ def signing_key(store: Store, *, create: bool = True) -> Ed25519PrivateKey | Non
     if raw is None:
         if not create:
             return None
-        key = Ed25519PrivateKey.generate()
-        store.set_meta(PRIVATE_META, key.private_bytes_raw().hex())
-        return key
+        with store.transaction():  # two first uses at once must not mint two keys
+            raw = store.get_meta(PRIVATE_META)
+            if raw is None:
+                key = Ed25519PrivateKey.generate()
+                store.set_meta(PRIVATE_META, key.private_bytes_raw().hex())
+                return key
     try:
         return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
     except ValueError:
@@ -70,14 +73,16 @@ def trust(store: Store, name: str, public: str) -> None:
             f"the name {printable(name, 40)!r} is not a short line of plain text "
             f"(at most {MAX_NAME} characters, no control characters)"
         )
-    keys = trusted_keys(store)
-    keys[name] = public
-    store.set_meta(TRUSTED_META, json.dumps(keys, sort_keys=True))
+    with store.transaction():  # read, change, write: under the write lock
+        keys = trusted_keys(store)
+        keys[name] = public
+        store.set_meta(TRUSTED_META, json.dumps(keys, sort_keys=True))
 
 
 def untrust(store: Store, name: str) -> None:
-    keys = trusted_keys(store)
-    if name not in keys:
-        raise KeyError_(f"no pinned key named {printable(name, 60)!r}")
-    del keys[name]
-    store.set_meta(TRUSTED_META, json.dumps(keys, sort_keys=True))
+    with store.transaction():
+        keys = trusted_keys(store)
+        if name not in keys:
+            raise KeyError_(f"no pinned key named {printable(name, 60)!r}")
+        del keys[name]
+        store.set_meta(TRUSTED_META, json.dumps(keys, sort_keys=True))
