@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from msl_tui.locations import ensure_private_dir
 from msl_tui.safe_text import printable
-from msl_tui.store.errors import StoreError
+from msl_tui.store.errors import StoreBusyError, StoreError
 from msl_tui.store.migrations import SCHEMA_VERSION, migrations
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -43,7 +43,7 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path | str | None) -> str:
     where = printable(path if path is not None else "the store", 160)
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return f"the store {where} is busy (another msl is writing): try again"
+        return str(StoreBusyError(Path(where) if path is not None else None))
     if "is full" in text:
         return f"the disk holding {where} is full: nothing was changed; free some space"
     if "readonly" in text or "read-only" in text:
