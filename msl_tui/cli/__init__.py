@@ -88,15 +88,13 @@ def explain(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return describe_os_error(exc)
     if isinstance(exc, UnicodeError):
-        return (
-            "text that is not valid Unicode (a stray byte or a lone surrogate): nothing was changed"
-        )
+        return "text that is not valid Unicode (a stray byte or a lone surrogate)"
     if isinstance(exc, ValueError) and type(exc).__module__.startswith("msl_tui."):
         return str(exc)  # our own errors are written as one line for a person already
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "a value"
-        return f"{where} was refused: {str(first['msg']).lower()}"
+        from msl_tui.models.problems import describe
+
+        return describe(exc)
     return f"unexpected {type(exc).__name__} (run again with MSL_DEBUG=1 to see where)"
 
 
