@@ -48,7 +48,7 @@ _WORDS: dict[str, str] = {
     "decimal_type": "must be an amount",
     "decimal_max_digits": "has too many digits",
     "decimal_max_places": "has too many decimal places",
-    "too_long": "has too many items",
+    "too_long": "is too long (at most {max_length})",
     "uuid_parsing": "must be a record id",
     "none_required": "must be empty",
 }

@@ -6,7 +6,6 @@ thread only renders. Nothing is imported until the dry run has been shown and co
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,11 @@ from msl_tui.store import sync_log
 from msl_tui.sync.export import ExportError, export_bundle, pending_export_count
 from msl_tui.sync.importer import ImportError_, bundle_total, import_bundle
 from msl_tui.sync.merge import MergeError, refresh_conflicts, resolve
+from msl_tui.timestamps import now_iso
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return now_iso()
 
 
 def _short(value: Any, width: int = 36) -> str:

@@ -87,9 +87,14 @@ def record_row(
     hlc: str,
     updated_at: str,
     field_stamps: dict[str, Any],
+    fields: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """The table row (values in ``row_columns`` order) for a validated record."""
-    fields = dump_fields(record)
+    """The table row (values in ``row_columns`` order) for a validated record.
+
+    ``fields``, when given, must be ``dump_fields(record)`` computed already.
+    """
+    if fields is None:
+        fields = dump_fields(record)
     values = [to_column(entity, f, fields[f]) for f in entity.data_fields()]
     if entity.name == "interaction":
         values.append(derived_columns(entity, fields)["ae_pending_since"])

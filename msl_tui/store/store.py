@@ -56,6 +56,9 @@ class RowStamp:
     hlc: str
     updated_at: str
     field_stamps: dict[str, Any]
+    # The record's canonical fields when the caller holds them already (an import checked
+    # them against the record), so the row is not dumped twice.
+    fields: dict[str, Any] | None = None
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -199,6 +202,7 @@ class Store:
                 hlc=meta.hlc,
                 updated_at=meta.updated_at,
                 field_stamps=meta.field_stamps,
+                fields=meta.fields,
             )
             for record, meta in items
         ]

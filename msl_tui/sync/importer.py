@@ -146,9 +146,7 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
                 try:
                     clean = adapter.dump_python(adapter.validate_python(value), mode="json")
                 except ValidationError as exc:
-                    raise BundleError(
-                        f"{entity.name} {line.id}: {describe(exc, prefix=(name,))}"
-                    ) from None
+                    raise BundleError(describe(exc, prefix=(name,))) from None
                 if clean != value or _exact(clean) != _exact(value):
                     raise _not_canonical(name, value, clean)
     except ValidationError as exc:

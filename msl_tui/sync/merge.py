@@ -118,8 +118,8 @@ class Folded:
     def valid(self) -> bool:
         return self.record is not None
 
-    def row_stamp(self) -> RowStamp:
-        return RowStamp(self.device, self.hlc, stamp_iso(self.hlc), self.stamps)
+    def row_stamp(self, fields: dict[str, Any] | None = None) -> RowStamp:
+        return RowStamp(self.device, self.hlc, stamp_iso(self.hlc), self.stamps, fields)
 
 
 def _merge_text(winner: str, losers: list[Change], name: str) -> str:
@@ -356,7 +356,9 @@ def apply_batch(
             folded = fold(entity, record_id, [*prior, *incoming])
             recomputed.append(folded)
         if folded.record is not None:
-            items.append((folded.record, folded.row_stamp()))
+            # A one-change record's patch was checked equal to its canonical fields.
+            fields = only.patch if folded.record is only.record else None
+            items.append((folded.record, folded.row_stamp(fields)))
             if record_id in had_row:
                 counts.updated += 1
             else:
