@@ -167,7 +167,7 @@ def _raise_if_the_store_failed(exc: Exception) -> None:
     """A bundle is refused for what is in it; when the store itself failed (busy, full,
     read-only) the batch stops there and nothing is set aside: the bundles are fine."""
     cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, sqlite3.Error | StoreError):
+    if getattr(exc, "store_failed", False) and isinstance(cause, sqlite3.Error | StoreError):
         raise cause
 
 

@@ -216,9 +216,11 @@ class Manifest:
 class BundleWriter:
     """Streams parts into a zip under a temporary name; ``commit`` makes it appear whole."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, tmp: Path | None = None) -> None:
+        """``tmp``, when given, is a file the caller created (private, named its own way);
+        the bundle is written into it and ``commit`` renames it to ``path``."""
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+        self.tmp = tmp or path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
         self.zip = zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.parts: list[Part] = []
 

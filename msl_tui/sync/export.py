@@ -6,7 +6,6 @@ import json
 import re
 import sqlite3
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,7 @@ from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.store import Store
-from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest, Part
+from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest
 from msl_tui.sync.keys import signing_key
 from msl_tui.timestamps import utcnow
 
@@ -112,10 +111,7 @@ class _PrivateWriter(BundleWriter):
 
     def __init__(self, tmp: Path) -> None:
         create_private_file(tmp).close()
-        self.path = tmp
-        self.tmp = tmp
-        self.zip = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
-        self.parts: list[Part] = []
+        super().__init__(tmp, tmp)
 
 
 def export_bundle(

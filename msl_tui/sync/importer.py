@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,7 +42,16 @@ Progress = Callable[[int], None]
 
 
 class ImportError_(ValueError):
-    """One bundle was refused; the message names the file and the problem."""
+    """One bundle was not imported; the message names the file and the problem.
+
+    ``store_failed`` tells a refused bundle (its content) from a store that failed under it
+    (busy, full, read-only): then the bundle is fine and a batch should stop, not set it
+    aside.
+    """
+
+    def __init__(self, message: str, *, store_failed: bool = False) -> None:
+        super().__init__(message)
+        self.store_failed = store_failed
 
 
 @dataclass
@@ -307,7 +316,7 @@ def import_bundle(
                     sync_log.record_bundle(
                         store,
                         manifest.bundle_id,
-                        path.name,
+                        printable(path.name, 200),
                         manifest.kind,
                         manifest.source_name,
                         stamp_now,
@@ -318,11 +327,12 @@ def import_bundle(
     except (BundleError, MergeError) as exc:
         raise ImportError_(f"{printable(path, 120)}: {printable(exc, 400)}") from None
     except StoreError as exc:
-        raise ImportError_(f"{printable(path, 120)}: {exc}") from None
+        raise ImportError_(f"{printable(path, 120)}: {exc}", store_failed=True) from exc
     except (sqlite3.Error, OSError) as exc:
         raise ImportError_(
-            f"{printable(path, 120)}: could not be imported ({_io_words(exc)})"
-        ) from None
+            f"{printable(path, 120)}: could not be imported ({_io_words(exc)})",
+            store_failed=isinstance(exc, sqlite3.Error),
+        ) from exc
     return report
 
 
@@ -335,39 +345,6 @@ def _io_words(exc: BaseException) -> str:
     if "locked" in text or "busy" in text:
         return "the store is busy: try again in a moment"
     return printable(getattr(exc, "strerror", None) or exc.__class__.__name__, 80)
-
-
-@dataclass
-class BatchOutcome:
-    reports: list[ImportReport] = field(default_factory=list)
-    refused: list[tuple[Path, str]] = field(default_factory=list)
-
-
-def import_many(
-    store: Store,
-    paths: Sequence[Path],
-    *,
-    dry_run: bool = False,
-    now: datetime | None = None,
-    set_aside: Path | None = None,
-    progress: Progress | None = None,
-) -> BatchOutcome:
-    """Head office's case: each bundle in its own transaction; a bad one is set aside with
-    its reason (moved to ``set_aside`` with a .reason.txt when given) and the rest go in."""
-    outcome = BatchOutcome()
-    for path in paths:
-        try:
-            outcome.reports.append(
-                import_bundle(store, path, dry_run=dry_run, now=now, progress=progress)
-            )
-        except ImportError_ as exc:
-            outcome.refused.append((path, str(exc)))
-            if set_aside is not None and path.exists() and not dry_run:
-                set_aside.mkdir(parents=True, exist_ok=True)
-                target = set_aside / path.name
-                path.replace(target)
-                target.with_name(target.name + ".reason.txt").write_text(str(exc) + "\n")
-    return outcome
 
 
 def bundle_total(path: Path) -> int:
