@@ -36,6 +36,21 @@ PALETTE: tuple[PaletteEntry, ...] = (
         "Segment matrix", "Manage closely / keep satisfied / keep informed / monitor", "matrix"
     ),
     PaletteEntry("New visit note", "Log a visit for the highlighted KOL", "new_note"),
+    PaletteEntry("Pre-call brief", "Everything to reread before the next visit", "brief"),
+    PaletteEntry(
+        "Mark adverse event reported",
+        "Record when and to whom a possible adverse event was forwarded",
+        "mark_ae_reported",
+    ),
+    PaletteEntry(
+        "Add adverse event follow-up",
+        "Information that arrived after an adverse event was reported",
+        "ae_followup",
+    ),
+    PaletteEntry(
+        "Amend visit", "Correct a submitted visit; the earlier text is kept", "amend_visit"
+    ),
+    PaletteEntry("Reopen follow-up", "Open again a follow-up ticked done", "reopen_followup"),
     PaletteEntry("Sync with head office", "Export your log, import a roster or plans", "sync"),
     PaletteEntry("Help", "Keys and how msl-tui works", "help"),
     PaletteEntry(
