@@ -29,7 +29,7 @@ class MslApp(KolActions, App[None]):
     COMMANDS: ClassVar = App.COMMANDS | {MslCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", id="help"),
-        Binding("b", "brief", "Brief", id="brief"),  # where a KOL is shown or highlighted
+        Binding("b", "brief", "Brief", id="brief"),  # on the KOL list (see kol_actions)
         Binding("ctrl+t", "toggle_dark_mode", "Theme", id="theme", show=False),
         Binding("q", "quit", "Quit", id="quit"),
     ]

@@ -29,10 +29,9 @@ from msl_tui.services.kol_page import (
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
 
-# App actions that need a KOL: offered (footer, keys) only on screens that have one.
-KOL_ACTIONS = frozenset(
-    {"brief", "mark_ae_reported", "ae_followup", "amend_visit", "reopen_followup"}
-)
+# Where the app-wide `b` key is offered: where the MSL picks a KOL. Elsewhere the brief is in
+# the command palette (which runs actions without this check).
+BRIEF_KEY_SCREENS = frozenset({"KolListScreen", "KolPageScreen"})
 
 
 def _visit_label(visit: Interaction) -> str:
@@ -53,11 +52,8 @@ class KolActions:
         return cast("MslApp", self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        screen = self._app.screen
-        if action in KOL_ACTIONS and not hasattr(screen, "current_kol_id"):
-            return False
-        if action == "brief" and type(screen).__name__ == "BriefScreen":
-            return False  # already there
+        if action == "brief":
+            return type(self._app.screen).__name__ in BRIEF_KEY_SCREENS
         return super().check_action(action, parameters)  # type: ignore[misc,no-any-return]
 
     def _current_kol(self) -> str | None:

@@ -19,7 +19,7 @@ from msl_tui.store import Store
 LAST_VISITS = 3
 HEARD_LIMIT = 6
 QUESTION_LIMIT = 5
-SUMMARY_CHARS = 140
+SUMMARY_CHARS = 100
 
 # Capture inserts a prompt as "Q: question" then "A: "; whatever follows until the next
 # question is the answer.
