@@ -115,3 +115,10 @@ def test_a_visit_without_an_adverse_event_cannot_be_reported(store: Store) -> No
     plain = visit.submit(store, visit.VisitDraft(kol_id=kol.id, notes="Dosing."), NOW)
     with pytest.raises(ae.AEReportError):
         _report(store, plain.id)
+
+
+def test_a_report_marked_by_mistake_can_be_undone(store: Store, ae_visit: Interaction) -> None:
+    _report(store, ae_visit.id)
+    ae.unmark_reported(store, ae_visit.id)
+    [pending] = ae.pending_ae_visits(store, ae_visit.kol_id)
+    assert pending.adverse_event is not None and pending.adverse_event.reference == ""

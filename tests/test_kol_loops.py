@@ -386,3 +386,35 @@ async def test_store_text_shows_literally_never_as_markup() -> None:
         await wait_for(pilot, lambda: brief.brief is not None)  # type: ignore[attr-defined]
         shown = "\n".join(_text(s) for s in brief.query(Static))
         assert "Dr [b]Bold[/b] Roe" in shown and "send [i]reprint" in shown
+
+
+async def test_a_report_is_corrected_or_undone_from_its_visit_on_the_timeline() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _list_ready(pilot, app)
+        top = _list(app).rows[0]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        page = _page(app)
+        await wait_for(pilot, lambda: bool(page.visits))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
+        await pilot.press(*"PV desk", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        await wait_for(pilot, lambda: not any(v.ae_unreported() for v in page.visits))
+
+        await pilot.press("tab", "tab")  # the newest visit, the one reported
+        await wait_for(pilot, lambda: page.highlighted_visit() is not None)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
+        dialog = app.screen
+        assert isinstance(dialog, AEReportDialog) and dialog.correcting
+        assert dialog.query_one("#ae-to").value == "PV desk"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        await wait_for(pilot, lambda: any(v.ae_unreported() for v in page.visits))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+        await wait_for(pilot, lambda: _list(app).rows[0].kol_id == top.kol_id)
+        assert _list(app).rows[0].ae_hours_left is not None

@@ -22,6 +22,7 @@ from msl_tui.services.adverse_events import (
     mark_reported,
     report_from_form,
     report_status,
+    unmark_reported,
 )
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class AEReportDialog(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="ae_report.cancel"),
         Binding("ctrl+s", "save", "Save", id="ae_report.save"),
+        Binding("ctrl+r", "unmark", "Not reported after all", id="ae_report.unmark"),
     ]
 
     def __init__(self, kol_name: str, visit: Interaction) -> None:
@@ -98,6 +100,7 @@ class AEReportDialog(ModalScreen[bool]):
         self.kol_name = kol_name
         self.visit = visit
         event = visit.adverse_event
+        self.correcting = event.reported_at is not None
         # Correcting a report starts from what was recorded.
         self.initial = {
             "ae-to": event.reference,
@@ -111,8 +114,9 @@ class AEReportDialog(ModalScreen[bool]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        correcting = self.visit.adverse_event and self.visit.adverse_event.reported_at
-        title = "Correct the adverse event report" if correcting else "Mark adverse event reported"
+        title = (
+            "Correct the adverse event report" if self.correcting else "Mark adverse event reported"
+        )
         with Vertical(id="ae-dialog"):
             yield Static(Content.from_markup("[b]$t[/b]", t=title))
             yield Static(visit_heading(self.kol_name, self.visit), classes="ae-head")
@@ -127,7 +131,10 @@ class AEReportDialog(ModalScreen[bool]):
                 "when the company first heard of it: the visit, unless someone knew earlier.",
                 classes="ae-hint",
             )
-            yield Static("enter or ctrl+s saves · tab next field · esc cancels", classes="ae-keys")
+            keys = "enter or ctrl+s saves · tab next field · esc cancels"
+            if self.correcting:
+                keys += " · ctrl+r: not reported after all"
+            yield Static(keys, classes="ae-keys")
 
     def on_mount(self) -> None:
         self.query_one("#ae-to", Input).focus()
@@ -190,6 +197,14 @@ class AEReportDialog(ModalScreen[bool]):
                 if field == error.field:
                     self.query_one(f"#{wid}", Input).focus()
             return
+        self.dismiss(True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.correcting if action == "unmark" else True
+
+    def action_unmark(self) -> None:
+        """Marked on the wrong visit, or too soon: the event waits to be reported again."""
+        unmark_reported(self.msl_app.store, self.visit.id)
         self.dismiss(True)
 
     def action_cancel(self) -> None:

@@ -222,6 +222,14 @@ def mark_reported(
     return saved
 
 
+def unmark_reported(store: Store, interaction_id: str) -> Interaction:
+    """Undo a report marked by mistake: the event waits again (the change log keeps both)."""
+    visit = _visit_with_ae(store, interaction_id)
+    assert visit.adverse_event is not None
+    event = {**visit.adverse_event.model_dump(), "reported_at": None, "reference": ""}
+    return store.save(visit.evolve(adverse_event=event))
+
+
 def add_followup_info(store: Store, interaction_id: str, text: str, now: datetime) -> Interaction:
     """Information that arrived later, added to the visit under its note as an amendment.
 
