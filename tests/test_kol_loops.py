@@ -380,6 +380,9 @@ async def test_store_text_shows_literally_never_as_markup() -> None:
         page = await _open_kol(pilot, app, kol.name)
         assert "Dr [b]Bold[/b] Roe" in _text(page.query_one("#profile", Static))
         assert "[red]Clinic" in _text(page.query_one("#profile", Static))
+        timeline = page.query_one("#timeline", ListView)
+        await wait_for(pilot, lambda: len(timeline.children) == 1)
+        assert "No contacts yet" in _text(timeline.query_one(Static))
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, BriefScreen))
         brief = app.screen

@@ -7,6 +7,7 @@ to their section the next time the page opens.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -175,6 +176,8 @@ class KolPageScreen(Screen[None]):
         self._section: dict[str, str] = {}
         self._done_order: dict[str, float] = {}
         self.visits: list[Interaction] = []
+        # Rebuilding the timeline awaits mounts: one render at a time, or items double.
+        self._render_lock = asyncio.Lock()
 
     @property
     def msl_app(self) -> MslApp:
@@ -208,6 +211,10 @@ class KolPageScreen(Screen[None]):
         self.app.call_from_thread(self._render_page, page)  # type: ignore[arg-type]
 
     async def _render_page(self, page: KolPage) -> None:
+        async with self._render_lock:
+            await self._render_page_now(page)
+
+    async def _render_page_now(self, page: KolPage) -> None:
         self.page = page
         self.sub_title = page.kol.name
         now = self.msl_app.now()
@@ -299,13 +306,14 @@ class KolPageScreen(Screen[None]):
     async def _render_timeline(self, interactions: list[Interaction], now: datetime) -> None:
         timeline = self.query_one("#timeline", ListView)
         visits = [i for i in interactions if not i.deleted]
-        title = f"[b]Timeline ({len(visits)} visits, newest first)[/b]"
+        count = f"{len(visits)} visit" + ("" if len(visits) == 1 else "s")
+        title = f"[b]Timeline ({count}, newest first)[/b]"
         if visits:
             title += " · tab to it; a amends the highlighted visit"
             if any(v.adverse_event for v in visits):
                 title += ", r marks its adverse event reported"
         self.query_one("#timeline-title", Static).update(Content.from_markup(title))
-        if [v.id for v in visits] == [v.id for v in self.visits]:
+        if visits and [v.id for v in visits] == [v.id for v in self.visits]:
             # Same visits: redraw in place, so the highlight stays where it is.
             for item, visit in zip(timeline.query(ListItem), visits, strict=True):
                 item.query_one(Static).update(interaction_text(visit, now))
