@@ -34,14 +34,24 @@ if TYPE_CHECKING:
 BRIEF_KEY_SCREENS = frozenset({"KolListScreen", "KolPageScreen"})
 
 
+# Choices fit one line of the pick dialog at 80 columns.
+LABEL_WIDTH = 68
+
+
+def _one_line(text: str, width: int = LABEL_WIDTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
 def _visit_label(visit: Interaction) -> str:
-    first = " ".join(visit.notes.split())[:48] or "(no note)"
-    return f"{local_stamp(visit.occurred_at)} {visit.channel.value}: {first}"
+    return _one_line(
+        f"{local_stamp(visit.occurred_at)} {visit.channel.value}: {visit.notes or '(no note)'}"
+    )
 
 
 def _ae_label(visit: Interaction) -> str:
     event = visit.adverse_event.event if visit.adverse_event else ""
-    return f"{local_stamp(visit.occurred_at)}: {event or 'event not described'}"
+    return _one_line(f"{local_stamp(visit.occurred_at)}: {event or 'event not described'}")
 
 
 class KolActions:
@@ -226,7 +236,10 @@ class KolActions:
         self._pick(
             "Reopen which follow-up?",
             [
-                (f.id, f"{f.action} (done {f.done_at:%Y-%m-%d})" if f.done_at else f.action)
+                (
+                    f.id,
+                    _one_line(f"{f.action} (done {f.done_at:%Y-%m-%d})" if f.done_at else f.action),
+                )
                 for f in done
             ],
             reopen,
