@@ -238,7 +238,7 @@ class KolActions:
             [
                 (
                     f.id,
-                    _one_line(f"{f.action} (done {f.done_at:%Y-%m-%d})" if f.done_at else f.action),
+                    _one_line(f"done {f.done_at:%Y-%m-%d}: {f.action}" if f.done_at else f.action),
                 )
                 for f in done
             ],
