@@ -8,6 +8,7 @@ to their section the next time the page opens.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -263,7 +264,13 @@ class KolPageScreen(Screen[None]):
         done_title = f"[b]Done ({done_count})[/b] · x reopens the highlighted one"
         self.query_one("#done-title", Static).update(Content.from_markup(done_title))
 
-    def _fill(self, selector: str, section: str, rows: list[FollowUp], cells) -> None:  # type: ignore[no-untyped-def]
+    def _fill(
+        self,
+        selector: str,
+        section: str,
+        rows: list[FollowUp],
+        cells: Callable[[FollowUp], tuple[str, ...]],
+    ) -> None:
         table = self.query_one(selector, DataTable)
         before = self.rows[section]
         under_cursor = (
