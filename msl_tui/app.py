@@ -16,18 +16,20 @@ from textual.binding import Binding, BindingType
 
 from msl_tui.commands import MslCommands
 from msl_tui.messages import DataChanged
+from msl_tui.screens.kol_actions import KolActions
 from msl_tui.services.kol_list import KolListService
 from msl_tui.settings import Settings, load_settings
 from msl_tui.store import Store
 
 
-class MslApp(App[None]):
+class MslApp(KolActions, App[None]):
     TITLE = "msl-tui"
     # Absolute, so subclasses elsewhere (tests, benchmarks) find the same stylesheet.
     CSS_PATH = Path(__file__).parent / "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {MslCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("b", "brief", "Brief", id="brief"),  # on the KOL list (see kol_actions)
         Binding("ctrl+t", "toggle_dark_mode", "Theme", id="theme", show=False),
         Binding("q", "quit", "Quit", id="quit"),
     ]

@@ -1,4 +1,6 @@
-"""Spots possible adverse-event mentions in a note so the MSL can confirm them in time.
+"""Adverse events: spotting a possible mention in a note, then the hand-off to pharmacovigilance.
+
+Detection: spots possible adverse-event mentions so the MSL can confirm them in time.
 
 Recall matters more than precision: a hit only asks the MSL to confirm. Plain negations
 ("no side effects reported", "no adverse events") do not trigger, nor do look-alikes such as
@@ -9,6 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+
+from msl_tui.models import AE_REPORT_WINDOW, AdverseEvent, Interaction
+from msl_tui.services.dates import DateParseError, parse_when
+from msl_tui.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +74,176 @@ def detect_adverse_events(text: str) -> list[AEMention]:
 
 def mentions_adverse_event(text: str) -> bool:
     return bool(detect_adverse_events(text))
+
+
+# -- after detection: the hand-off to pharmacovigilance ------------------------------------
+#
+# Day zero is when the company first learned of the event (for an MSL, the visit). The MSL
+# forwards it, records when and to whom, and adds follow-up information as it arrives.
+
+
+class AEReportError(ValueError):
+    """A typed value the report cannot accept; ``field`` names the dialog field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class AEReportForm:
+    """The report dialog, as typed."""
+
+    reported_at: str = "now"
+    reported_to: str = ""
+    note: str = ""
+    day_zero: str = ""
+
+
+# The reason on the visit's amendment when follow-up information is added to its AE: the
+# visit record is changed after submission, so the change is kept like any amendment.
+AE_FOLLOWUP_REASON = "adverse event follow-up"
+# Follow-up information is added as a dated line under the visit's note.
+_FOLLOWUP_LINE = "Adverse event follow-up ({when}): {text}"
+
+
+def local_stamp(value: datetime) -> str:
+    """An instant as the MSL reads it: their own clock, to the minute."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def hours_text(hours: float) -> str:
+    """31 h, 5 h, 24.5 h: whole hours unless the fraction decides late or on time."""
+    rounded = round(hours, 1)
+    return f"{rounded:.0f} h" if rounded == int(rounded) else f"{rounded:.1f} h"
+
+
+def hours_to_report(ae: AdverseEvent) -> float | None:
+    if ae.reported_at is None:
+        return None
+    return (ae.reported_at - ae.day_zero).total_seconds() / 3600
+
+
+def is_late(ae: AdverseEvent) -> bool:
+    hours = hours_to_report(ae)
+    return hours is not None and hours > AE_REPORT_WINDOW.total_seconds() / 3600
+
+
+def report_status(ae: AdverseEvent, now: datetime) -> str:
+    """The hand-off in words: "reported 2026-11-23 14:30, 5 h after day zero (on time)"."""
+    hours = hours_to_report(ae)
+    if ae.reported_at is None or hours is None:
+        left = ae.hours_left(now)
+        if left >= 0:
+            return f"not reported yet: {hours_text(left)} left of 24 h"
+        return f"not reported yet: late, {hours_text(-left)} past the 24 h limit"
+    when = local_stamp(ae.reported_at)
+    if is_late(ae):
+        text = f"reported {when}, late: {hours_text(hours)} after day zero"
+    else:
+        text = f"reported {when}, {hours_text(hours)} after day zero (on time)"
+    if ae.reference:
+        text += f" · to {ae.reference}"
+    return text
+
+
+def _instant(text: str, now: datetime, field: str, *, dayfirst: bool) -> datetime:
+    local_now = now.astimezone()
+    try:
+        value = parse_when(text or "now", local_now, dayfirst=dayfirst, direction="past")
+    except DateParseError as exc:
+        raise AEReportError(field, str(exc)) from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=local_now.tzinfo)
+    if value - local_now > timedelta(minutes=5):
+        raise AEReportError(field, "that is in the future")
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def report_from_form(
+    ae: AdverseEvent, form: AEReportForm, now: datetime, *, dayfirst: bool = True
+) -> AdverseEvent:
+    """The adverse event as the form would record it; raises AEReportError, writes nothing."""
+    day_zero = (
+        _instant(form.day_zero, now, "day zero", dayfirst=dayfirst)
+        if form.day_zero.strip()
+        else ae.day_zero
+    )
+    reported_at = _instant(form.reported_at, now, "reported", dayfirst=dayfirst)
+    if reported_at < day_zero:
+        raise AEReportError(
+            "reported", f"that is before day zero ({local_stamp(day_zero)}); check both times"
+        )
+    to_whom = " ".join(form.reported_to.split())
+    if not to_whom:
+        raise AEReportError("to", "say to whom it went, or the safety case reference")
+    if len(to_whom) > 200:
+        raise AEReportError("to", "keep it under 200 characters")
+    return ae.model_validate(
+        {**ae.model_dump(), "day_zero": day_zero, "reported_at": reported_at, "reference": to_whom}
+    )
+
+
+def ae_visits(store: Store, kol_id: str) -> list[Interaction]:
+    """The KOL's visits that recorded a possible adverse event, newest first."""
+    return [i for i in store.interactions_for(kol_id) if i.adverse_event is not None]
+
+
+def pending_ae_visits(store: Store, kol_id: str) -> list[Interaction]:
+    """Visits whose adverse event is not reported yet, the oldest day zero first."""
+    pending = [i for i in ae_visits(store, kol_id) if i.ae_unreported()]
+    return sorted(pending, key=lambda i: i.adverse_event.day_zero)  # type: ignore[union-attr]
+
+
+def _visit_with_ae(store: Store, interaction_id: str) -> Interaction:
+    visit = store.get(Interaction, interaction_id)
+    if visit is None or visit.deleted or visit.adverse_event is None:
+        raise AEReportError("visit", "this visit has no adverse event recorded")
+    return visit
+
+
+def mark_reported(
+    store: Store,
+    interaction_id: str,
+    form: AEReportForm,
+    now: datetime,
+    *,
+    dayfirst: bool = True,
+) -> Interaction:
+    """Record the hand-off (or correct it); a note goes in as the first follow-up line."""
+    visit = _visit_with_ae(store, interaction_id)
+    assert visit.adverse_event is not None
+    event = report_from_form(visit.adverse_event, form, now, dayfirst=dayfirst)
+    with store.transaction():
+        saved = store.save(visit.evolve(adverse_event=event.model_dump()))
+        if form.note.strip():
+            saved = add_followup_info(store, interaction_id, form.note, now)
+    return saved
+
+
+def unmark_reported(store: Store, interaction_id: str) -> Interaction:
+    """Undo a report marked by mistake: the event waits again (the change log keeps both)."""
+    visit = _visit_with_ae(store, interaction_id)
+    assert visit.adverse_event is not None
+    event = {**visit.adverse_event.model_dump(), "reported_at": None, "reference": ""}
+    return store.save(visit.evolve(adverse_event=event))
+
+
+def add_followup_info(store: Store, interaction_id: str, text: str, now: datetime) -> Interaction:
+    """Information that arrived later, added to the visit under its note as an amendment.
+
+    The AE record has no list of its own for this yet, so the visit's note carries a dated
+    line and the amendment keeps the text as it was before.
+    """
+    visit = _visit_with_ae(store, interaction_id)
+    clean = " ".join(text.split())
+    if not clean:
+        raise AEReportError("follow-up", "the follow-up information is empty")
+    line = _FOLLOWUP_LINE.format(when=local_stamp(now), text=clean)
+    notes = f"{visit.notes.rstrip()}\n\n{line}" if visit.notes.strip() else line
+    try:
+        amended = visit.amended(notes, AE_FOLLOWUP_REASON, store.author, now)
+    except (ValidationError, ValueError) as exc:
+        raise AEReportError("follow-up", "this visit cannot take more text") from exc
+    return store.save(amended)

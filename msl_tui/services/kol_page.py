@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from msl_tui.models import EngagementPlan, FollowUp, Interaction, Kol
+from msl_tui.models import EngagementPlan, FollowUp, Interaction, InteractionStatus, Kol
 from msl_tui.models.enums import Segment
 from msl_tui.services.plan_progress import PlanProgress, plan_progress
 from msl_tui.services.segments import segment_for
@@ -48,3 +48,30 @@ def set_followup_done(store: Store, followup_id: str, done: bool, now: datetime)
     if followup is None:
         raise StoreError(f"no follow-up with id {followup_id}")
     return store.save(followup.evolve(done=done, done_at=now if done else None))
+
+
+def kol_name(store: Store, kol_id: str) -> str:
+    kol = store.get_kol(kol_id)
+    return kol.name if kol else "this KOL"
+
+
+def get_visit(store: Store, interaction_id: str) -> Interaction:
+    visit = store.get(Interaction, interaction_id)
+    if visit is None or visit.deleted:
+        raise StoreError(f"no visit with id {interaction_id}")
+    return visit
+
+
+def amendable_visits(store: Store, kol_id: str, limit: int = 30) -> list[Interaction]:
+    """Submitted visits, newest first: a draft is edited, not amended."""
+    return [
+        i
+        for i in store.interactions_for(kol_id, limit=limit)
+        if i.status is not InteractionStatus.DRAFT
+    ]
+
+
+def done_followups(store: Store, kol_id: str) -> list[FollowUp]:
+    """Follow-ups ticked done, the most recently ticked first."""
+    done = [f for f in store.followups_for(kol_id) if f.done]
+    return sorted(done, key=lambda f: (f.done_at is None, f.done_at), reverse=True)
