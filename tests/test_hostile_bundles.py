@@ -484,3 +484,24 @@ def test_the_corpus_is_large() -> None:
     from test_sync_bad_input import SPOILERS
 
     assert len(CASES) + len(SPOILERS) >= 100
+
+
+def test_an_older_senders_record_goes_in_in_todays_form(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    """A sender that predates a nested field (the adverse event's follow-ups) is not
+    refused for leaving it out; the store keeps the record in its own canonical form."""
+    bundle = Bundle(world)
+    day_zero = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    older = {"day_zero": day_zero, "patient": "", "reporter": "", "product": "",
+             "event": "rash", "reported_at": None, "reference": ""}  # fmt: skip
+    bundle.change("interaction", world["visit"], {"adverse_event": older}, seq=600)
+    db = _copy(world["db"], tmp_path / "copy.db")
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "import", str(bundle.write(tmp_path / "older.mslsync"))]
+    )
+    assert result.exit_code == 0, result.output
+    store = Store.open(db)
+    rows = list(store.db.query("select adverse_event from interactions"))
+    store.close()
+    assert json.loads(rows[0]["adverse_event"])["followups"] == []

@@ -115,6 +115,13 @@ LongText = Annotated[
     StringConstraints(max_length=100_000),
     AfterValidator(_multiline),
 ]
+# A short note that must say something (follow-up information on an adverse event).
+NoteText = Annotated[
+    str,
+    BeforeValidator(_unix_newlines),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    AfterValidator(_multiline),
+]
 Tag = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=60),

@@ -12,6 +12,7 @@ from msl_tui.models.base import (
     Instant,
     LongText,
     Name,
+    NoteText,
     PastOrNear,
     RecordId,
     ShortText,
@@ -44,6 +45,15 @@ class Feedback(Strict):
     response: ShortText = ""
 
 
+class AEFollowUp(Strict):
+    """Information about an adverse event that arrived after it was recorded (outcome, the
+    patient's course, a case number from pharmacovigilance), dated and signed."""
+
+    at: Instant
+    by: ShortText = ""
+    text: NoteText
+
+
 class AdverseEvent(Strict):
     """A possible adverse event the KOL mentioned; any of the four minimum facts may be unknown."""
 
@@ -54,6 +64,7 @@ class AdverseEvent(Strict):
     event: ShortText = ""
     reported_at: Instant | None = None
     reference: ShortText = ""
+    followups: list[AEFollowUp] = Field(default_factory=list, max_length=200)
 
     def due_at(self) -> datetime:
         return self.day_zero + AE_REPORT_WINDOW
@@ -158,6 +169,7 @@ class FollowUp(SyncedRecord):
 
 __all__ = [
     "AE_REPORT_WINDOW",
+    "AEFollowUp",
     "AdverseEvent",
     "Amendment",
     "Feedback",

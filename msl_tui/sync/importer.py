@@ -118,6 +118,23 @@ def _data_fields(entity: Entity) -> frozenset[str]:
 _exact = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
+def _covers(raw: Any, clean: Any) -> bool:
+    """``raw`` says exactly what ``clean`` says, where ``clean`` may add nested fields the
+    sender did not know (a newer model's defaults): so a bundle from an older msl-tui still
+    goes in, stored in today's canonical form. Types must match: 1 is not True nor 1.0."""
+    if isinstance(clean, dict):
+        return isinstance(raw, dict) and all(
+            k in clean and _covers(v, clean[k]) for k, v in raw.items()
+        )
+    if isinstance(clean, list):
+        return (
+            isinstance(raw, list)
+            and len(raw) == len(clean)
+            and all(_covers(a, b) for a, b in zip(raw, clean, strict=True))
+        )
+    return type(raw) is type(clean) and raw == clean
+
+
 def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:
     return BundleError(
         f"{name}: {printable(repr(raw), 60)} is not written as msl-tui stores it "
@@ -145,19 +162,20 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
     try:
         if fields <= patch.keys():
             record = entity.model.model_validate({**patch, "id": line.id})
-            canonical = dump_fields(record)
-            if canonical != patch or _exact(canonical) != _exact(patch):
-                name = next(k for k in patch if _exact(patch[k]) != _exact(canonical.get(k)))
-                raise _not_canonical(name, patch[name], canonical.get(name))
+            clean = dump_fields(record)
+            if _exact(clean) != _exact(patch) and not _covers(patch, clean):
+                name = next(k for k in patch if not _covers(patch[k], clean.get(k)))
+                raise _not_canonical(name, patch[name], clean.get(name))
         else:
+            clean = {}
             for name, value in patch.items():
                 adapter = _adapter(entity, name)
                 try:
-                    clean = adapter.dump_python(adapter.validate_python(value), mode="json")
+                    clean[name] = adapter.dump_python(adapter.validate_python(value), mode="json")
                 except ValidationError as exc:
                     raise BundleError(describe(exc, prefix=(name,))) from None
-                if clean != value or _exact(clean) != _exact(value):
-                    raise _not_canonical(name, value, clean)
+                if _exact(clean[name]) != _exact(value) and not _covers(value, clean[name]):
+                    raise _not_canonical(name, value, clean[name])
     except ValidationError as exc:
         raise BundleError(f"{entity.name} {line.id}: {describe(exc)}") from None
     except (ValueError, TypeError, OverflowError) as exc:
@@ -170,7 +188,7 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         line.seq,
         line.hlc,
         line.id,
-        patch,
+        clean,
         {k: (v if isinstance(v, str) else list(v)) for k, v in base.items()},
         line.author,
         record,
