@@ -11,8 +11,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from msl_tui import locations
+from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.services.priority import PriorityWeights, load_weights
 
@@ -28,6 +32,20 @@ class SettingsError(ValueError):
     """The settings file cannot be used; the message names the file and the problem."""
 
 
+class _Capture(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    dayfirst: bool = True
+
+
+class _SettingsFile(BaseModel):
+    """What settings.toml may hold: a typo in a key is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    theme: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "textual-dark"
+    capture: _Capture = Field(default_factory=_Capture)
+    priority: dict[str, Any] = Field(default_factory=dict)  # checked by load_weights
+
+
 def load_settings(path: Path | None = None) -> Settings:
     path = path or locations.settings_path()
     if not path.exists():
@@ -41,15 +59,12 @@ def load_settings(path: Path | None = None) -> Settings:
         raise SettingsError(f"{where}: not UTF-8 text") from exc
     except OSError as exc:
         raise SettingsError(f"{where}: cannot be read ({exc.strerror})") from exc
-    capture = data.get("capture", {})
-    dayfirst = capture.get("dayfirst", True) if isinstance(capture, dict) else None
-    if not isinstance(dayfirst, bool):
-        raise SettingsError(f"{where}: capture.dayfirst must be true or false")
-    theme = data.get("theme", "textual-dark")
-    if not isinstance(theme, str):
-        raise SettingsError(f"{where}: theme must be a string")
+    try:
+        parsed = _SettingsFile.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(f"{where}: {describe(exc)}") from None
     try:
         weights = load_weights(path)
     except ValueError as exc:
         raise SettingsError(printable(exc, 300)) from exc
-    return Settings(theme=theme, dayfirst=dayfirst, weights=weights)
+    return Settings(theme=parsed.theme, dayfirst=parsed.capture.dayfirst, weights=weights)
