@@ -26,7 +26,9 @@ FUTURE_LIMIT_DAYS = 3 * 366
 # store them) and the bidi overrides and isolates that make a name read differently on
 # screen from what is stored. Notes may keep newlines and tabs. One regex search is C-fast
 # on a 100,000-character note; a Python loop over it is not.
-_BAD_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_BAD_ONE_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 _BAD_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
@@ -47,6 +49,8 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     code = ord(found.group())
     if 0xD800 <= code <= 0xDFFF:
         return "contains a broken character (a lone surrogate)"
+    if code in (0x2028, 0x2029):
+        return f"contains the line separator U+{code:04X}"
     if 0x202A <= code <= 0x2069:
         return f"contains the direction override U+{code:04X}"
     return f"contains the control character U+{code:04X}"
@@ -59,11 +63,32 @@ def _one_line(value: str) -> str:
     return value
 
 
+_OTHER_BREAKS = re.compile("\r\n?|[\u2028\u2029]")
+
+
 def _unix_newlines(value: object) -> object:
-    """Pasted Windows text keeps its line breaks as one kind: ``\n``."""
-    if isinstance(value, str) and "\r" in value:
-        return value.replace("\r\n", "\n").replace("\r", "\n")
+    """Pasted text keeps its line breaks as one kind: ``\n`` (Windows CR LF, old Mac CR,
+    Unicode line and paragraph separators)."""
+    if isinstance(value, str):
+        return _OTHER_BREAKS.sub("\n", value)
     return value
+
+
+def repair_text(value: Any) -> Any:
+    """``value`` (nested lists and dicts too) with every character text may not hold
+    written out as an escape (``\x1b``): for reading old rows, never for new input."""
+    if isinstance(value, str):
+        return _BAD_ONE_LINE.sub(lambda m: _escape_char(m.group()), value)
+    if isinstance(value, list):
+        return [repair_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: repair_text(v) for k, v in value.items()}
+    return value
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def _multiline(value: str) -> str:
