@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -132,7 +134,21 @@ def _covers(raw: Any, clean: Any) -> bool:
             and len(raw) == len(clean)
             and all(_covers(a, b) for a, b in zip(raw, clean, strict=True))
         )
-    return type(raw) is type(clean) and raw == clean
+    if type(raw) is not type(clean):
+        return False
+    if raw == clean:
+        return True
+    # An amount an older msl-tui wrote as "25.5" is the same amount as today's "25.50";
+    # only plain decimal notation counts ("1E+2" is refused).
+    return (
+        isinstance(raw, str)
+        and _PLAIN_DECIMAL.match(raw) is not None
+        and _PLAIN_DECIMAL.match(clean) is not None
+        and Decimal(raw) == Decimal(clean)
+    )
+
+
+_PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
 
 
 def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:
