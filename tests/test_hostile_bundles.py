@@ -17,7 +17,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sync_helpers import add_kol, add_visit, file_hash, make_store, part_entry, write_zip
+from sync_helpers import (
+    add_kol,
+    add_visit,
+    file_hash,
+    make_store,
+    part_entry,
+    read_members,
+    write_zip,
+)
 
 from msl_tui.cli import main
 from msl_tui.models import EngagementPlan, FollowUp
@@ -539,3 +547,32 @@ def test_a_change_that_would_spoil_a_record_is_kept_as_a_conflict(
     field = next(iter(patch))
     assert after[field] == before[field]
     assert [(c["record_id"], c["field"]) for c in conflicts] == [(world[key], field)]
+
+
+def test_a_number_of_thousands_of_digits_is_refused_in_one_line(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    bundle = Bundle(world)
+    bundle.change("kol", world["kol"], {"city": "Oslo"})
+    bundle.raw_lines["kol"] = [b'{"seq": ' + b"9" * 5000 + b"}\n"]
+    db = _copy(world["db"], tmp_path / "target.db")
+    _refuse(db, bundle.write(tmp_path / "digits.mslsync"), "a number of 5000 digits")
+
+
+def test_a_huge_number_in_the_manifest_is_refused_in_one_line(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    bundle = Bundle(world)
+    bundle.change("kol", world["kol"], {"city": "Oslo"})
+    path = bundle.write(tmp_path / "manifest-digits.mslsync")
+    members = read_members(path)
+    manifest = members["manifest.json"].replace(b'"format": 1', b'"format": ' + b"1" * 5000)
+    write_zip(
+        path,
+        [
+            ("manifest.json", manifest),
+            *((n, d) for n, d in members.items() if n != "manifest.json"),
+        ],
+    )
+    db = _copy(world["db"], tmp_path / "target.db")
+    _refuse(db, path, "digits")

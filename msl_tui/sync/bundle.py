@@ -82,7 +82,27 @@ def _no_constant(name: str) -> Any:
     raise BundleError(f"{name} is not allowed in JSON")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+def _bounded_int(text: str) -> int:
+    # Python refuses to read integers of over 4,300 digits with a ValueError of its own;
+    # nothing in a bundle needs more than SQLite's 19.
+    if len(text) > 20:
+        raise BundleError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if len(text) > 40 or value in (float("inf"), float("-inf")):
+        raise BundleError(f"the number {text[:20]} is out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates,
+    parse_constant=_no_constant,
+    parse_int=_bounded_int,
+    parse_float=_finite_float,
+)
 
 
 def nesting_depth(text: str) -> int:
@@ -107,6 +127,10 @@ def strict_loads(raw: bytes, limits: Limits = LIMITS) -> Any:
         value, end = _DECODER.raw_decode(text.strip())
     except json.JSONDecodeError as exc:
         raise BundleError(f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    except BundleError:
+        raise
+    except ValueError:
+        raise BundleError("invalid JSON (a value cannot be read)") from None
     except RecursionError as exc:
         raise BundleError("JSON nested too deeply") from exc
     if end != len(text.strip()):
@@ -479,7 +503,9 @@ class BundleReader:
 
 def _loose(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return _DECODER.decode(raw.decode("utf-8"))
+    except BundleError:
+        raise
     except (ValueError, RecursionError) as exc:
         raise BundleError(f"invalid JSON ({exc})") from None
 
