@@ -345,6 +345,8 @@ class BundleReader:
             raise BundleError("no such file")
         if path.is_dir():
             raise BundleError("is a folder, not a bundle")
+        if not path.is_file():
+            raise BundleError("is not a regular file (a device, a pipe or a socket)")
         size = path.stat().st_size
         if size == 0:
             raise BundleError("empty file")
@@ -355,7 +357,7 @@ class BundleReader:
             self.zip = zipfile.ZipFile(self._handle)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             self._handle.close()
-            raise BundleError(f"not an msl-tui bundle (not a readable zip: {exc})") from exc
+            raise BundleError("not an msl-tui bundle (not a readable zip file)") from exc
         try:
             self._check_members()
             self.manifest = self._read_manifest()

@@ -83,13 +83,22 @@ class ImportReport:
         out = [f"{head}: {verb}"]
         for table, c in self.tables.items():
             line = (
-                f"  {table}: {c.inserted} inserted, {c.updated} updated, "
+                f"  {_TABLE_WORDS.get(table, table)}: {c.inserted} inserted, {c.updated} updated, "
                 f"{c.unchanged} unchanged, {c.conflicts} in conflict"
             )
             if c.waiting:
                 line += f", {c.waiting} waiting for earlier changes"
             out.append(line)
         return out
+
+
+# What each table is called in a summary a person reads.
+_TABLE_WORDS = {
+    "kols": "KOLs",
+    "plans": "plans",
+    "interactions": "visits",
+    "followups": "follow-ups",
+}
 
 
 # -- validating one change ----------------------------------------------------------------
@@ -153,9 +162,18 @@ _PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
 
 def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:
     return BundleError(
-        f"{name}: {printable(repr(raw), 60)} is not written as msl-tui stores it "
-        f"({printable(repr(canonical), 60)})"
+        f"{printable(name, 60)}: {_shown(raw)} is not written as msl-tui stores it "
+        f"({_shown(canonical)})"
     )
+
+
+def _shown(value: Any) -> str:
+    """A value from a file as JSON text (as the sender wrote it), escaped and cut."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return printable(text, 60)
 
 
 def checked_change(entity: Entity, line: ChangeLine) -> Change:
