@@ -67,3 +67,12 @@ def test_msl_ids_from_names_in_any_script_stay_distinct() -> None:
     ids = {slug(n) for n in ("李小龙", "王芳", "محمد علي", "Иван Петров")}
     assert len(ids) == 4 and "msl" not in ids
     assert slug("李小龙") == slug("李小龙")  # stable: the same MSL gets the same id
+
+
+def test_a_pinned_name_must_be_one_a_bundle_can_carry(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    make_store(db, "ho", "dev-ho").close()
+    key = "ab" * 32
+    typo = _run("--db", str(db), "keys", "--trust", "ann field", key)
+    assert typo.exit_code == 1 and "is not a sender name" in typo.stderr
+    assert _run("--db", str(db), "keys", "--trust", "ann.field", key).exit_code == 0
