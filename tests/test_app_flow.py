@@ -85,7 +85,7 @@ async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
             ),
         )
         history = str(app.screen.query_one("#history").render())
-        assert "objectives" in history
+        assert "renamed 'Map evidence gaps in elderly patients'" in history
 
         # Count it by logged interactions instead: 6 visits are linked, so a target of 5 is met.
         head_before = str(app.screen.query_one("#plan-head").render())
@@ -113,9 +113,11 @@ async def test_a_bad_objective_value_is_reported_and_kept_as_typed() -> None:
         target = app.screen.query_one("#obj-target")
         target.value = "0"  # below the minimum of 1
         await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
-        error = str(app.screen.query_one("#obj-error").render())
-        assert "target" in error
+        await wait_for(
+            pilot, lambda: "Target" in str(app.screen.query_one("#obj-error-3").render())
+        )
+        error = str(app.screen.query_one("#obj-error-3").render())
+        assert error == "Target must be between 1 and 10,000"
         assert app.screen.query_one("#obj-description").value == "Agree a joint education session"
 
 

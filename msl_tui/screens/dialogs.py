@@ -1,10 +1,11 @@
-"""Small modal questions, answered with one key."""
+"""Small modal questions, answered with one key. Every dialog draws centred over its screen."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,9 +15,24 @@ from textual.widgets import Input, Select, Static
 
 from msl_tui.services.language import check_text
 
+T = TypeVar("T")
 
-class Choice(ModalScreen[str]):
-    """A question with one-key answers: ``choices`` maps key -> (answer, label)."""
+
+class Dialog(ModalScreen[T]):
+    """A modal drawn in the middle of the screen, never over the top-left of the work."""
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+    }
+    """
+
+
+class Choice(Dialog[str]):
+    """A question with one-key answers: ``choices`` maps key -> (answer, label).
+
+    The question is plain text (it may quote a KOL's name or a note), never markup.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = []
 
@@ -30,7 +46,7 @@ class Choice(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         keys = "   ".join(f"[b]{key}[/b] {label}" for key, (_, label) in self.choices.items())
         with Vertical(id="dialog"):
-            yield Static(self.question, id="question")
+            yield Static(Text(self.question), id="question")
             yield Static(keys, id="keys")
 
     def action_answer(self, answer: str) -> None:
@@ -68,7 +84,15 @@ def restore_draft(kol_name: str, saved_at: str) -> Choice:
     )
 
 
-class PromptEditor(ModalScreen[tuple[str, str] | None]):
+def confirm_delete(what: str) -> Choice:
+    """``what`` names the thing, e.g. "objective 'Map evidence gaps'"."""
+    return Choice(
+        f"Delete {what}? The plan history keeps a record of it.",
+        {"y": ("delete", "yes, delete it"), "escape": ("keep", "keep it")},
+    )
+
+
+class PromptEditor(Dialog[tuple[str, str] | None]):
     """Write or reword one of the MSL's own prompts; leading wording is pointed out as typed.
 
     Dismisses with (purpose, text); an empty text on an existing prompt means delete it.
