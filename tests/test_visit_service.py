@@ -207,6 +207,27 @@ def test_a_bad_own_prompt_is_refused(store: Store, purpose: str, text: str) -> N
     assert visit.my_prompts(store) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "neutral"),
+    [
+        (
+            "Don't you think our drug works better?",
+            "How do you see our drug compared with other options?",
+        ),
+        ("Isn't it the safest option?", "How do you see this option compared with other options?"),
+    ],
+)
+def test_a_leading_own_prompt_is_never_saved_and_a_rewording_is_offered(
+    store: Store, text: str, neutral: str
+) -> None:
+    with pytest.raises(visit.LeadingPromptError) as caught:
+        visit.add_prompt(store, "unmet needs", text, NOW)
+    assert caught.value.suggestion == neutral
+    assert visit.my_prompts(store) == []
+    visit.add_prompt(store, "unmet needs", caught.value.suggestion, NOW)
+    assert [p.text for p in visit.my_prompts(store)] == [neutral]
+
+
 def test_built_in_prompts_cannot_be_edited(store: Store) -> None:
     with pytest.raises(visit.VisitError):
         visit.edit_prompt(store, "practice-1", "unmet needs", "Anything else?")

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
-from msl_tui.services.language import check_text
+from msl_tui.services.language import check_text, neutral_rewording
 
 T = TypeVar("T")
 
@@ -95,7 +95,9 @@ def confirm_delete(what: str) -> Choice:
 class PromptEditor(Dialog[tuple[str, str] | None]):
     """Write or reword one of the MSL's own prompts; leading wording is pointed out as typed.
 
-    Dismisses with (purpose, text); an empty text on an existing prompt means delete it.
+    A question the language check flags is never handed back: enter swaps in a neutral
+    rewording for the MSL to accept (enter again) or edit. Dismisses with (purpose, text);
+    an empty text on an existing prompt means delete it.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -107,6 +109,8 @@ class PromptEditor(Dialog[tuple[str, str] | None]):
         self.purposes = purposes
         self.initial_purpose = purpose or purposes[0]
         self.initial_text = text
+        self._replaced = ""  # the leading text last swapped for a rewording
+        self._offered = ""  # that rewording
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -129,17 +133,31 @@ class PromptEditor(Dialog[tuple[str, str] | None]):
         self._hint(event.value)
 
     def _hint(self, text: str) -> None:
+        # The note about a swapped-in rewording stays until the MSL changes the text.
+        replaced = self._replaced if text == self._offered else ""
         hints = check_text(text)
-        self.query_one("#prompt-hints", Static).update(
-            "\n".join(
-                f"{h.kind}: “{escape(h.phrase)}”, try: {escape(h.suggestion)}" for h in hints[:2]
+        lines = [f"{h.kind}: “{escape(h.phrase)}” {escape(h.message)}" for h in hints[:2]]
+        if hints:
+            lines.append(f"enter puts in a neutral wording: {escape(neutral_rewording(text))}")
+        if replaced:
+            lines.append(
+                f"You wrote “{escape(replaced)}”: it leads or sells, so it is not saved as it "
+                "is. The box now holds a neutral wording: enter saves it, or edit it first."
             )
-        )
+        self.query_one("#prompt-hints", Static).update("\n".join(lines))
 
     @on(Input.Submitted, "#prompt-text")
     def _submitted(self, event: Input.Submitted) -> None:
+        text = " ".join(event.value.split())
+        if check_text(text):
+            # Never hand back a leading question: offer the rewording to accept or edit.
+            self._replaced, self._offered = text, neutral_rewording(text)
+            event.input.value = self._offered
+            event.input.cursor_position = len(self._offered)
+            self._hint(self._offered)
+            return
         purpose = str(self.query_one("#prompt-purpose", Select).value)
-        self.dismiss((purpose, event.value))
+        self.dismiss((purpose, text))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

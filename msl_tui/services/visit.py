@@ -34,6 +34,7 @@ from msl_tui.models.enums import PromptPurpose
 from msl_tui.services.adverse_events import AEMention, detect_adverse_events
 from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.services.followups import parse_followups
+from msl_tui.services.language import check_text, neutral_rewording
 from msl_tui.services.prompts import Prompt
 from msl_tui.store import Store, StoreError, prompts_repo
 
@@ -345,6 +346,18 @@ def my_prompts(store: Store) -> list[Prompt]:
     return result
 
 
+class LeadingPromptError(VisitError):
+    """An own prompt that leads or sells: never saved among the neutral questions as it is.
+
+    ``suggestion`` is a neutral rewording the MSL can accept or edit.
+    """
+
+    def __init__(self, text: str) -> None:
+        hint = check_text(text)[0]
+        super().__init__("prompt", f"“{hint.phrase}” {hint.message}: not saved as it is")
+        self.suggestion = neutral_rewording(text)
+
+
 def _clean_prompt(purpose: str, text: str) -> tuple[PromptPurpose, str]:
     try:
         kind = PromptPurpose(purpose)
@@ -355,11 +368,13 @@ def _clean_prompt(purpose: str, text: str) -> tuple[PromptPurpose, str]:
         raise VisitError("prompt", "the question is empty")
     if len(clean) > PROMPT_MAX_CHARS:
         raise VisitError("prompt", f"keep it under {PROMPT_MAX_CHARS} characters")
+    if check_text(clean):
+        raise LeadingPromptError(clean)
     return kind, clean
 
 
 def add_prompt(store: Store, purpose: str, text: str, now: datetime) -> Prompt:
-    """Save a new own prompt. Leading wording is advised against by the screen, not refused."""
+    """Save a new own prompt. Leading or selling wording is refused with a neutral rewording."""
     kind, clean = _clean_prompt(purpose, text)
     prompt = Prompt(f"my-{uuid.uuid4().hex[:12]}", kind, clean, builtin=False)
     prompts_repo.upsert_prompt(store, prompt.id, kind.value, clean, now.isoformat())
