@@ -41,10 +41,12 @@ async def test_the_draft_is_saved_while_typing_without_leaving() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         kol_id = await _capture_for_top_kol(pilot, app)
         await pilot.press(*"Half a thought, then the train", "enter", *"  stopped")
-        await wait_for(pilot, lambda: store.load_draft(draft_id_for(kol_id)) is not None)
-        payload = store.load_draft(draft_id_for(kol_id))
-        assert payload is not None
-        assert payload["notes"] == "Half a thought, then the train\n  stopped"
+
+        def saved_notes() -> str | None:
+            payload = store.load_draft(draft_id_for(kol_id))
+            return payload["notes"] if payload else None
+
+        await wait_for(pilot, lambda: saved_notes() == "Half a thought, then the train\n  stopped")
         assert isinstance(app.screen, CaptureScreen)
 
 

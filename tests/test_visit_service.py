@@ -29,8 +29,27 @@ def _visit(kol_id: str, **fields: object) -> visit.VisitDraft:
 
 
 def test_a_new_visit_takes_the_preferred_channel(store: Store, kol: Kol) -> None:
-    draft = visit.new_visit(store, kol.id)
-    assert (draft.when, draft.channel, draft.notes) == ("now", Channel.PHONE_VIDEO.value, "")
+    draft = visit.new_visit(store, kol.id, NOW)
+    assert (draft.channel, draft.notes) == (Channel.PHONE_VIDEO.value, "")
+
+
+def test_the_visit_time_is_fixed_when_capture_opens(store: Store, kol: Kol) -> None:
+    draft = visit.new_visit(store, kol.id, NOW)
+    assert draft.when == NOW.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert draft.opened_at == "2026-11-23T09:00:00Z"
+    draft.notes = "Discussed dosing."
+    # Finished and submitted an hour and a half later: the visit is still at 09:00.
+    saved = visit.submit(store, draft, NOW + timedelta(minutes=90))
+    assert saved.occurred_at == NOW
+
+
+def test_relative_words_count_from_when_capture_opened(store: Store, kol: Kol) -> None:
+    draft = visit.new_visit(store, kol.id, NOW)
+    draft.when, draft.notes = "2 hours ago", "Discussed dosing."
+    visit.save_draft(store, draft)
+    restored, _ = visit.load_or_new(store, kol.id, NOW + timedelta(days=1))
+    saved = visit.submit(store, restored, NOW + timedelta(days=1))
+    assert saved.occurred_at == NOW - timedelta(hours=2)
 
 
 def test_without_a_preference_the_last_channel_is_the_default(store: Store) -> None:
