@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from msl_tui.models import EngagementPlan, FollowUp
+from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.screens.kol_page import KolPageScreen
 from msl_tui.screens.matrix import MatrixScreen
@@ -48,11 +49,12 @@ async def test_segment_filter_and_sort_keys_change_what_is_shown() -> None:
         await wait_for(pilot, lambda: list_screen(app).query_state.segment is not None)
         await pilot.pause(0.3)
         assert {r.segment.value for r in list_screen(app).rows} == {"manage closely"}
-        await pilot.press("o")  # sort by name
+        await pilot.press("o")  # sort by name: the family name, titles aside
         await wait_for(pilot, lambda: list_screen(app).query_state.sort == "name")
         await pilot.pause(0.3)
-        names = [r.name.lower() for r in list_screen(app).rows]
-        assert names == sorted(names)
+        families = [r.name.split()[-1] for r in list_screen(app).rows]
+        assert families == sorted(families)
+        assert families[0] < families[-1]
 
 
 async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
@@ -162,3 +164,21 @@ async def test_opening_the_plan_writes_nothing() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
         await pilot.pause(0.5)
         assert changes() == before
+
+
+async def test_the_cursor_stays_on_the_kol_after_saving_a_visit() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        screen = list_screen(app)
+        await pilot.press("down", "down", "down")
+        kol_id = screen.current_kol_id
+        rank_before = [r.kol_id for r in screen.rows].index(kol_id)  # type: ignore[arg-type]
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+        await pilot.press(*"Caught up on the registry.", "ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
+        # Contact just made: the KOL drops down the ranking, and the cursor goes with them.
+        await wait_for(pilot, lambda: [r.kol_id for r in screen.rows].index(kol_id) != rank_before)  # type: ignore[arg-type]
+        assert screen.current_kol_id == kol_id
