@@ -49,6 +49,7 @@ class KolRow:
     influence: Influence
     stance: Stance
     segment: Segment
+    stage: EngagementStage | None
     territory: str
     therapeutic_areas: tuple[str, ...]
     last_contact: date | None
@@ -204,6 +205,7 @@ class KolListService:
             influence=Influence(row["influence"]),
             stance=Stance(row["stance"]),
             segment=p.segment,
+            stage=EngagementStage(row["stage"]) if row["stage"] else None,
             territory=row["territory"] or "",
             therapeutic_areas=tuple(json.loads(row["therapeutic_areas"] or "[]")),
             last_contact=last.date() if last else None,
