@@ -564,9 +564,10 @@ class DemoBuilder:
         yield interaction
         if rng.random() < 0.25 or latest:
             due = when.date() + timedelta(days=rng.randint(5, 30))
-            # Old promises are kept; a few recent ones slip and show up as overdue.
-            done = due < self.today - timedelta(days=10) and (
-                rng.random() < 0.9 or due < self.today - timedelta(days=120)
+            # Most promises are kept by their due date and old ones always are; a few recent
+            # ones slip and show up as overdue.
+            done = due <= self.today and (
+                rng.random() < 0.88 or due < self.today - timedelta(days=120)
             )
             self.summary.followups += 1
             if not done and due < self.today:
