@@ -54,6 +54,23 @@ if TYPE_CHECKING:
 
 Section = Literal["objective", "activity"]
 HISTORY_LINES = 8
+NARROW = 100
+# (key, label, width below NARROW columns: 0 hides the column, None sizes it to fit)
+OBJECTIVE_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("kind", "Kind", None),
+    ("description", "Objective", 28),
+    ("measure", "Measure", 0),
+    ("target", "Target", 0),
+    ("due", "Due", None),
+    ("progress", "Progress", None),
+)
+ACTIVITY_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("kind", "Activity", None),
+    ("description", "Description", 24),
+    ("owner", "Owner", 0),
+    ("due", "Due", None),
+    ("done", "Done", None),
+)
 
 # Form field -> the widget it is typed in, per form ("obj-…" or "act-…").
 OBJECTIVE_FIELDS = ("kind", "owner", "description", "measure", "target", "due")
@@ -100,6 +117,7 @@ class PlanScreen(Screen[None]):
         self.section: Section = "objective"  # the table `a`, `e` and `delete` act on
         self.form: Section | None = None  # the form open, if any
         self.editing: str | None = None  # the id the open form saves to (None: a new one)
+        self._narrow: bool | None = None  # the column set shown, None before the first
 
     @property
     def msl_app(self) -> MslApp:
@@ -173,12 +191,7 @@ class PlanScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#objectives", DataTable).add_columns(
-            "Kind", "Objective", "Measure", "Target", "Due", "Progress"
-        )
-        self.query_one("#activities", DataTable).add_columns(
-            "Activity", "Description", "Owner", "Due", "Done"
-        )
+        self._set_columns()
         self.query_one("#objective-form").display = False
         self.query_one("#activity-form").display = False
         for line in self.query(".error"):
@@ -196,6 +209,33 @@ class PlanScreen(Screen[None]):
         self._render_plan()
 
     # -- drawing -----------------------------------------------------------------------------
+
+    def _set_columns(self) -> None:
+        """Narrow terminals drop what progress repeats (measure, target) and the owner, so
+        progress and done stay in view at 80 columns."""
+        narrow = self.app.size.width < NARROW
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        for table_id, columns in (
+            ("#objectives", OBJECTIVE_COLUMNS),
+            ("#activities", ACTIVITY_COLUMNS),
+        ):
+            table = self.query_one(table_id, DataTable)
+            table.clear(columns=True)
+            for key, label, narrow_width in columns:
+                if narrow and narrow_width == 0:
+                    continue
+                table.add_column(label, key=key, width=narrow_width if narrow else None)
+        if self.plan is not None:
+            self._render_plan()
+
+    def on_resize(self) -> None:
+        self._set_columns()
+
+    def _cells(self, table_id: str, values: dict[str, Any]) -> list[Any]:
+        columns = OBJECTIVE_COLUMNS if table_id == "#objectives" else ACTIVITY_COLUMNS
+        return [values[key] for key, _, width in columns if not (self._narrow and width == 0)]
 
     def _render_plan(self) -> None:
         assert self.plan is not None
@@ -218,28 +258,28 @@ class PlanScreen(Screen[None]):
         objectives.clear()
         for op in progress.objectives:
             o = op.objective
-            objectives.add_row(
-                o.kind.value,
-                Text(o.description),
-                Text(o.measure),
-                str(o.target),
-                o.due.isoformat() if o.due else "-",
-                ("met · " if op.met else "") + op.label,
-                key=o.id,
-            )
+            cells = {
+                "kind": o.kind.value,
+                "description": Text(o.description, no_wrap=True, overflow="ellipsis"),
+                "measure": Text(o.measure),
+                "target": str(o.target),
+                "due": o.due.isoformat() if o.due else "-",
+                "progress": ("met · " if op.met else "") + op.label,
+            }
+            objectives.add_row(*self._cells("#objectives", cells), key=o.id)
         self._restore_cursor(objectives, keep)
         activities = self.query_one("#activities", DataTable)
         keep = self._cursor_key(activities)
         activities.clear()
         for a in plan.activities:
-            activities.add_row(
-                a.kind.value,
-                Text(a.description),
-                a.owner.value,
-                a.due.isoformat() if a.due else "-",
-                a.done_on.isoformat() if a.done_on else "no",
-                key=a.id,
-            )
+            cells = {
+                "kind": a.kind.value,
+                "description": Text(a.description, no_wrap=True, overflow="ellipsis"),
+                "owner": a.owner.value,
+                "due": a.due.isoformat() if a.due else "-",
+                "done": a.done_on.isoformat() if a.done_on else "no",
+            }
+            activities.add_row(*self._cells("#activities", cells), key=a.id)
         self._restore_cursor(activities, keep)
         lines = [
             f"  {e.when:%Y-%m-%d %H:%M} {escape(e.author)}: {escape(e.sentence)}"
