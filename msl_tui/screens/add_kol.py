@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -128,3 +129,18 @@ class AddKolScreen(Dialog[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def add_kol_from(app: MslApp, added: Callable[[str], None] | None = None) -> None:
+    """Open the form over any screen; a saved KOL is announced and the views re-rank."""
+
+    def closed(kol_id: str | None) -> None:
+        if not kol_id:
+            return
+        kol = app.store.get_kol(kol_id)
+        app.notify(f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.")
+        if added is not None:
+            added(kol_id)
+        app.refresh_data()
+
+    app.push_screen(AddKolScreen(), closed)

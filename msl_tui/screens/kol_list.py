@@ -345,19 +345,30 @@ class KolListScreen(Screen[None]):
         else:
             self.notify("No KOL is highlighted: esc clears the filters.")
 
-    def action_add_kol(self) -> None:
-        from msl_tui.screens.add_kol import AddKolScreen
+    def _open_plan_then(self, action: str) -> None:
+        from msl_tui.screens.plan import PlanScreen
 
-        def added(kol_id: str | None) -> None:
-            if not kol_id:
-                return
-            kol = self.msl_app.store.get_kol(kol_id)
-            self.notify(f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.")
-            self._follow = kol_id
+        kol_id = self.current_kol_id
+        if kol_id is None:
+            self.notify("Highlight a KOL first: the plan is theirs.")
+            return
+        self.app.push_screen(PlanScreen(kol_id, then=action))
+
+    def action_add_activity(self) -> None:
+        """The palette's "Add activity": the highlighted KOL's plan, on a new activity."""
+        self._open_plan_then("add_activity")
+
+    def action_delete_objective(self) -> None:
+        self._open_plan_then("delete_objective")
+
+    def action_add_kol(self) -> None:
+        from msl_tui.screens.add_kol import add_kol_from
+
+        def added(kol_id: str) -> None:
+            self._follow = kol_id  # the cursor lands on the new KOL
             if self._filtered():
                 # A filter could hide the new KOL: clear it so the cursor can land there.
                 self.query_one("#filter", Input).value = ""
                 self.query_state = ListQuery(sort=self.query_state.sort)
-            self.msl_app.refresh_data()
 
-        self.app.push_screen(AddKolScreen(), added)
+        add_kol_from(self.msl_app, added)

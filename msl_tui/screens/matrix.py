@@ -113,6 +113,12 @@ class MatrixScreen(Screen[None]):
             self.query_one(f"#cell-{Segment.MANAGE_CLOSELY.name}", OptionList).focus()
         self._show_why()
 
+    def action_add_kol(self) -> None:
+        """The palette's "Add KOL" works here too."""
+        from msl_tui.screens.add_kol import add_kol_from
+
+        add_kol_from(self.msl_app)
+
     def action_phase(self) -> None:
         phases = list(LifecyclePhase)
         self.phase = phases[(phases.index(self.phase) + 1) % len(phases)]

@@ -110,9 +110,12 @@ class PlanScreen(Screen[None]):
         Binding("ctrl+s", "save", "Save", id="plan.save"),
     ]
 
-    def __init__(self, kol_id: str) -> None:
+    def __init__(self, kol_id: str, *, then: str | None = None) -> None:
+        """``then`` names an action to run once the plan shows (the palette's "Add
+        activity" from the list opens the plan straight on the activity form)."""
         super().__init__()
         self.current_kol_id = kol_id
+        self.then = then
         self.plan: EngagementPlan | None = None
         self.section: Section = "objective"  # the table `a`, `e` and `delete` act on
         self.form: Section | None = None  # the form open, if any
@@ -198,6 +201,8 @@ class PlanScreen(Screen[None]):
             line.display = False
         self.load()
         self.query_one("#objectives", DataTable).focus()
+        if self.then:
+            self.call_after_refresh(self.run_action, self.then)
 
     def load(self) -> None:
         store = self.msl_app.store
@@ -541,6 +546,12 @@ class PlanScreen(Screen[None]):
             self.msl_app.store, self.plan, item.id, self.msl_app.now().date()
         )
         self.msl_app.refresh_data()
+
+    def action_add_kol(self) -> None:
+        """The palette's "Add KOL" works here too."""
+        from msl_tui.screens.add_kol import add_kol_from
+
+        add_kol_from(self.msl_app)
 
     def action_back(self) -> None:
         if self.form is not None:
