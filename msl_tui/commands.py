@@ -15,6 +15,13 @@ PALETTE_ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("KOL list", "The ranked list of who needs attention", "home"),
     ("Segment matrix", "Manage closely / keep satisfied / keep informed / monitor", "matrix"),
     ("New visit note", "Log a visit for the highlighted KOL", "new_note"),
+    ("Add KOL", "Add a KOL to your list by hand", "screen.add_kol"),
+    ("Add activity", "Add an activity to the highlighted KOL's plan", "screen.add_activity"),
+    (
+        "Delete objective",
+        "Delete an objective from the plan (asks first)",
+        "screen.delete_objective",
+    ),
     ("Sync with head office", "Export your log, import a roster or plans", "sync"),
     ("Help", "Keys and how msl-tui works", "help"),
     ("Toggle light/dark theme", "Switch between the light and dark theme", "toggle_dark_mode"),

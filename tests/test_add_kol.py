@@ -80,14 +80,22 @@ async def test_add_a_kol_from_the_empty_store_then_write_a_note() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
 
 
-async def test_the_palette_entry_opens_the_same_form() -> None:
+async def test_the_palette_entry_opens_the_same_form_from_the_list_and_the_matrix() -> None:
     app = make_app(empty_store())
     async with app.run_test(size=(80, 24)) as pilot:
         await list_loaded(pilot)
-        await app.run_action("screen.add_kol")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+        for screen in ("list", "matrix"):
+            if screen == "matrix":
+                await pilot.press("m")
+                await wait_for(pilot, lambda: type(app.screen).__name__ == "MatrixScreen")
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+            await pilot.press(*"Add KOL")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, AddKolScreen))
 
 
 @pytest.mark.parametrize(

@@ -169,3 +169,41 @@ async def test_cadence_errors_are_plain_words_and_history_reads_as_a_sentence() 
         await wait_for(pilot, lambda: plan_of(store, screen).cadence_days == 45)
         await wait_for(pilot, lambda: f"cadence {old} → 45 days" in shown(screen, "#history"))
         assert "cadence_days" not in shown(screen, "#history")
+
+
+async def palette(pilot: Pilot[None], name: str) -> None:
+    """Run a command palette entry by its exact name, as a person does."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette")
+    await pilot.press(*name)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+
+
+async def test_add_activity_from_the_list_palette_opens_the_plan_on_the_form() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
+        kol_id = app.screen.rows[0].kol_id  # type: ignore[attr-defined]
+        await palette(pilot, "Add activity")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
+        screen = app.screen
+        assert isinstance(screen, PlanScreen) and screen.current_kol_id == kol_id
+        await wait_for(pilot, lambda: screen.form == "activity")
+        before = len(plan_of(store, screen).activities)
+        await pilot.press(*"Regional education evening", "ctrl+s")
+        await wait_for(pilot, lambda: len(plan_of(store, screen).activities) == before + 1)
+
+
+async def test_delete_objective_from_the_palette_asks_first() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_plan(pilot)
+        await palette(pilot, "Delete objective")
+        await wait_for(pilot, lambda: isinstance(app.screen, Choice))
+        question = str(app.screen.query_one("#question").render())
+        assert question.startswith("Delete objective '")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
