@@ -14,7 +14,7 @@ from msl_tui.app import MslApp
 from msl_tui.models import Channel
 from msl_tui.note_app import NoteApp
 from msl_tui.screens.capture import DRAFT_DEBOUNCE_S, CaptureScreen
-from msl_tui.screens.dialogs import Choice
+from msl_tui.screens.dialogs import Choice, PromptEditor
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services.visit import draft_id_for
 from msl_tui.settings import Settings
@@ -142,3 +142,17 @@ async def test_msl_note_returns_to_the_shell_once_saved() -> None:
         await wait_for(pilot, lambda: app.saved_id is not None)
         await wait_for(pilot, lambda: not app.is_running)
     assert store.interactions_for(kol.id, limit=1)[0].id == app.saved_id
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_own_prompt_dialog_draws_centred(size: tuple[int, int]) -> None:
+    app = make_app(fixed_store())
+    async with app.run_test(size=size) as pilot:
+        await _open_capture(pilot, app)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
+        await pilot.pause(0.1)
+        box = app.screen.query_one("#dialog").region
+        width, height = size
+        assert abs(box.x - (width - box.right)) <= 1
+        assert abs(box.y - (height - box.bottom)) <= 1
