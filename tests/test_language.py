@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from msl_tui.services.language import check_text, is_neutral, neutral_rewording
+from msl_tui.services.language import (
+    check_text,
+    is_neutral,
+    neutral_rewording,
+    sentence_around,
+    suggestion_for,
+)
 
 CASES = [
     # (text, expected kinds in order)
@@ -121,3 +127,15 @@ def test_every_rewording_passes_the_check(text: str) -> None:
     reworded = neutral_rewording(text)
     assert is_neutral(reworded), reworded
     assert reworded[0].isupper() and reworded.endswith(("?", "."))
+
+
+def test_a_leading_hint_in_a_note_suggests_its_sentence_reworded() -> None:
+    note = "Discussed renal outcomes. Don't you agree it is the best option?\nQ: next"
+    leading, promotional = check_text(note)
+    assert sentence_around(note, leading.start, leading.end) == (
+        "Don't you agree it is the best option?"
+    )
+    assert (
+        suggestion_for(note, leading) == "How do you see this option compared with other options?"
+    )
+    assert suggestion_for(note, promotional) == promotional.suggestion

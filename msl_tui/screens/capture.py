@@ -35,7 +35,7 @@ from msl_tui.models import Channel, InsightCategory, Sentiment
 from msl_tui.models.enums import PromptPurpose
 from msl_tui.screens.dialogs import PromptEditor, confirm_adverse_event, confirm_leave
 from msl_tui.services.dates import DateParseError
-from msl_tui.services.language import check_text
+from msl_tui.services.language import check_text, suggestion_for
 from msl_tui.services.prompts import Prompt, suggest_prompts
 from msl_tui.services.visit import (
     VisitDraft,
@@ -439,15 +439,17 @@ class CaptureScreen(Screen[str | None]):
         if self.draft is None:
             return
         lines = []
-        for hint in check_text(self.draft.notes)[:3]:
-            lines.append(
-                f"{hint.kind}: “{escape(hint.phrase)}” — {escape(hint.message)}; "
-                f"try: {escape(hint.suggestion)}"
-            )
+        # A possible adverse event first: the hints area is short at 80x24 and the
+        # 24-hour rule matters more than wording.
         mentions = possible_adverse_events(self.draft)
         if mentions and self.draft.ae_confirmed != "no":
             phrases = ", ".join(f"“{escape(m.phrase)}”" for m in mentions[:3])
             lines.append(f"possible adverse event: {phrases} (24 h to report)")
+        for hint in check_text(self.draft.notes)[:3]:
+            lines.append(
+                f"{hint.kind}: “{escape(hint.phrase)}” — {escape(hint.message)}; "
+                f"try: {escape(suggestion_for(self.draft.notes, hint))}"
+            )
         self.query_one("#hints", Static).update("\n".join(lines))
 
     def action_next_prompt(self) -> None:

@@ -345,3 +345,19 @@ def neutral_rewording(text: str) -> str:
     if not result or not is_neutral(result) or len(result) < 12:
         return FALLBACK_QUESTION
     return result if result.endswith(("?", ".")) else result + "?"
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` holding the span [start, end): from the previous . ? ! or
+    line break to the next one, inclusive."""
+    before = max(text.rfind(mark, 0, start) for mark in ".?!\n") + 1
+    after = [i for i in (text.find(mark, end) for mark in ".?!\n") if i != -1]
+    stop = min(after) + 1 if after else len(text)
+    return text[before:stop].strip()
+
+
+def suggestion_for(text: str, hint: LanguageHint) -> str:
+    """What to say instead: a leading question reworded whole, else the rule's advice."""
+    if hint.kind == "leading":
+        return neutral_rewording(sentence_around(text, hint.start, hint.end))
+    return hint.suggestion
