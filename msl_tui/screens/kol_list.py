@@ -262,7 +262,8 @@ class KolListScreen(Screen[None]):
                 parts.append(f"{label}: {value}")
         if q.due_this_week:
             parts.append("due in 7 days")
-        parts.append(f"sort: {q.sort}{' ↓' if q.descending else ''}")
+        sort = "family name" if q.sort == "name" else q.sort
+        parts.append(f"sort: {sort}{' ↓' if q.descending else ''}")
         self.query_one("#filter-state", Static).update(" · ".join(parts))
 
     # -- filtering ------------------------------------------------------------------------
