@@ -6,6 +6,7 @@ the screen), so a crash, a kill or a flat battery loses nothing. Ctrl+S submits.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
@@ -52,12 +53,16 @@ from msl_tui.services.visit import (
     save_draft,
     submit,
 )
+from msl_tui.store import StoreError
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
 
 # A pause this long in typing saves the draft: a crash loses at most this much typing.
 DRAFT_DEBOUNCE_S = 0.15
+# A draft save waits this long for another writer, then retries after DRAFT_RETRY_S.
+DRAFT_WAIT_MS = 150
+DRAFT_RETRY_S = 1.0
 
 # Form field id -> VisitDraft attribute, for the plain text inputs.
 TEXT_FIELDS = {
@@ -139,6 +144,7 @@ class CaptureScreen(Screen[str | None]):
         self.restored = False
         self.prompts: list[Prompt] = []
         self._draft_timer: Timer | None = None
+        self._store_trouble = False
         self._loading = True
         self._dirty = False
         self.objective_ids: set[str] = set()
@@ -307,11 +313,30 @@ class CaptureScreen(Screen[str | None]):
                 self._dirty = True
 
     def save_draft_now(self, *, read_widgets: bool = True) -> None:
-        if read_widgets:
+        if read_widgets and self.is_mounted:
             self._sync_from_widgets()
-        if self.draft is not None and self._dirty:
-            save_draft(self.msl_app.store, self.draft)
-            self._dirty = False
+        if self.draft is None or not self._dirty:
+            return
+        try:
+            save_draft(self.msl_app.store, self.draft, wait_ms=DRAFT_WAIT_MS)
+        except (StoreError, sqlite3.Error):
+            # Another msl is writing (a long import) or the disk is full: the text stays
+            # here, on screen and in memory, and saving is tried again shortly.
+            if not self._store_trouble:
+                self._store_trouble = True
+                self.notify(
+                    "The store is busy or full: your text is kept here and saved as soon as "
+                    "it can be.",
+                    severity="warning",
+                    timeout=6,
+                )
+            if self.is_mounted:
+                self.set_timer(DRAFT_RETRY_S, self.save_draft_now)
+            return
+        self._dirty = False
+        if self._store_trouble:
+            self._store_trouble = False
+            self.notify("Draft saved.", timeout=2)
 
     def on_screen_suspend(self) -> None:
         self.save_draft_now()
@@ -584,6 +609,15 @@ class CaptureScreen(Screen[str | None]):
                 self.msl_app.now(),
                 dayfirst=self.msl_app.settings.dayfirst,
             )
+        except (StoreError, sqlite3.Error):
+            # Nothing was written; the visit stays in the form (and in memory).
+            error.update(
+                Text(
+                    "! The store is busy (another msl is writing) or the disk is full: "
+                    "your visit is kept here; press ctrl+s again in a moment."
+                )
+            )
+            return
         except VisitError as exc:
             # Everything typed stays in the form and in the saved draft.
             label = FIELD_LABELS.get(exc.field, exc.field.capitalize())

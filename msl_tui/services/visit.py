@@ -166,8 +166,8 @@ def read_when(draft: VisitDraft, now: datetime, *, dayfirst: bool = True) -> dat
     return when if when.tzinfo is not None else when.replace(tzinfo=anchor.tzinfo)
 
 
-def save_draft(store: Store, draft: VisitDraft) -> None:
-    store.save_draft(draft.draft_id, draft.kol_id, draft.to_payload())
+def save_draft(store: Store, draft: VisitDraft, *, wait_ms: int | None = None) -> None:
+    store.save_draft(draft.draft_id, draft.kol_id, draft.to_payload(), wait_ms=wait_ms)
 
 
 def discard_draft(store: Store, draft: VisitDraft) -> None:
