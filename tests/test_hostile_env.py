@@ -138,7 +138,11 @@ COMMANDS = [
         "conflicts resolve",
         lambda s, p: ["--db", str(p.store), "conflicts", "resolve", str(s.conflict_id), "other"],
     ),
-    Command("note", lambda s, p: ["--db", str(p.store), "note", "zzz"], own=("no KOL matches",)),
+    Command(
+        "note",
+        lambda s, p: ["--db", str(p.store), "note", "zzz"],
+        own=("no KOL matches", "no KOL name in"),
+    ),
     Command("msl (the app)", lambda s, p: ["--db", str(p.store)], own=("needs a terminal",)),
 ]
 READERS = frozenset({"import --dry-run", "report", "keys", "conflicts"})
