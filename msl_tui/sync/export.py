@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -15,6 +16,7 @@ from typing import Any
 from msl_tui.locations import (
     create_private_file,
     ensure_private_dir,
+    private_scratch,
     private_temp_path,
     publish,
 )
@@ -24,6 +26,7 @@ from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.store import Store
+from msl_tui.sync import crypto
 from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest
 from msl_tui.sync.keys import signing_key
 from msl_tui.timestamps import utcnow
@@ -52,6 +55,9 @@ class ExportResult:
     counts: dict[str, int] = field(default_factory=dict)
     # For an empty result: whether this store had exported before (so "since" is true).
     exported_before: bool = True
+    # Names the bundle is encrypted to; empty for a plain bundle (``plain``: asked for).
+    encrypted_to: list[str] = field(default_factory=list)
+    plain: bool = False
 
     @property
     def total(self) -> int:
@@ -67,8 +73,15 @@ class ExportResult:
         )
         return (
             f"wrote {printable(self.path, None)} "
-            f"({self.kind}, {plural(self.total, 'change')}: {detail or 'none'})"
+            f"({self.kind}, {plural(self.total, 'change')}: {detail or 'none'}); " + self.privacy()
         )
+
+    def privacy(self) -> str:
+        if self.encrypted_to:
+            return "encrypted to " + ", ".join(printable(n, 60) for n in self.encrypted_to)
+        if self.plain:
+            return "not encrypted (--plain): anyone who gets the file can read it"
+        return "not encrypted: no recipients (see `msl keys --recipient`)"
 
 
 def _line(row: dict[str, Any]) -> bytes:
@@ -124,11 +137,14 @@ def export_bundle(
     now: datetime | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    plain: bool = False,
 ) -> ExportResult:
     """Write a bundle into ``out`` (a folder, or a file name) and return where it went.
 
     An existing file is never replaced unless ``force``. The export mark moves only once the
     bundle is complete, fsynced and in place: a failed or killed export is simply redone.
+    Once the store lists recipients, the bundle is encrypted to them and to the store
+    (``plain`` writes it unencrypted).
     """
     profile = store.get_profile()
     kind = "roster" if roster_for else ("full" if full else "msl-log")
@@ -160,7 +176,17 @@ def export_bundle(
     path = _destination(out, f"msl-{who}-{kind}-{stamp}-{bundle_id[:8]}{SUFFIX}", force=force)
     ranges: dict[str, list[int]] = {}
     counts: dict[str, int] = {}
-    writer = _PrivateWriter(private_temp_path(path))
+    to = {} if plain else crypto.export_recipients(store)
+    scratch = contextlib.ExitStack()
+    # An encrypted bundle's plaintext is written beside the store, never where the bundle
+    # goes (a USB stick keeps what was deleted from it).
+    zip_tmp = (
+        scratch.enter_context(private_scratch(store.path)) / "bundle.zip"
+        if to
+        else private_temp_path(path)
+    )
+    writer = _PrivateWriter(zip_tmp)
+    sealed: Path | None = None
     try:
         with store.transaction(write=False):
             for entity in tables:
@@ -186,16 +212,24 @@ def export_bundle(
         if profile is not None:
             source.update(msl_id=profile.msl_id, role=profile.role)
         manifest = Manifest(bundle_id, kind, source, str(created), ranges, [])
-        writer.commit(manifest, key)
+        writer.commit(manifest, key)  # signed first: the signature travels inside
+        finished = writer.tmp
+        if to:
+            sealed = finished = private_temp_path(path)
+            crypto.encrypt_file(writer.tmp, sealed, to)
         try:
-            publish(writer.tmp, path, replace=force)
+            publish(finished, path, replace=force)
         except FileExistsError:
             raise ExportError(
                 f"{path} already exists: name another file, or --force to replace it"
             ) from None
     except BaseException:
         writer.abort()
+        if sealed is not None:
+            sealed.unlink(missing_ok=True)
         raise
+    finally:
+        scratch.close()
     if not roster_for:
         try:
             with store.transaction():
@@ -211,7 +245,7 @@ def export_bundle(
             raise ExportError(
                 f"wrote {path}, but {reason}; the next export will include these changes again"
             ) from exc
-    return ExportResult(path, kind, counts)
+    return ExportResult(path, kind, counts, encrypted_to=list(to), plain=plain)
 
 
 def slug_for_file(name: str) -> str:

@@ -29,6 +29,7 @@ from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES, Entity, dump_fields
 from msl_tui.store.store import Store
+from msl_tui.sync import crypto
 from msl_tui.sync.bundle import LIMITS, BundleError, BundleReader, Manifest, Part
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
@@ -61,6 +62,7 @@ class ImportReport:
     tables: dict[str, Counts] = field(default_factory=dict)
     already: str | None = None
     dry_run: bool = False
+    encrypted: bool = False
 
     def total(self) -> Counts:
         total = Counts()
@@ -73,7 +75,7 @@ class ImportReport:
         assert m is not None
         head = (
             f"{printable(self.file, 120)}: {m.kind} from {printable(m.source_name, 64)}, "
-            f"bundle {m.bundle_id[:8]}"
+            f"bundle {m.bundle_id[:8]}{' (encrypted)' if self.encrypted else ''}"
         )
         if self.already:
             return [f"{head}: already imported on {self.already}, nothing to do"]
@@ -273,8 +275,12 @@ def import_bundle(
     stamp_now = iso(now)
     report = ImportReport(path, dry_run=dry_run)
     try:
-        with BundleReader(path, trusted=trusted_keys(store)) as reader:
+        with (
+            crypto.readable_bundle(store, path) as readable,  # decrypted, if it is encrypted
+            BundleReader(readable, trusted=trusted_keys(store)) as reader,
+        ):
             manifest = report.manifest = reader.manifest
+            report.encrypted = readable != path
             digest = hashlib.sha256(reader.manifest_raw).hexdigest()
             if manifest.kind == "roster" and any(p.table == "interaction" for p in manifest.parts):
                 raise BundleError("a roster bundle may not carry interactions")

@@ -60,19 +60,25 @@ def trusted_keys(store: Store) -> dict[str, str]:
     return keys
 
 
-def trust(store: Store, name: str, public: str) -> None:
-    """Pin ``name``'s public key: its bundles must then be signed with exactly this key."""
-    public = public.strip().lower()
-    if not PUBLIC_RE.match(public):
-        raise KeyError_(f"{printable(public, 24)!r} is not an Ed25519 public key (64 hex digits)")
+def check_name(name: str, what: str) -> str:
+    """The name a key is kept under: one short line of plain text."""
     name = name.strip()
     if not name:
-        raise KeyError_("a pinned key needs a name (the MSL id, or 'head office')")
+        raise KeyError_(f"{what} needs a name (the MSL id, or 'head office')")
     if printable(name, None) != name or len(name) > MAX_NAME:
         raise KeyError_(
             f"the name {printable(name, 40)!r} is not a short line of plain text "
             f"(at most {MAX_NAME} characters, no control characters)"
         )
+    return name
+
+
+def trust(store: Store, name: str, public: str) -> None:
+    """Pin ``name``'s public key: its bundles must then be signed with exactly this key."""
+    public = public.strip().lower()
+    if not PUBLIC_RE.match(public):
+        raise KeyError_(f"{printable(public, 24)!r} is not an Ed25519 public key (64 hex digits)")
+    name = check_name(name, "a pinned key")
     with store.transaction():  # read, change, write: under the write lock
         keys = trusted_keys(store)
         keys[name] = public
