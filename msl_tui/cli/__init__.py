@@ -264,4 +264,5 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
 
 from msl_tui.cli import brief as _brief  # noqa: E402,F401  (registers msl brief)
 from msl_tui.cli import note as _note  # noqa: E402,F401  (registers msl note)
+from msl_tui.cli import privacy as _privacy  # noqa: E402,F401  (registers msl kol)
 from msl_tui.cli import sync as _sync  # noqa: E402,F401

@@ -23,15 +23,17 @@ from msl_tui.locations import (
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
+from msl_tui.store import erasure as erasures
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.store import Store
-from msl_tui.sync import crypto
-from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest
+from msl_tui.sync import crypto, erasure
+from msl_tui.sync.bundle import ERASURE_TABLE, SUFFIX, BundleWriter, Manifest
 from msl_tui.sync.keys import signing_key
 from msl_tui.timestamps import utcnow
 
 EXPORTED_META = "sync_exported_rowid"
+ERASURES_EXPORTED_META = "sync_exported_erasure_rowid"
 Progress = Callable[[int], None]
 
 
@@ -58,6 +60,7 @@ class ExportResult:
     # Names the bundle is encrypted to; empty for a plain bundle (``plain``: asked for).
     encrypted_to: list[str] = field(default_factory=list)
     plain: bool = False
+    erasures: int = 0  # erasure records carried (every one this store holds)
 
     @property
     def total(self) -> int:
@@ -73,7 +76,10 @@ class ExportResult:
         )
         return (
             f"wrote {printable(self.path, None)} "
-            f"({self.kind}, {plural(self.total, 'change')}: {detail or 'none'}); " + self.privacy()
+            f"({self.kind}, {plural(self.total, 'change')}: {detail or 'none'}"
+            + (f"; {plural(self.erasures, 'erasure')}" if self.erasures else "")
+            + "); "
+            + self.privacy()
         )
 
     def privacy(self) -> str:
@@ -163,8 +169,12 @@ def export_bundle(
                     f"no KOLs are planned for or met by {printable(roster_for, 60)!r}"
                 )
         tables = [e for e in ENTITIES.values() if wanted is None or e.name in wanted]
-        if not roster_for and all(
-            sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables
+        erased_upto = erasures.max_erasure_rowid(store)
+        new_erasures = erased_upto > int(store.get_meta(ERASURES_EXPORTED_META) or 0)
+        if (
+            not roster_for
+            and not (new_erasures and not full)
+            and all(sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables)
         ):
             return ExportResult(None, kind, exported_before=mark is not None and not full)
     check_destination(out, force=force)
@@ -187,8 +197,12 @@ def export_bundle(
     )
     writer = _PrivateWriter(zip_tmp)
     sealed: Path | None = None
+    carried = 0
     try:
         with store.transaction(write=False):
+            if erased_upto:
+                # Every erasure this store knows travels in every bundle (ids, no names).
+                carried = writer.write_part(ERASURE_TABLE, erasure.wire_lines(store)).count
             for entity in tables:
 
                 def lines(entity_name: str = entity.name) -> Iterator[bytes]:
@@ -236,6 +250,8 @@ def export_bundle(
                 # Another export may have finished meanwhile: the mark never goes back.
                 if upto > int(store.get_meta(EXPORTED_META) or 0):
                     store.set_meta(EXPORTED_META, str(upto))
+                if erased_upto > int(store.get_meta(ERASURES_EXPORTED_META) or 0):
+                    store.set_meta(ERASURES_EXPORTED_META, str(erased_upto))
         except (StoreError, sqlite3.Error) as exc:
             # The bundle is whole and stays; only the mark did not move, so the next export
             # sends these changes again (importing them twice changes nothing).
@@ -245,7 +261,7 @@ def export_bundle(
             raise ExportError(
                 f"wrote {path}, but {reason}; the next export will include these changes again"
             ) from exc
-    return ExportResult(path, kind, counts, encrypted_to=list(to), plain=plain)
+    return ExportResult(path, kind, counts, encrypted_to=list(to), plain=plain, erasures=carried)
 
 
 def slug_for_file(name: str) -> str:

@@ -30,7 +30,15 @@ from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES, Entity, dump_fields
 from msl_tui.store.store import Store
 from msl_tui.sync import crypto
-from msl_tui.sync.bundle import LIMITS, BundleError, BundleReader, Manifest, Part
+from msl_tui.sync.bundle import (
+    ERASURE_TABLE,
+    LIMITS,
+    BundleError,
+    BundleReader,
+    Manifest,
+    Part,
+)
+from msl_tui.sync.erasure import ErasureFilter, finish_scrub, parts_in_order, report_lines
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
 from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, wire_problem
@@ -63,6 +71,10 @@ class ImportReport:
     already: str | None = None
     dry_run: bool = False
     encrypted: bool = False
+    erased: int = 0  # KOLs the bundle erased here
+    dropped: int = 0  # changes of erased KOLs left out
+    scrubbed: bool = True  # the erased bytes are gone from the file too
+    needs_scrub: bool = False
 
     def total(self) -> Counts:
         total = Counts()
@@ -89,6 +101,9 @@ class ImportReport:
             if c.waiting:
                 line += f", {c.waiting} waiting for earlier changes"
             out.append(line)
+        out += report_lines(self.erased, self.dropped, dry_run=self.dry_run)
+        if not self.scrubbed:
+            out.append("  the erased data leaves the file itself at the next start (store busy)")
         return out
 
 
@@ -297,10 +312,15 @@ def import_bundle(
                     return report
                 limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
                 seen = _SeenKeys(manifest.ranges)
-                for part in manifest.parts:
+                eraser = ErasureFilter(store, dry_run=dry_run, now=stamp_now)
+                for part in parts_in_order(manifest.parts):
+                    if part.table == ERASURE_TABLE:
+                        eraser.apply(reader, part)
+                        continue
                     counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
                     for batch in _batches(reader, part, progress):
                         _check_stamps(part, batch, seen, limit_ms)
+                        batch = eraser.drop(part.table, batch)
                         try:
                             counts.add(
                                 apply_batch(
@@ -330,6 +350,8 @@ def import_bundle(
                         digest,
                     )
                     store.set_meta("hlc_last", str(store.clock.last))
+                report.erased, report.dropped = eraser.applied, eraser.dropped
+                report.needs_scrub = eraser.needs_scrub
     except (BundleError, MergeError) as exc:
         raise ImportError_(f"{printable(path, 120)}: {printable(exc, 400)}") from None
     except StoreError as exc:
@@ -339,6 +361,8 @@ def import_bundle(
             f"{printable(path, 120)}: could not be imported ({_io_words(exc)})",
             store_failed=isinstance(exc, sqlite3.Error),
         ) from exc
+    if report.needs_scrub:
+        report.scrubbed = finish_scrub(store)
     return report
 
 
