@@ -4,6 +4,8 @@ theme = "textual-dark"      # or "textual-light"
 [capture]
 dayfirst = true             # 03/04 means 3 April
 [priority]                  # see services/priority.py
+[retention]
+drafts_days = 30            # unsent drafts older than this are removed
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Settings:
     theme: str = "textual-dark"
     dayfirst: bool = True
     weights: PriorityWeights = field(default_factory=PriorityWeights)
+    drafts_days: int = 30
 
 
 class SettingsError(ValueError):
@@ -48,8 +51,14 @@ def load_settings(path: Path | None = None) -> Settings:
     theme = data.get("theme", "textual-dark")
     if not isinstance(theme, str):
         raise SettingsError(f"{where}: theme must be a string")
+    retention = data.get("retention", {})
+    drafts_days = retention.get("drafts_days", 30) if isinstance(retention, dict) else None
+    if not isinstance(drafts_days, int) or isinstance(drafts_days, bool) or drafts_days < 1:
+        raise SettingsError(
+            f"{where}: retention.drafts_days must be a whole number of days (1 or more)"
+        )
     try:
         weights = load_weights(path)
     except ValueError as exc:
         raise SettingsError(printable(exc, 300)) from exc
-    return Settings(theme=theme, dayfirst=dayfirst, weights=weights)
+    return Settings(theme=theme, dayfirst=dayfirst, weights=weights, drafts_days=drafts_days)

@@ -120,9 +120,25 @@ def open_store(path: Path, *, create: bool = True, read_only: bool = False) -> S
         root.ensure_object(dict)
         root.obj["store_path"] = path
     try:
-        return Store.open(path, create=create, read_only=read_only)
+        store = Store.open(path, create=create, read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
+    if not read_only:
+        _tidy(store)
+    return store
+
+
+def _tidy(store: Store) -> None:
+    """Retention at every writable open, the app's start included: old unsent drafts go."""
+    from msl_tui.services.retention import housekeeping
+    from msl_tui.settings import SettingsError, load_settings
+
+    try:
+        days = load_settings().drafts_days
+    except SettingsError:
+        return  # nothing is removed on a guess; the app names the settings' problem
+    for line in housekeeping(store, days):
+        say(f"msl: {line}", err=True)
 
 
 def db_option(func: Any) -> Any:
