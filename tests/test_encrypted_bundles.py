@@ -305,3 +305,45 @@ def test_a_bundle_encrypted_by_age_imports(age: str, pair: Pair, armor: bool) ->
     )
     took = ok("--db", pair.ana, "import", sealed)
     assert "(encrypted): imported" in took and "kols: 0 inserted, 0 updated, 1 unchanged" in took
+
+
+HOLD_LOCK = (
+    "import sqlite3, sys\n"
+    "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "conn.execute('BEGIN IMMEDIATE')\n"
+    "print('held', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def test_keys_of_a_store_made_before_encryption_show_even_when_it_is_busy(
+    tmp_path: Path,
+) -> None:
+    """A store from before age identities has only a signing key; `msl keys` makes the
+    identity when it can write, and shows what there is when another msl holds the lock."""
+    db = tmp_path / "old.db"
+    ok("--db", db, "init", "--name", "Ana")
+    ok("--db", db, "keys")
+    store = make_store(db, "ana", "laptop-a")
+    store.db.execute("delete from meta where key = ?", [crypto.IDENTITY_META])
+    store.db.conn.commit()
+    store.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        busy = msl("--db", db, "keys")
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert busy.returncode == 0, busy.stderr
+    assert "signing key: " in busy.stdout.splitlines()[0]
+    assert busy.stdout.splitlines()[1].endswith(
+        "age recipient: none yet (made once this store can be written)"
+    )
+    assert age_recipient(db).startswith("age1")  # made now that the store is free

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -334,8 +335,13 @@ def keys_cmd(
             store.close()
             fail(str(exc))
         if not has_keys:
-            store.close()
-            store = open_store(path)
+            try:
+                writer = Store.open(path, create=False)
+            except (StoreError, sqlite3.Error):
+                writer = None  # read-only media or a busy store: show what there is
+            if writer is not None:
+                store.close()
+                store = writer
     else:
         store = open_store(path)
     try:
@@ -349,14 +355,19 @@ def keys_cmd(
             crypto.remove_recipient(store, no_recipient)
         if require_encryption or allow_plain:
             crypto.set_requires_encryption(store, require_encryption)
-        key = keys.signing_key(store)
-        ident = crypto.identity(store)
-        assert key is not None and ident is not None
+        key = keys.signing_key(store, create=False)
+        ident = crypto.identity(store, create=False)
+        if (key is None or ident is None) and not store.read_only:
+            # Made on first use; a busy store shows them as not made yet.
+            with contextlib.suppress(StoreError):
+                key, ident = keys.signing_key(store), crypto.identity(store)
         profile = store.get_profile()
         who = printable(profile.msl_id if profile else store.device_id, 60)
+        later = "none yet (made once this store can be written)"
         lines = [
-            f"this store ({who}) signing key: {keys.public_hex(key)}",
-            f"this store ({who}) age recipient: {crypto.recipient_of(ident)}",
+            f"this store ({who}) signing key: {keys.public_hex(key) if key else later}",
+            f"this store ({who}) age recipient: "
+            + (crypto.recipient_of(ident) if ident else later),
         ]
         lines += [
             f"trusted {name}: {public}" for name, public in sorted(keys.trusted_keys(store).items())

@@ -105,10 +105,5 @@ def erase_kol(
         )
         assert counts is not None
         mentions = erasures.notes_mentioning(store, terms) if terms else 0
-    scrubbed = erasures.scrub(store)
+    scrubbed = erasures.try_scrub(store)
     return ErasureResult(kol_id, kol.name, counts, scrubbed, mentions)
-
-
-def finish_pending_scrub(store: Store) -> bool:
-    """Clear erased bytes that an earlier erasure could not (the store was busy)."""
-    return erasures.scrub(store) if erasures.scrub_pending(store) else True

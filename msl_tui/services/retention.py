@@ -44,7 +44,7 @@ def housekeeping(store: Store, draft_days: int, *, now: datetime | None = None) 
                 "(settings: [retention] drafts_days)"
             )
         if erasure.scrub_pending(store):
-            erasure.scrub(store)
+            erasure.try_scrub(store)
     except (StoreError, sqlite3.Error):
         pass
     return said

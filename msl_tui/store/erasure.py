@@ -14,11 +14,13 @@ outside a transaction.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from msl_tui.safe_text import printable
 from msl_tui.store.codec import ENTITIES
+from msl_tui.store.errors import StoreError
 from msl_tui.store.store import Store
 
 MARKER = "{}"  # the patch (and base) of an erased change
@@ -265,6 +267,15 @@ def scrub(store: Store) -> bool:
             with store._lock:
                 store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return True
+
+
+def try_scrub(store: Store) -> bool:
+    """``scrub``, for after an erasure has committed: a busy store is not a failed erasure.
+    False leaves the pending mark for the next writable open."""
+    try:
+        return scrub(store)
+    except (StoreError, sqlite3.Error):
+        return False
 
 
 def mark_scrub_pending(store: Store) -> None:

@@ -13,7 +13,6 @@ recognised if it comes back.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -21,7 +20,6 @@ from pydantic import ValidationError
 
 from msl_tui.plurals import plural
 from msl_tui.store import erasure as erasures
-from msl_tui.store.errors import StoreError
 from msl_tui.store.store import Store
 from msl_tui.sync.bundle import ERASURE_TABLE, BundleError, BundleReader, Part
 from msl_tui.sync.merge import Change
@@ -138,13 +136,3 @@ def report_lines(erased: int, dropped: int, *, dry_run: bool) -> list[str]:
     if dropped:
         out.append(f"  {plural(dropped, 'change')} for erased KOLs dropped")
     return out
-
-
-def finish_scrub(store: Store) -> bool:
-    """Clear erased bytes from the file after an import committed. The import itself
-    succeeded: a busy or failing clean-up is retried at the next writable open, not
-    reported as a failed import."""
-    try:
-        return erasures.scrub(store)
-    except (StoreError, sqlite3.Error):
-        return False

@@ -28,6 +28,7 @@ from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES, Entity, dump_fields
+from msl_tui.store.erasure import try_scrub
 from msl_tui.store.store import Store
 from msl_tui.sync import crypto
 from msl_tui.sync.bundle import (
@@ -38,7 +39,7 @@ from msl_tui.sync.bundle import (
     Manifest,
     Part,
 )
-from msl_tui.sync.erasure import ErasureFilter, finish_scrub, parts_in_order, report_lines
+from msl_tui.sync.erasure import ErasureFilter, parts_in_order, report_lines
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
 from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, wire_problem
@@ -362,7 +363,7 @@ def import_bundle(
             store_failed=isinstance(exc, sqlite3.Error),
         ) from exc
     if report.needs_scrub:
-        report.scrubbed = finish_scrub(store)
+        report.scrubbed = try_scrub(store)
     return report
 
 
