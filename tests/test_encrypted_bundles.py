@@ -347,3 +347,45 @@ def test_keys_of_a_store_made_before_encryption_show_even_when_it_is_busy(
         "age recipient: none yet (made once this store can be written)"
     )
     assert age_recipient(db).startswith("age1")  # made now that the store is free
+
+
+async def test_the_sync_screen_exports_and_imports_encrypted_bundles(tmp_path: Path) -> None:
+    from textual.app import App
+    from textual.widgets import Input, Static
+
+    from msl_tui.screens.sync import SyncScreen
+
+    class Harness(App[None]):
+        def __init__(self, store: object) -> None:
+            super().__init__()
+            self.store = store
+
+        def on_mount(self) -> None:
+            self.push_screen(SyncScreen())
+
+    ana = make_store(tmp_path / "ana.db", "ana", "laptop-ana")
+    ho = make_store(tmp_path / "ho.db", "head.office", "hq-1", role="head office")
+    add_kol(ana, NAME)
+    crypto.add_recipient(ana, "head office", crypto.recipient_of(crypto.identity(ho)))  # type: ignore[arg-type]
+    for store, work in ((ana, "export"), (ho, "import")):
+        app = Harness(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            if work == "export":
+                app.screen.query_one("#export-folder", Input).value = str(tmp_path / "out")
+                await pilot.press("f2")
+            else:
+                [bundle] = (tmp_path / "out").glob("*.mslsync")
+                await pilot.click("#import-file")
+                app.screen.query_one("#import-file", Input).value = str(bundle)
+                await pilot.press("enter")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                await pilot.press("f4")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            status = str(app.screen.query_one("#sync-status", Static).render())
+            if work == "export":
+                assert "encrypted to head office, this store" in status
+            else:
+                assert "(encrypted): imported" in status
+    assert [k.name for k in ho.list_kols()] == [NAME]
