@@ -182,6 +182,10 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["db_path"] = db_path
+    from msl_tui.cli.privacy import ask_passphrase
+    from msl_tui.store import cipher
+
+    cipher.set_prompt(ask_passphrase)  # an encrypted store asks on the terminal
     if ctx.invoked_subcommand is None:
         store = open_store(resolve_db(db_path))
         if store.get_profile() is None:
@@ -220,16 +224,37 @@ def _run_app(store: Store, **kwargs: Any) -> None:
 @main.command()
 @click.option("--name", required=True, help="Your name, as head office knows you.")
 @click.option("--territory", default="", help="Your territory.")
+@click.option("--encrypt", is_flag=True, help="Create the store encrypted (SQLCipher).")
+@click.option(
+    "--remember", is_flag=True, help="With --encrypt: keep the passphrase in the OS keyring."
+)
 @db_option
-def init(name: str, territory: str, db_path: Path | None) -> None:
+def init(name: str, territory: str, encrypt: bool, remember: bool, db_path: Path | None) -> None:
     """Create the store (if needed) and record who the MSL is, without opening the app."""
     _check_profile_text(name.strip(), territory.strip())  # before a store is created
-    store = open_store(resolve_db(db_path))
+    path = resolve_db(db_path)
+    if remember and not encrypt:
+        fail("--remember goes with --encrypt")
+    passphrase = ""
+    if encrypt:
+        if (path.exists() or path.is_symlink()) and path.stat().st_size > 0:
+            fail(f"{path} exists already: `msl encrypt` encrypts an existing store")
+        from msl_tui.cli.privacy import encryption_ready
+
+        passphrase = encryption_ready(path, remember=remember)  # before anything is made
+    store = open_store(path)
     try:
         _set_profile(store, name.strip(), territory.strip())
     finally:
         store.close()
-    say(f"store {store.path} belongs to {name.strip()} (device {store.device_id})")
+    if encrypt:
+        from msl_tui.cli.privacy import encrypt_store
+
+        encrypt_store(path, passphrase, remember=remember)
+    say(
+        f"store {store.path} belongs to {name.strip()} (device {store.device_id})"
+        + (", encrypted" if encrypt else "")
+    )
 
 
 @main.command()

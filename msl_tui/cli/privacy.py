@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from msl_tui.cli import db_option, fail, main, open_store, resolve_db, say
 from msl_tui.cli.kol_lookup import choose_kol
 from msl_tui.models import Kol
 from msl_tui.safe_text import printable
-from msl_tui.store import Store
+from msl_tui.store import Store, StoreError
 from msl_tui.sync.wire import ERASURE_REASONS
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -114,3 +115,114 @@ def export_cmd(db_path: Path | None, query: str, out: Path, force: bool) -> None
     finally:
         store.close()
     say(written.line())
+
+
+# -- the encrypted store -------------------------------------------------------------------
+
+
+def ask_passphrase(path: Path) -> str | None:
+    """The CLI's way to ask for a store's passphrase: hidden, on a terminal only."""
+    if not sys.stdin.isatty():
+        return None
+    return str(click.prompt(f"Passphrase for {printable(path, 120)}", hide_input=True, err=True))
+
+
+def _new_passphrase(path: Path) -> str:
+    """A passphrase for a store about to be encrypted: MSL_PASSPHRASE, else typed twice."""
+    from msl_tui.store import cipher
+
+    given = os.environ.get(cipher.PASSPHRASE_ENV)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        fail(f"choose a passphrase: type it on a terminal, or set {cipher.PASSPHRASE_ENV}")
+    typed = click.prompt(
+        f"New passphrase for {printable(path, 120)}",
+        hide_input=True,
+        confirmation_prompt="Type it again",
+        err=True,
+    )
+    if not str(typed).strip():
+        fail("an empty passphrase protects nothing: choose one")
+    return str(typed)
+
+
+def _check_can_remember(remember: bool) -> None:
+    from msl_tui.store import cipher
+
+    if remember and not cipher.keyring_usable():
+        fail(
+            "no OS keyring is available here to remember the passphrase: "
+            f"leave out --remember, and use {cipher.PASSPHRASE_ENV} or type it when asked"
+        )
+
+
+def encryption_ready(path: Path, *, remember: bool) -> str:
+    """Every check before a store is encrypted (SQLCipher here, a keyring if asked for),
+    then the new passphrase: nothing has changed yet."""
+    from msl_tui.store import cipher
+
+    if not cipher.available():
+        fail("encrypted stores need SQLCipher: pip install 'msl-tui[encrypted-store]'")
+    if path.exists() and cipher.looks_encrypted(path):
+        fail(f"{printable(path, 160)} is encrypted already")
+    _check_can_remember(remember)
+    return _new_passphrase(path)
+
+
+def encrypt_store(path: Path, passphrase: str, *, remember: bool) -> None:
+    """Encrypt the (plain) store at ``path`` with ``passphrase``."""
+    from msl_tui.store import cipher
+
+    try:
+        cipher.convert(path, passphrase=passphrase)
+    except StoreError as exc:
+        fail(str(exc))
+    if remember:
+        try:
+            cipher.remember(path, passphrase)
+        except StoreError as exc:
+            fail(f"{path} is encrypted, but {exc}")
+
+
+@main.command("encrypt")
+@db_option
+@click.option(
+    "--remember", is_flag=True, help="Keep the passphrase in the OS keyring for this store."
+)
+def encrypt_cmd(db_path: Path | None, remember: bool) -> None:
+    """Encrypt the store file (SQLCipher): a new encrypted copy is written, checked, and put
+    in place; the plain file is overwritten before it is removed."""
+    path = resolve_db(db_path)
+    _existing(path)
+    from msl_tui.store import cipher
+
+    if cipher.looks_encrypted(path):
+        fail(f"{printable(path, 160)} is encrypted already")
+    open_store(path, create=False).close()  # a store of ours, up to date, not busy
+    encrypt_store(path, encryption_ready(path, remember=remember), remember=remember)
+    say(
+        f"{path} is encrypted"
+        + ("; its passphrase is in the OS keyring" if remember else "")
+        + ": without the passphrase it cannot be read, by anyone"
+    )
+
+
+@main.command("decrypt")
+@db_option
+def decrypt_cmd(db_path: Path | None) -> None:
+    """Turn an encrypted store back into a plain SQLite file (and forget its passphrase in
+    the OS keyring)."""
+    from msl_tui.store import cipher
+
+    path = resolve_db(db_path)
+    _existing(path)
+    if not cipher.looks_encrypted(path):
+        fail(f"{printable(path, 160)} is not encrypted")
+    open_store(path, create=False).close()  # the passphrase is right, the store is ours
+    try:
+        cipher.convert(path, passphrase=None)
+    except StoreError as exc:
+        fail(str(exc))
+    cipher.forget(path)
+    say(f"{path} is a plain store again: anyone who can read the file can read the notes")
