@@ -295,6 +295,11 @@ def _open(path: Path, *, read_only: bool, timeout_ms: int) -> Any:
 def connect(path: Path, *, read_only: bool, timeout_ms: int) -> sqlite3.Connection:
     """A keyed connection to the encrypted store at ``path``; PassphraseError (nothing
     changed) when the passphrase is missing or wrong."""
+    if not available():
+        raise StoreError(
+            f"{printable(path, 160)} is not a plain msl-tui store; if it is an encrypted one, "
+            "reading it needs SQLCipher: pip install 'msl-tui[encrypted-store]'"
+        )
     dbapi2 = _driver()
     key = _raw_key(path)
     conn = _open(path, read_only=read_only, timeout_ms=timeout_ms)
