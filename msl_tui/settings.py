@@ -13,8 +13,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from msl_tui import locations
+from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.services.priority import PriorityWeights, load_weights
 
@@ -31,6 +35,27 @@ class SettingsError(ValueError):
     """The settings file cannot be used; the message names the file and the problem."""
 
 
+class _Capture(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    dayfirst: bool = True
+
+
+class _Retention(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    # Unsent drafts older than this many days are removed (see services/retention.py).
+    drafts_days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+
+class _SettingsFile(BaseModel):
+    """What settings.toml may hold: a typo in a key is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    theme: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "textual-dark"
+    capture: _Capture = Field(default_factory=_Capture)
+    priority: dict[str, Any] = Field(default_factory=dict)  # checked by load_weights
+    retention: _Retention = Field(default_factory=_Retention)
+
+
 def load_settings(path: Path | None = None) -> Settings:
     path = path or locations.settings_path()
     if not path.exists():
@@ -44,21 +69,17 @@ def load_settings(path: Path | None = None) -> Settings:
         raise SettingsError(f"{where}: not UTF-8 text") from exc
     except OSError as exc:
         raise SettingsError(f"{where}: cannot be read ({exc.strerror})") from exc
-    capture = data.get("capture", {})
-    dayfirst = capture.get("dayfirst", True) if isinstance(capture, dict) else None
-    if not isinstance(dayfirst, bool):
-        raise SettingsError(f"{where}: capture.dayfirst must be true or false")
-    theme = data.get("theme", "textual-dark")
-    if not isinstance(theme, str):
-        raise SettingsError(f"{where}: theme must be a string")
-    retention = data.get("retention", {})
-    drafts_days = retention.get("drafts_days", 30) if isinstance(retention, dict) else None
-    if not isinstance(drafts_days, int) or isinstance(drafts_days, bool) or drafts_days < 1:
-        raise SettingsError(
-            f"{where}: retention.drafts_days must be a whole number of days (1 or more)"
-        )
+    try:
+        parsed = _SettingsFile.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(f"{where}: {describe(exc)}") from None
     try:
         weights = load_weights(path)
     except ValueError as exc:
         raise SettingsError(printable(exc, 300)) from exc
-    return Settings(theme=theme, dayfirst=dayfirst, weights=weights, drafts_days=drafts_days)
+    return Settings(
+        theme=parsed.theme,
+        dayfirst=parsed.capture.dayfirst,
+        weights=weights,
+        drafts_days=parsed.retention.drafts_days,
+    )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from msl_tui.models import Interaction, InteractionStatus, Kol
+from msl_tui.models import Interaction, Kol
 from msl_tui.services import adverse_events as ae
 from msl_tui.services import visit
 from msl_tui.store import Store
@@ -95,19 +95,25 @@ def test_impossible_reports_are_refused_and_nothing_changes(
     assert store.get(Interaction, ae_visit.id) == ae_visit
 
 
-def test_a_note_and_later_follow_ups_are_kept_as_amendments(
+def test_a_note_and_later_follow_ups_go_to_the_adverse_event(
     store: Store, ae_visit: Interaction
 ) -> None:
     _report(store, ae_visit.id, note="Called the PV desk back.")
     ae.add_followup_info(store, ae_visit.id, "Patient recovered.", NOW + timedelta(days=2))
     stored = store.get(Interaction, ae_visit.id)
-    assert stored is not None
-    assert stored.status is InteractionStatus.AMENDED
-    assert stored.notes.startswith("A patient had a rash.")
-    assert "Adverse event follow-up (2026-11-23 09:00): Called the PV desk back." in stored.notes
-    assert "Adverse event follow-up (2026-11-25 09:00): Patient recovered." in stored.notes
-    assert [a.reason for a in stored.amendments] == [ae.AE_FOLLOWUP_REASON] * 2
-    assert stored.amendments[0].previous_notes == "A patient had a rash."
+    assert stored is not None and stored.adverse_event is not None
+    assert stored.notes == "A patient had a rash."  # the visit's own record stands
+    follow = stored.adverse_event.followups
+    assert [f.text for f in follow] == ["Called the PV desk back.", "Patient recovered."]
+    assert follow[1].at == NOW + timedelta(days=2)
+    assert follow[0].by == store.author
+
+
+def test_empty_follow_up_information_is_refused(store: Store, ae_visit: Interaction) -> None:
+    with pytest.raises(ae.AEReportError) as error:
+        ae.add_followup_info(store, ae_visit.id, "   \n  ", NOW)
+    assert error.value.field == "follow-up"
+    assert store.get(Interaction, ae_visit.id) == ae_visit
 
 
 def test_a_visit_without_an_adverse_event_cannot_be_reported(store: Store) -> None:

@@ -96,15 +96,15 @@ def test_round_trip_msl_to_head_office_and_back_encrypted_both_ways(pair: Pair) 
     assert stat.S_IMODE(pair.bundle.stat().st_mode) == 0o600
 
     took = ok("--db", pair.ho, "import", pair.bundle)
-    assert "(encrypted): imported" in took and "kols: 1 inserted" in took
-    assert "interactions: 1 inserted" in took
+    assert "(encrypted): imported" in took and "KOLs: 1 inserted" in took
+    assert "visits: 1 inserted" in took
 
     roster = pair.folder / "roster.mslsync"
     said = ok("--db", pair.ho, "export", "--roster", "--for", "ana", "--out", roster)
     assert "encrypted to ana, this store" in said
     assert NAME.encode() not in roster.read_bytes()
     back = ok("--db", pair.ana, "import", roster)
-    assert "(encrypted): imported" in back and "kols: 0 inserted" in back
+    assert "(encrypted): imported" in back and "KOLs: 0 inserted" in back
     # The sender can re-read its own bundle: it is encrypted to the store itself too.
     assert "already imported" not in ok("--db", pair.ana, "import", "--dry-run", pair.bundle)
     # Nothing decrypted is left behind, neither beside the stores nor where bundles went.
@@ -304,7 +304,7 @@ def test_a_bundle_encrypted_by_age_imports(age: str, pair: Pair, armor: bool) ->
         [age, *armour, "-r", age_recipient(pair.ana), "-o", str(sealed), str(plain)], check=True
     )
     took = ok("--db", pair.ana, "import", sealed)
-    assert "(encrypted): imported" in took and "kols: 0 inserted, 0 updated, 1 unchanged" in took
+    assert "(encrypted): imported" in took and "KOLs: 0 inserted, 0 updated, 1 unchanged" in took
 
 
 HOLD_LOCK = (

@@ -174,7 +174,7 @@ def test_three_store_erasure_round_trip_leaves_no_byte_of_the_name(three: Three)
     assert late.returncode == 0, late.stderr
     # Ana's four first changes and her note edit, which Bob relays, his edit and his visit.
     assert "7 changes for erased KOLs dropped" in late.stdout
-    assert "kols: 0 inserted, 0 updated, 1 unchanged" in late.stdout  # Dr Lind
+    assert "KOLs: 0 inserted, 0 updated, 1 unchanged" in late.stdout  # Dr Lind
     assert traces(three.ho) == []
     # And once more: a bundle seen as dropped is dropped again, quietly counted.
     ana_full = msl("--db", three.ana, "export", "--full", "--out", three.folder / "a.mslsync")

@@ -112,7 +112,9 @@ class Command:
 
 
 COMMANDS = [
-    Command("init", lambda s, p: ["--db", str(p.empty), "init", "--name", "Ana Ruiz"]),
+    Command(
+        "init", lambda s, p: ["--db", str(p.empty), "init", "--name", "Ana", "--territory", "North"]
+    ),
     Command(
         "seed-demo",
         lambda s, p: ["--db", str(p.empty), "seed-demo", "--kols", "2", "--years", "0.1"],

@@ -197,8 +197,9 @@ async def test_follow_up_information_is_added_to_the_reported_event() -> None:
         await pilot.press(*"Patient discharged, rash resolved", "enter")
         await wait_for(pilot, lambda: "rash resolved" in _visit_text(page, visit.id))
         stored = store.get(Interaction, visit.id)
-        assert stored is not None and stored.notes.startswith(visit.notes)
-        assert stored.amendments[-1].previous_notes == visit.notes
+        assert stored is not None and stored.notes == visit.notes
+        assert stored.adverse_event is not None
+        assert stored.adverse_event.followups[-1].text == "Patient discharged, rash resolved"
 
 
 # -- amendments ---------------------------------------------------------------------------

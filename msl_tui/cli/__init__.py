@@ -9,11 +9,13 @@ the traceback instead.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import sqlite3
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -164,7 +166,15 @@ def resolve_db(db_path: Path | None) -> Path:
 
 
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".") or "msl"
+    """The MSL id a name gives: ASCII letters and digits joined by dots ("Zoë Ångström" ->
+    "zoe.angstrom"). A name with no Latin letters (李小龙) gets a stable id from its own
+    characters instead of colliding with every other such name."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", ".", ascii_name.lower()).strip(".")
+    if len(re.sub(r"[^A-Za-z0-9]", "", name)) * 2 >= len(re.sub(r"\s", "", name)) and base:
+        return base[:60]
+    digest = hashlib.sha256(name.strip().encode()).hexdigest()[:8]
+    return f"{base[:50]}.{digest}".strip(".") if base else f"msl.{digest}"
 
 
 @click.group(
@@ -224,12 +234,15 @@ def _run_app(store: Store, **kwargs: Any) -> None:
 @main.command()
 @click.option("--name", required=True, help="Your name, as head office knows you.")
 @click.option("--territory", default="", help="Your territory.")
+@click.option("--force", is_flag=True, help="Give an existing store to another MSL.")
 @click.option("--encrypt", is_flag=True, help="Create the store encrypted (SQLCipher).")
 @click.option(
     "--remember", is_flag=True, help="With --encrypt: keep the passphrase in the OS keyring."
 )
 @db_option
-def init(name: str, territory: str, encrypt: bool, remember: bool, db_path: Path | None) -> None:
+def init(
+    name: str, territory: str, force: bool, encrypt: bool, remember: bool, db_path: Path | None
+) -> None:
     """Create the store (if needed) and record who the MSL is, without opening the app."""
     _check_profile_text(name.strip(), territory.strip())  # before a store is created
     path = resolve_db(db_path)
@@ -244,6 +257,13 @@ def init(name: str, territory: str, encrypt: bool, remember: bool, db_path: Path
         passphrase = encryption_ready(path, remember=remember)  # before anything is made
     store = open_store(path)
     try:
+        current = store.get_profile()
+        if current is not None and current.msl_id != slug(name.strip()) and not force:
+            fail(
+                f"this store belongs to {printable(current.name, 60)} "
+                f"({printable(current.msl_id, 60)}); its bundles carry that name. To hand it "
+                "to someone else, run again with --force"
+            )
         _set_profile(store, name.strip(), territory.strip())
     finally:
         store.close()

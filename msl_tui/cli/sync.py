@@ -85,6 +85,8 @@ def export_cmd(
     path = resolve_db(db_path)
     _existing_store(path, "nothing to export")
     target = out or locations.exports_dir()
+    if _same_file(target, path):
+        fail(f"--out {printable(target, 120)} is the store itself: name another file or folder")
     try:
         check_destination(target, force=force)  # before the store is opened for writing
     except ExportError as exc:
@@ -116,7 +118,7 @@ def export_cmd(
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option(
     "--set-aside",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),
     default=None,
     help="Move refused bundles here, each with a .reason.txt (never over another file).",
 )
@@ -135,6 +137,11 @@ def import_cmd(
     if not paths:
         fail(f"no .mslsync files in {', '.join(str(f) for f in files)}")
     path = resolve_db(db_path)
+    for bundle in paths:
+        if _same_file(bundle, path):
+            fail(f"{printable(bundle, 120)} is the store itself, not a bundle")
+    if set_aside is not None and set_aside.exists() and not set_aside.is_dir():
+        fail(f"--set-aside {printable(set_aside, 120)} is a file: name a folder")
     if dry_run:
         # A dry run compares bundles with a store and writes nothing: not even a new store.
         _existing_store(path, "a dry run needs the store it would import into")
@@ -168,6 +175,17 @@ def import_cmd(
                 err=True,
             )
         sys.exit(1)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (or ``a`` is the store's journal beside ``b``)."""
+    for candidate in (b, Path(f"{b}-wal"), Path(f"{b}-shm"), Path(f"{b}-journal")):
+        try:
+            if a.exists() and candidate.exists() and os.path.samefile(a, candidate):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _raise_if_the_store_failed(exc: Exception) -> None:
@@ -262,13 +280,13 @@ def import_roster_cmd(db_path: Path | None, csv_file: Path, mapping: tuple[str, 
 
 @main.command("report")
 @db_option
-@click.option(
-    "--out", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder."
-)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder.")
 def report_cmd(db_path: Path | None, out: Path) -> None:
     """Write head-office reports (CSV) into a folder."""
     from msl_tui.sync.reports import write_reports
 
+    if out.exists() and not out.is_dir():
+        fail(f"--out {printable(out, 120)} is a file: name a folder for the reports")
     path = resolve_db(db_path)
     _existing_store(path, "nothing to report on")
     store = open_store(path, create=False, read_only=True)

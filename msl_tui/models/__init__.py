@@ -6,6 +6,7 @@ from msl_tui.models.enums import __all__ as _enum_names
 from msl_tui.models.interaction import (
     AE_REPORT_WINDOW,
     AdverseEvent,
+    AEFollowUp,
     Amendment,
     Feedback,
     FollowUp,
@@ -20,6 +21,7 @@ from msl_tui.models.plan import Activity, EngagementPlan, Objective
 
 __all__ = [
     "AE_REPORT_WINDOW",
+    "AEFollowUp",
     "Activity",
     "AdverseEvent",
     "Amendment",

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Header, ListItem, ListView, Stati
 
 from msl_tui.messages import DataChanged
 from msl_tui.models import FollowUp, Interaction
-from msl_tui.services.adverse_events import AE_FOLLOWUP_REASON, local_stamp, report_status
+from msl_tui.services.adverse_events import local_stamp, report_status
 from msl_tui.services.kol_page import KolPage, load_kol_page, set_followup_done
 
 if TYPE_CHECKING:
@@ -125,21 +125,20 @@ def interaction_text(i: Interaction, now: datetime) -> Content:
                 f": {ae.event or 'event not described'} — {status}",
             )
         )
+        for follow in ae.followups:
+            lines.append(Content(f"    follow-up {local_stamp(follow.at)}: {follow.text}"))
     if i.med_info_request:
         lines.append(Content(f"  unsolicited request: {i.med_info_request.question}"))
     if i.transfer_of_value:
         t = i.transfer_of_value
         lines.append(Content(f"  transfer of value: {t.nature} {t.amount} {t.currency}"))
     for amendment in i.amendments:
-        if amendment.reason == AE_FOLLOWUP_REASON:
-            lines.append(Content(f"  adverse event follow-up added {amendment.at:%Y-%m-%d}"))
-        else:
-            lines.append(
-                Content(
-                    f"  earlier text ({amendment.at:%Y-%m-%d}, {amendment.reason}): "
-                    f"{amendment.previous_notes}"
-                )
+        lines.append(
+            Content(
+                f"  earlier text ({amendment.at:%Y-%m-%d}, {amendment.reason}): "
+                f"{amendment.previous_notes}"
             )
+        )
     return Content("\n").join(lines)
 
 

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
-from msl_tui.models import AE_REPORT_WINDOW, AdverseEvent, Interaction
+from msl_tui.models import AE_REPORT_WINDOW, AdverseEvent, AEFollowUp, Interaction
+from msl_tui.models.problems import describe
 from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.store import Store
 
@@ -99,13 +100,6 @@ class AEReportForm:
     reported_to: str = ""
     note: str = ""
     day_zero: str = ""
-
-
-# The reason on the visit's amendment when follow-up information is added to its AE: the
-# visit record is changed after submission, so the change is kept like any amendment.
-AE_FOLLOWUP_REASON = "adverse event follow-up"
-# Follow-up information is added as a dated line under the visit's note.
-_FOLLOWUP_LINE = "Adverse event follow-up ({when}): {text}"
 
 
 def local_stamp(value: datetime) -> str:
@@ -231,19 +225,19 @@ def unmark_reported(store: Store, interaction_id: str) -> Interaction:
 
 
 def add_followup_info(store: Store, interaction_id: str, text: str, now: datetime) -> Interaction:
-    """Information that arrived later, added to the visit under its note as an amendment.
-
-    The AE record has no list of its own for this yet, so the visit's note carries a dated
-    line and the amendment keeps the text as it was before.
-    """
+    """Information that arrived later, added to the adverse event's own follow-up list,
+    dated and signed (the change log keeps the event as it was before)."""
     visit = _visit_with_ae(store, interaction_id)
-    clean = " ".join(text.split())
+    assert visit.adverse_event is not None
+    clean = "\n".join(line.rstrip() for line in text.strip().splitlines())
     if not clean:
         raise AEReportError("follow-up", "the follow-up information is empty")
-    line = _FOLLOWUP_LINE.format(when=local_stamp(now), text=clean)
-    notes = f"{visit.notes.rstrip()}\n\n{line}" if visit.notes.strip() else line
+    event = visit.adverse_event
+    if len(event.followups) >= 200:
+        raise AEReportError("follow-up", "this adverse event holds 200 follow-ups already")
     try:
-        amended = visit.amended(notes, AE_FOLLOWUP_REASON, store.author, now)
-    except (ValidationError, ValueError) as exc:
-        raise AEReportError("follow-up", "this visit cannot take more text") from exc
-    return store.save(amended)
+        entry = AEFollowUp(at=now, by=store.author, text=clean)
+    except ValidationError as exc:
+        raise AEReportError("follow-up", describe(exc).split(": ", 1)[-1]) from exc
+    updated = event.model_copy(update={"followups": [*event.followups, entry]})
+    return store.save(visit.evolve(adverse_event=updated.model_dump()))

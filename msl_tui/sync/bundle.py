@@ -91,7 +91,27 @@ def _no_constant(name: str) -> Any:
     raise BundleError(f"{name} is not allowed in JSON")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+def _bounded_int(text: str) -> int:
+    # Python refuses to read integers of over 4,300 digits with a ValueError of its own;
+    # nothing in a bundle needs more than SQLite's 19.
+    if len(text) > 20:
+        raise BundleError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if len(text) > 40 or value in (float("inf"), float("-inf")):
+        raise BundleError(f"the number {text[:20]} is out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates,
+    parse_constant=_no_constant,
+    parse_int=_bounded_int,
+    parse_float=_finite_float,
+)
 
 
 def nesting_depth(text: str) -> int:
@@ -116,6 +136,10 @@ def strict_loads(raw: bytes, limits: Limits = LIMITS) -> Any:
         value, end = _DECODER.raw_decode(text.strip())
     except json.JSONDecodeError as exc:
         raise BundleError(f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    except BundleError:
+        raise
+    except ValueError:
+        raise BundleError("invalid JSON (a value cannot be read)") from None
     except RecursionError as exc:
         raise BundleError("JSON nested too deeply") from exc
     if end != len(text.strip()):
@@ -334,6 +358,8 @@ class BundleReader:
             raise BundleError("no such file")
         if path.is_dir():
             raise BundleError("is a folder, not a bundle")
+        if not path.is_file():
+            raise BundleError("is not a regular file (a device, a pipe or a socket)")
         size = path.stat().st_size
         if size == 0:
             raise BundleError("empty file")
@@ -344,7 +370,7 @@ class BundleReader:
             self.zip = zipfile.ZipFile(self._handle)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             self._handle.close()
-            raise BundleError(f"not an msl-tui bundle (not a readable zip: {exc})") from exc
+            raise BundleError("not an msl-tui bundle (not a readable zip file)") from exc
         try:
             self._check_members()
             self.manifest = self._read_manifest()
@@ -490,7 +516,9 @@ class BundleReader:
 
 def _loose(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return _DECODER.decode(raw.decode("utf-8"))
+    except BundleError:
+        raise
     except (ValueError, RecursionError) as exc:
         raise BundleError(f"invalid JSON ({exc})") from None
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -96,7 +98,7 @@ class ImportReport:
         out = [f"{head}: {verb}"]
         for table, c in self.tables.items():
             line = (
-                f"  {table}: {c.inserted} inserted, {c.updated} updated, "
+                f"  {_TABLE_WORDS.get(table, table)}: {c.inserted} inserted, {c.updated} updated, "
                 f"{c.unchanged} unchanged, {c.conflicts} in conflict"
             )
             if c.waiting:
@@ -106,6 +108,15 @@ class ImportReport:
         if not self.scrubbed:
             out.append("  the erased data leaves the file itself at the next start (store busy)")
         return out
+
+
+# What each table is called in a summary a person reads.
+_TABLE_WORDS = {
+    "kols": "KOLs",
+    "plans": "plans",
+    "interactions": "visits",
+    "followups": "follow-ups",
+}
 
 
 # -- validating one change ----------------------------------------------------------------
@@ -136,11 +147,51 @@ def _data_fields(entity: Entity) -> frozenset[str]:
 _exact = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
+def _covers(raw: Any, clean: Any) -> bool:
+    """``raw`` says exactly what ``clean`` says, where ``clean`` may add nested fields the
+    sender did not know (a newer model's defaults): so a bundle from an older msl-tui still
+    goes in, stored in today's canonical form. Types must match: 1 is not True nor 1.0."""
+    if isinstance(clean, dict):
+        return isinstance(raw, dict) and all(
+            k in clean and _covers(v, clean[k]) for k, v in raw.items()
+        )
+    if isinstance(clean, list):
+        return (
+            isinstance(raw, list)
+            and len(raw) == len(clean)
+            and all(_covers(a, b) for a, b in zip(raw, clean, strict=True))
+        )
+    if type(raw) is not type(clean):
+        return False
+    if raw == clean:
+        return True
+    # An amount an older msl-tui wrote as "25.5" is the same amount as today's "25.50";
+    # only plain decimal notation counts ("1E+2" is refused).
+    return (
+        isinstance(raw, str)
+        and _PLAIN_DECIMAL.match(raw) is not None
+        and _PLAIN_DECIMAL.match(clean) is not None
+        and Decimal(raw) == Decimal(clean)
+    )
+
+
+_PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
+
+
 def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:
     return BundleError(
-        f"{name}: {printable(repr(raw), 60)} is not written as msl-tui stores it "
-        f"({printable(repr(canonical), 60)})"
+        f"{printable(name, 60)}: {_shown(raw)} is not written as msl-tui stores it "
+        f"({_shown(canonical)})"
     )
+
+
+def _shown(value: Any) -> str:
+    """A value from a file as JSON text (as the sender wrote it), escaped and cut."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return printable(text, 60)
 
 
 def checked_change(entity: Entity, line: ChangeLine) -> Change:
@@ -163,19 +214,20 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
     try:
         if fields <= patch.keys():
             record = entity.model.model_validate({**patch, "id": line.id})
-            canonical = dump_fields(record)
-            if canonical != patch or _exact(canonical) != _exact(patch):
-                name = next(k for k in patch if _exact(patch[k]) != _exact(canonical.get(k)))
-                raise _not_canonical(name, patch[name], canonical.get(name))
+            clean = dump_fields(record)
+            if _exact(clean) != _exact(patch) and not _covers(patch, clean):
+                name = next(k for k in patch if not _covers(patch[k], clean.get(k)))
+                raise _not_canonical(name, patch[name], clean.get(name))
         else:
+            clean = {}
             for name, value in patch.items():
                 adapter = _adapter(entity, name)
                 try:
-                    clean = adapter.dump_python(adapter.validate_python(value), mode="json")
+                    clean[name] = adapter.dump_python(adapter.validate_python(value), mode="json")
                 except ValidationError as exc:
                     raise BundleError(describe(exc, prefix=(name,))) from None
-                if clean != value or _exact(clean) != _exact(value):
-                    raise _not_canonical(name, value, clean)
+                if _exact(clean[name]) != _exact(value) and not _covers(value, clean[name]):
+                    raise _not_canonical(name, value, clean[name])
     except ValidationError as exc:
         raise BundleError(f"{entity.name} {line.id}: {describe(exc)}") from None
     except (ValueError, TypeError, OverflowError) as exc:
@@ -188,7 +240,7 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         line.seq,
         line.hlc,
         line.id,
-        patch,
+        clean,
         {k: (v if isinstance(v, str) else list(v)) for k, v in base.items()},
         line.author,
         record,

@@ -18,6 +18,7 @@ PRIVATE_META = "sync_signing_key"
 TRUSTED_META = "sync_trusted_keys"
 PUBLIC_RE = re.compile(r"^[0-9a-f]{64}\Z")
 MAX_NAME = 100
+SOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}\Z", re.ASCII)
 
 
 class KeyError_(ValueError):
@@ -61,7 +62,7 @@ def trusted_keys(store: Store) -> dict[str, str]:
 
 
 def check_name(name: str, what: str) -> str:
-    """The name a key is kept under: one short line of plain text."""
+    """A label a person gives a key (a recipient's name): one short line of plain text."""
     name = name.strip()
     if not name:
         raise KeyError_(f"{what} needs a name (the MSL id, or 'head office')")
@@ -78,7 +79,16 @@ def trust(store: Store, name: str, public: str) -> None:
     public = public.strip().lower()
     if not PUBLIC_RE.match(public):
         raise KeyError_(f"{printable(public, 24)!r} is not an Ed25519 public key (64 hex digits)")
-    name = check_name(name, "a pinned key")
+    name = name.strip()
+    if not name:
+        raise KeyError_("a pinned key needs a name (the MSL id, or 'head office')")
+    if not SOURCE_NAME_RE.match(name):
+        # A bundle names its sender by MSL id (or device id): a name no bundle can carry
+        # would pin nothing and, once anything is pinned, refuse every other sender.
+        raise KeyError_(
+            f"the name {printable(name, 40)!r} is not a sender name as bundles carry it: "
+            "an MSL id such as ana.silva (letters, digits, '.', '_', '-', ':'; no spaces)"
+        )
     with store.transaction():  # read, change, write: under the write lock
         keys = trusted_keys(store)
         keys[name] = public

@@ -8,6 +8,7 @@ is exactly what the rest of the program expects; nothing else reaches the store.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -157,6 +158,12 @@ _KINDS = {
 }
 
 
+_SCHEMA_TAG = re.compile(
+    r"^(constrained-|function-|list\[|dict\[|union\[|tagged-union|json-or-python|"
+    r"is-instance|nullable\[|str$|int$|float$|bool$)"
+)
+
+
 def wire_problem(exc: ValidationError) -> tuple[int | None, str]:
     """(index in the validated list or None, ``field: words``) for the first error."""
     err = exc.errors()[0]
@@ -166,6 +173,8 @@ def wire_problem(exc: ValidationError) -> tuple[int | None, str]:
     if isinstance(first, int):
         index = first
         loc.pop(0)
+    # pydantic names the union branch it tried ("constrained-str"): not a place in the file.
+    loc = [p for p in loc if not (isinstance(p, str) and _SCHEMA_TAG.match(p))]
     # Keys in the location may come from the file: printed escaped and cut.
     where = printable(".".join(str(p) for p in loc), 80) or "line"
     if err["type"] == "model_type" or (not loc and err["type"] == "dict_type"):
