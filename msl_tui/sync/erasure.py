@@ -52,10 +52,9 @@ class ErasureFilter:
     """One import's view of erasure: applies the bundle's erasure records, then drops the
     changes that belong to erased KOLs. The caller holds the import's transaction."""
 
-    def __init__(self, store: Store, *, dry_run: bool, now: str) -> None:
+    def __init__(self, store: Store, *, dry_run: bool) -> None:
         self.store = store
         self.dry_run = dry_run
-        self.now = now
         self.erased = erasures.erased_kol_ids(store)
         self.applied = 0  # KOLs this bundle erased here
         self.dropped = 0  # changes of erased KOLs' records left out

@@ -365,7 +365,7 @@ def import_bundle(
                     return report
                 limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
                 seen = _SeenKeys(manifest.ranges)
-                eraser = ErasureFilter(store, dry_run=dry_run, now=stamp_now)
+                eraser = ErasureFilter(store, dry_run=dry_run)
                 for part in parts_in_order(manifest.parts):
                     if part.table == ERASURE_TABLE:
                         eraser.apply(reader, part)
