@@ -30,8 +30,18 @@ from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES, Entity, dump_fields
+from msl_tui.store.erasure import try_scrub
 from msl_tui.store.store import Store
-from msl_tui.sync.bundle import LIMITS, BundleError, BundleReader, Manifest, Part
+from msl_tui.sync import crypto
+from msl_tui.sync.bundle import (
+    ERASURE_TABLE,
+    LIMITS,
+    BundleError,
+    BundleReader,
+    Manifest,
+    Part,
+)
+from msl_tui.sync.erasure import ErasureFilter, parts_in_order, report_lines
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
 from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, wire_problem
@@ -63,6 +73,11 @@ class ImportReport:
     tables: dict[str, Counts] = field(default_factory=dict)
     already: str | None = None
     dry_run: bool = False
+    encrypted: bool = False
+    erased: int = 0  # KOLs the bundle erased here
+    dropped: int = 0  # changes of erased KOLs left out
+    scrubbed: bool = True  # the erased bytes are gone from the file too
+    needs_scrub: bool = False
 
     def total(self) -> Counts:
         total = Counts()
@@ -75,7 +90,7 @@ class ImportReport:
         assert m is not None
         head = (
             f"{printable(self.file, 120)}: {m.kind} from {printable(m.source_name, 64)}, "
-            f"bundle {m.bundle_id[:8]}"
+            f"bundle {m.bundle_id[:8]}{' (encrypted)' if self.encrypted else ''}"
         )
         if self.already:
             return [f"{head}: already imported on {self.already}, nothing to do"]
@@ -89,6 +104,9 @@ class ImportReport:
             if c.waiting:
                 line += f", {c.waiting} waiting for earlier changes"
             out.append(line)
+        out += report_lines(self.erased, self.dropped, dry_run=self.dry_run)
+        if not self.scrubbed:
+            out.append("  the erased data leaves the file itself at the next start (store busy)")
         return out
 
 
@@ -325,8 +343,12 @@ def import_bundle(
     stamp_now = iso(now)
     report = ImportReport(path, dry_run=dry_run)
     try:
-        with BundleReader(path, trusted=trusted_keys(store)) as reader:
+        with (
+            crypto.readable_bundle(store, path) as readable,  # decrypted, if it is encrypted
+            BundleReader(readable, trusted=trusted_keys(store)) as reader,
+        ):
             manifest = report.manifest = reader.manifest
+            report.encrypted = readable != path
             digest = hashlib.sha256(reader.manifest_raw).hexdigest()
             if manifest.kind == "roster" and any(p.table == "interaction" for p in manifest.parts):
                 raise BundleError("a roster bundle may not carry interactions")
@@ -343,10 +365,15 @@ def import_bundle(
                     return report
                 limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
                 seen = _SeenKeys(manifest.ranges)
-                for part in manifest.parts:
+                eraser = ErasureFilter(store, dry_run=dry_run)
+                for part in parts_in_order(manifest.parts):
+                    if part.table == ERASURE_TABLE:
+                        eraser.apply(reader, part)
+                        continue
                     counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
                     for batch in _batches(reader, part, progress):
                         _check_stamps(part, batch, seen, limit_ms)
+                        batch = eraser.drop(part.table, batch)
                         try:
                             counts.add(
                                 apply_batch(
@@ -376,6 +403,8 @@ def import_bundle(
                         digest,
                     )
                     store.set_meta("hlc_last", str(store.clock.last))
+                report.erased, report.dropped = eraser.applied, eraser.dropped
+                report.needs_scrub = eraser.needs_scrub
     except (BundleError, MergeError) as exc:
         raise ImportError_(f"{printable(path, 120)}: {printable(exc, 400)}") from None
     except StoreError as exc:
@@ -385,6 +414,8 @@ def import_bundle(
             f"{printable(path, 120)}: could not be imported ({_io_words(exc)})",
             store_failed=isinstance(exc, sqlite3.Error),
         ) from exc
+    if report.needs_scrub:
+        report.scrubbed = try_scrub(store)
     return report
 
 

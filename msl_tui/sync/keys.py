@@ -61,6 +61,19 @@ def trusted_keys(store: Store) -> dict[str, str]:
     return keys
 
 
+def check_name(name: str, what: str) -> str:
+    """A label a person gives a key (a recipient's name): one short line of plain text."""
+    name = name.strip()
+    if not name:
+        raise KeyError_(f"{what} needs a name (the MSL id, or 'head office')")
+    if printable(name, None) != name or len(name) > MAX_NAME:
+        raise KeyError_(
+            f"the name {printable(name, 40)!r} is not a short line of plain text "
+            f"(at most {MAX_NAME} characters, no control characters)"
+        )
+    return name
+
+
 def trust(store: Store, name: str, public: str) -> None:
     """Pin ``name``'s public key: its bundles must then be signed with exactly this key."""
     public = public.strip().lower()

@@ -9,7 +9,7 @@ is exactly what the rest of the program expects; nothing else reaches the store.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -114,6 +114,33 @@ class ChangeLine(_Wire):
 
 CHANGE_LINES: TypeAdapter[list[ChangeLine]] = TypeAdapter(list[ChangeLine])
 
+# Why a KOL was erased: a category, never free text (free text could name the person).
+ErasureReason = Literal[
+    "request",
+    "objection",
+    "consent-withdrawn",
+    "no-longer-needed",
+    "unlawful",
+    "legal-obligation",
+]
+ERASURE_REASONS: tuple[str, ...] = get_args(ErasureReason)
+IsoStamp = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+]
+
+
+class ErasureLine(_Wire):
+    """One erased KOL: the id, when, why (a category), by whom and on which device."""
+
+    kol: Uuid
+    at: IsoStamp
+    reason: ErasureReason
+    by: Author
+    device: DeviceId
+
+
+ERASURE_LINES: TypeAdapter[list[ErasureLine]] = TypeAdapter(list[ErasureLine])
+
 
 # What each grammar-checked value is, for "is not a ..." messages.
 _KINDS = {
@@ -126,6 +153,8 @@ _KINDS = {
     "signer": "an Ed25519 public key",
     "msl_id": "an MSL id",
     "base": "a list of clock stamps",
+    "kol": "a KOL id (UUID)",
+    "at": "a time (YYYY-MM-DDTHH:MM:SSZ)",
 }
 
 
