@@ -70,7 +70,8 @@ class Terminal:
             time.sleep(0.05)
 
     def type(self, text: str) -> None:
-        self._run("send-keys", "-t", "main", "-l", text)
+        # "--": text that starts with "-" is text, not a tmux option.
+        self._run("send-keys", "-t", "main", "-l", "--", text)
 
     def wait_for(self, text: str, timeout: float = 20) -> str:
         """Wait until ``text`` shows (line wraps ignored); returns the flattened screen."""

@@ -49,7 +49,7 @@ class AmendScreen(Screen[bool]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save amendment", id="amend.save", priority=True),
+        Binding("ctrl+s", "save", "Save amendment", id="amend.save"),
         Binding("escape", "leave", "Cancel", id="amend.cancel"),
         Binding("f6", "focus_reason", "Reason", id="amend.reason"),
     ]

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, Header, ListItem, ListView, Stati
 from msl_tui.messages import DataChanged
 from msl_tui.models import FollowUp, Interaction
 from msl_tui.services.adverse_events import local_stamp, report_status
-from msl_tui.services.kol_page import KolPage, load_kol_page, set_followup_done
+from msl_tui.services.kol_page import KolPage, load_kol_page, toggle_followup
 from msl_tui.services.segments import lifecycle_words, stage_words, stance_word
 
 if TYPE_CHECKING:
@@ -401,8 +401,6 @@ class KolPageScreen(Screen[None]):
         followup = self.highlighted_followup()
         if followup is None:
             return
-        set_followup_done(self.msl_app.store, followup.id, not followup.done, self.msl_app.now())
-        self.notify(
-            ("Done: " if not followup.done else "Reopened: ") + followup.action, markup=False
-        )
+        saved = toggle_followup(self.msl_app.store, followup.id, self.msl_app.now())
+        self.notify(("Done: " if saved.done else "Reopened: ") + saved.action, markup=False)
         self.msl_app.refresh_data()

@@ -50,6 +50,17 @@ def set_followup_done(store: Store, followup_id: str, done: bool, now: datetime)
     return store.save(followup.evolve(done=done, done_at=now if done else None))
 
 
+def toggle_followup(store: Store, followup_id: str, now: datetime) -> FollowUp:
+    """Done becomes open and open becomes done, from the stored state: a second key press
+    that arrives before the screen has redrawn still toggles back, never repeats."""
+    with store.transaction():
+        followup = store.get(FollowUp, followup_id)
+        if followup is None:
+            raise StoreError(f"no follow-up with id {followup_id}")
+        done = not followup.done
+        return store.save(followup.evolve(done=done, done_at=now if done else None))
+
+
 def kol_name(store: Store, kol_id: str) -> str:
     kol = store.get_kol(kol_id)
     return kol.name if kol else "this KOL"
