@@ -29,7 +29,7 @@ from msl_tui.models import SyncedRecord
 from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
-from msl_tui.store.codec import ENTITIES, Entity, dump_fields
+from msl_tui.store.codec import ENTITIES, Entity, dump_fields, encode_json
 from msl_tui.store.erasure import try_scrub
 from msl_tui.store.store import Store
 from msl_tui.sync import crypto
@@ -143,10 +143,6 @@ def _data_fields(entity: Entity) -> frozenset[str]:
     return fields
 
 
-# Python's == takes True for 1 and 1.0 for 1; the JSON text tells them apart.
-_exact = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
-
-
 def _covers(raw: Any, clean: Any) -> bool:
     """``raw`` says exactly what ``clean`` says, where ``clean`` may add nested fields the
     sender did not know (a newer model's defaults): so a bundle from an older msl-tui still
@@ -215,9 +211,6 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         if fields <= patch.keys():
             record = entity.model.model_validate({**patch, "id": line.id})
             clean = dump_fields(record)
-            if _exact(clean) != _exact(patch) and not _covers(patch, clean):
-                name = next(k for k in patch if not _covers(patch[k], clean.get(k)))
-                raise _not_canonical(name, patch[name], clean.get(name))
         else:
             clean = {}
             for name, value in patch.items():
@@ -226,8 +219,12 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
                     clean[name] = adapter.dump_python(adapter.validate_python(value), mode="json")
                 except ValidationError as exc:
                     raise BundleError(describe(exc, prefix=(name,))) from None
-                if _exact(clean[name]) != _exact(value) and not _covers(value, clean[name]):
-                    raise _not_canonical(name, value, clean[name])
+        # The JSON text tells 1 from True and 1.0 (Python's == does not); from an msl-tui
+        # sender it is the same text, which the change log then keeps as it is.
+        clean_text = encode_json(clean)
+        if clean_text != encode_json(patch) and not _covers(patch, clean):
+            name = next(k for k in patch if not _covers(patch[k], clean.get(k)))
+            raise _not_canonical(name, patch[name], clean.get(name))
     except ValidationError as exc:
         raise BundleError(f"{entity.name} {line.id}: {describe(exc)}") from None
     except (ValueError, TypeError, OverflowError) as exc:
@@ -244,6 +241,7 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         {k: (v if isinstance(v, str) else list(v)) for k, v in base.items()},
         line.author,
         record,
+        clean_text,
     )
 
 

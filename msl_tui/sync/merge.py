@@ -55,6 +55,8 @@ class Change:
     author: str = ""
     # The validated record when ``patch`` is a whole record (an import's first pass built it).
     record: SyncedRecord | None = field(default=None, compare=False)
+    # ``patch`` as compact JSON, when the import encoded it already.
+    patch_json: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Change:
@@ -85,7 +87,7 @@ class Change:
             self.hlc,
             self.entity,
             self.record_id,
-            encode_json(self.patch),
+            self.patch_json if self.patch_json is not None else encode_json(self.patch),
             encode_json(self.base),
             self.author,
         ]
