@@ -24,6 +24,7 @@ from msl_tui import __version__, locations
 from msl_tui.safe_text import printable
 from msl_tui.store import Store, StoreError
 from msl_tui.store.database import describe_sqlite_error
+from msl_tui.store.urls import ServerUrl, is_server_url
 
 MAX_ERROR = 300
 
@@ -112,17 +113,32 @@ class MslGroup(click.Group):
             fail(explain(exc))
 
 
-def open_store(path: Path, *, create: bool = True, read_only: bool = False) -> Store:
+def open_store(path: Path | ServerUrl, *, create: bool = True, read_only: bool = False) -> Store:
     """The store at ``path``; one line and exit 1 if it cannot be (or is not ours)."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         root = ctx.find_root()
         root.ensure_object(dict)
-        root.obj["store_path"] = path
+        if isinstance(path, Path):
+            root.obj["store_path"] = path
     try:
         return Store.open(path, create=create, read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
+
+
+class StoreParam(click.ParamType):
+    """A store file, or at head office a ``postgresql://`` URL (kept whole: a path would
+    fold its ``//``)."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path | ServerUrl:
+        if isinstance(value, Path | ServerUrl):
+            return value
+        if is_server_url(value):
+            return ServerUrl(value)
+        return Path(value)
 
 
 def db_option(func: Any) -> Any:
@@ -130,14 +146,15 @@ def db_option(func: Any) -> Any:
         "--db",
         "db_path",
         # Checked by the store, which explains a bad path in one line.
-        type=click.Path(path_type=Path),
+        type=StoreParam(),
         envvar="MSL_DB",
         default=None,
-        help="Store file (default: the user data folder; env MSL_DB).",
+        help="Store file, or a postgresql:// URL at head office (default: the user data "
+        "folder; env MSL_DB).",
     )(func)
 
 
-def resolve_db(db_path: Path | None) -> Path:
+def resolve_db(db_path: Path | ServerUrl | None) -> Path | ServerUrl:
     """A command's own --db, else the one given before the command, else the default."""
     if db_path is None:
         ctx = click.get_current_context(silent=True)
@@ -213,7 +230,7 @@ def init(name: str, territory: str, db_path: Path | None) -> None:
         _set_profile(store, name.strip(), territory.strip())
     finally:
         store.close()
-    say(f"store {store.path} belongs to {name.strip()} (device {store.device_id})")
+    say(f"store {store.where} belongs to {name.strip()} (device {store.device_id})")
 
 
 @main.command()

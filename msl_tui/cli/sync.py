@@ -18,6 +18,7 @@ from msl_tui.cli import db_option, fail, main, open_store, resolve_db, say
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
 from msl_tui.store import Store, StoreError
+from msl_tui.store.urls import ServerUrl
 from msl_tui.timestamps import now_iso, utcnow
 
 
@@ -31,13 +32,15 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-def _existing_store(path: Path, what: str) -> None:
+def _existing_store(path: Path | ServerUrl, what: str) -> None:
     """Commands that need a store refuse a missing one before anything is created."""
     if not (path.exists() or path.is_symlink()):
         fail(f"no store at {path}: {what}")
 
 
-def _writable(path: Path) -> bool:
+def _writable(path: Path | ServerUrl) -> bool:
+    if isinstance(path, ServerUrl):
+        return True  # the server says, when the listing's refresh tries
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
@@ -121,7 +124,8 @@ def import_cmd(
 
     Each bundle goes in whole or not at all; a refused one does not stop the others.
     """
-    from msl_tui.sync.importer import ImportError_, bundle_total, import_bundle
+    from msl_tui.sync.importer import ImportError_, bundle_total
+    from msl_tui.sync.side_by_side import import_one
 
     # A folder stands for the bundles in it: head office drops a week's files in one place.
     paths = [p for f in files for p in (sorted(f.glob("*.mslsync")) if f.is_dir() else [f])]
@@ -139,7 +143,7 @@ def import_cmd(
         with _progress(total, "importing") as update:
             for bundle in paths:
                 try:
-                    report = import_bundle(store, bundle, dry_run=dry_run, progress=update)
+                    report = import_one(store, bundle, dry_run=dry_run, progress=update)
                 except ImportError_ as exc:
                     _raise_if_the_store_failed(exc)
                     refused.append((bundle, str(exc)))
@@ -348,7 +352,7 @@ def conflicts_cmd(ctx: click.Context, db_path: Path | None, show_all: bool) -> N
         )
 
 
-def _refresh(path: Path) -> None:
+def _refresh(path: Path | ServerUrl) -> None:
     """Local edits may have settled some conflicts: recompute those records (a write). A
     busy or full store is no reason to refuse a listing: it is shown as last computed."""
     from msl_tui.sync.merge import refresh_conflicts

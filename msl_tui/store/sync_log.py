@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from msl_tui.store.codec import ENTITIES, Entity
 from msl_tui.store.store import Store
+
+if TYPE_CHECKING:
+    from msl_tui.store.pg import PgDatabase
 
 CHANGE_COLUMNS = "rowid, device_id, seq, hlc, entity, record_id, patch, base, author"
 _IN_BATCH = 500  # stays under SQLite's bound-parameter limit
@@ -20,6 +23,37 @@ _IN_BATCH = 500  # stays under SQLite's bound-parameter limit
 def _chunks(items: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _stream(store: Store, sql: str, params: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    """Rows of a big read, one at a time: SQLite's cursor is lazy already; a server's is
+    read in slices through a server-side cursor."""
+    if store.server:
+        yield from cast("PgDatabase", store.db).stream(sql, params)
+        return
+    cursor = store.db.conn.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        yield dict(zip(names, values, strict=True))
+
+
+# -- locks for merges running side by side (a server store) ------------------------------
+
+
+def lock_records(store: Store, entity: str, record_ids: Iterable[str]) -> None:
+    """Inside a merge on a server, make other merges wait for these records until this
+    transaction ends: a record is the fold of all its changes, so two merges must not
+    interleave on one. SQLite has one writer at a time: nothing to do."""
+    if store.server:
+        from msl_tui.store.pg import record_key
+
+        db = cast("PgDatabase", store.db)
+        db.lock_keys(record_key(entity, r) for r in record_ids)
+
+
+def _lock_bundle(store: Store, bundle_id: str) -> None:
+    # Two merges of one bundle at once: the second waits, then finds it in the ledger.
+    lock_records(store, "bundle", [bundle_id])
 
 
 # -- the change log ----------------------------------------------------------------------
@@ -48,10 +82,7 @@ def iter_changes(
     sql += " order by rowid"
     wanted = set(record_ids) if record_ids is not None else None
     with store._lock:
-        cursor = store.db.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        for values in cursor:
-            row = dict(zip(names, values, strict=True))
+        for row in _stream(store, sql, params):
             if wanted is None or row["record_id"] in wanted:
                 yield row
 
@@ -171,10 +202,7 @@ def iter_rows(store: Store, entity: Entity, *, live_only: bool = True) -> Iterat
     if live_only:
         sql += " where deleted = 0"
     with store._lock:
-        cursor = store.db.conn.execute(sql + " order by id")
-        names = [d[0] for d in cursor.description]
-        for values in cursor:
-            yield dict(zip(names, values, strict=True))
+        yield from _stream(store, sql + " order by id", [])
 
 
 def field_stamps(store: Store, entity: Entity, record_id: str) -> dict[str, Any] | None:
@@ -282,6 +310,7 @@ def records_with_open_conflicts(store: Store) -> list[tuple[str, str]]:
 
 
 def ledger_entry(store: Store, bundle_id: str) -> dict[str, Any] | None:
+    _lock_bundle(store, bundle_id)
     with store._lock:
         rows = list(
             store.db.query("select * from imported_bundles where bundle_id = ?", [bundle_id])
@@ -312,7 +341,9 @@ def all_entities() -> list[Entity]:
 
 
 def integrity_check(store: Store) -> str:
-    """SQLite's own verdict on the file ("ok" when sound)."""
+    """SQLite's own verdict on the file ("ok" when sound); a server keeps its own."""
+    if store.server:
+        return "ok"
     with store._lock:
         rows = store.db.conn.execute("PRAGMA integrity_check").fetchall()
     return "; ".join(str(r[0]) for r in rows)
