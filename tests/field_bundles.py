@@ -71,3 +71,29 @@ def canonical_dump(store: Store) -> dict[str, Any]:
         for r in store.db.query("select * from imported_bundles")
     )
     return data
+
+
+def weekly_bundles(folder: Path, laptops: int = 4, weeks: int = 3) -> list[Path]:
+    """Small weekly bundles from several laptops that all edit one KOL each week (so
+    merges running at once meet on it), plus each laptop's own visits."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stores = [make_store(folder / f"l{n}.db", f"msl{n}", f"dev-l{n}") for n in range(laptops)]
+    for n, store in enumerate(stores):
+        seed_demo(store, kols=4, years=0.2, seed=100 + n, now=NOW, profile=None)
+    shared = stores[0].list_kols()[0]
+    first = export_bundle(stores[0], folder / "shared.mslsync", full=True).path
+    assert first is not None
+    paths = [first]
+    for store in stores[1:]:
+        import_bundle(store, first)
+    for week in range(weeks):
+        for n, store in enumerate(stores):
+            kol = store.get(Kol, shared.id)
+            assert kol is not None
+            store.save(kol.evolve(city=f"city {n}.{week}", profile_note=f"week {week} by {n}"))
+            out = export_bundle(store, folder / f"w{week}-l{n}.mslsync").path
+            assert out is not None
+            paths.append(out)
+    for store in stores:
+        store.close()
+    return paths

@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+PASSWORD_USER = "msl_pw"
+
 
 @dataclass
 class PgServer:
@@ -85,7 +87,14 @@ def start_server() -> PgServer | str:
                "-c full_page_writes=off -c max_connections=50",
          "start"],
     ]  # fmt: skip
-    for step in steps:
+    for number, step in enumerate(steps):
+        if number == 1:
+            # One user must give a password (the wrong-password test); the rest are trusted.
+            hba = f"local all {PASSWORD_USER} scram-sha-256\nlocal all all trust\n"
+            subprocess.run(
+                [*prefix, "sh", "-c", f"cat > {data / 'pg_hba.conf'}"],
+                input=hba, text=True, check=True,
+            )  # fmt: skip
         result = subprocess.run([*prefix, *step], capture_output=True, text=True, check=False)
         if result.returncode != 0:
             log = (folder / "log").read_text() if (folder / "log").exists() else ""

@@ -121,10 +121,8 @@ def describe(exc: BaseException, where: str) -> StoreError:
         if "closed" in text or "terminat" in text or "lost" in text:
             return StoreError(f"{where}: the connection to the server was lost")
         return StoreError(f"{where}: the server could not be reached")
-    if isinstance(exc, psycopg.ProgrammingError) and "invalid" in str(exc).lower():
-        return StoreError(f"{where} is not a usable PostgreSQL address")
-    name = type(exc).__name__
-    return StoreError(f"{where} could not be used (the server reported {name} {state})".strip())
+    code = f" {state}" if state else ""
+    return StoreError(f"{where} could not be used (the server reported {type(exc).__name__}{code})")
 
 
 class PgDatabase:
@@ -315,6 +313,9 @@ def _connect(url: str, where: str) -> Any:
         raise StoreError(INSTALL_HINT) from None
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="msl")
+    except psycopg.ProgrammingError:
+        # libpq could not parse it: a typo in the URL or an unknown option.
+        raise StoreError(f"{where} is not a usable PostgreSQL address") from None
     except psycopg.Error as exc:
         raise describe(exc, where) from None
     except ValueError:
