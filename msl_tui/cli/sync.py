@@ -275,6 +275,10 @@ def report_cmd(db_path: Path | None, out: Path) -> None:
         store.close()
     for file, rows in written:
         say(f"wrote {file} ({plural(rows, 'row')})")
+    from msl_tui.sync import reports_xlsx
+
+    if not reports_xlsx.available():
+        say('no workbook: pip install "msl-tui[headoffice]" to have the XLSX too', err=True)
 
 
 @main.command("keys")
