@@ -58,8 +58,9 @@ def _bin_dir() -> Path | None:
     return None
 
 
-def start_server() -> PgServer | str:
-    """A running private server, or the reason there cannot be one."""
+def start_server(*, durable: bool = False) -> PgServer | str:
+    """A running private server, or the reason there cannot be one. Tests run it without
+    fsync (its data is thrown away); ``durable`` keeps PostgreSQL's defaults (benchmarks)."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -83,8 +84,9 @@ def start_server() -> PgServer | str:
         [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
          "-E", "UTF8", "--locale=C", "--no-sync"],
         [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-t", "60",
-         "-o", f"-c listen_addresses='' -k {folder} -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=50",
+         "-o", f"-c listen_addresses='' -k {folder} -c max_connections=50"
+               + ("" if durable else
+                  " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
          "start"],
     ]  # fmt: skip
     for number, step in enumerate(steps):

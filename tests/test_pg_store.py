@@ -19,6 +19,7 @@ from msl_tui.models import Kol
 from msl_tui.store import Store, StoreError
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.migrations import migrations
+from msl_tui.store.store import BULK_ROWS
 from msl_tui.sync.importer import import_bundle
 from msl_tui.sync.reports import write_reports
 
@@ -31,7 +32,8 @@ def _run(*args: str):
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return field_bundles(tmp_path_factory.mktemp("field"))
+    # Big enough that a server takes the rows through COPY (store.BULK_ROWS), not one by one.
+    return field_bundles(tmp_path_factory.mktemp("field"), kols=40, years=1.0)
 
 
 def test_the_schema_is_sqlites_column_for_column(pg_url: str) -> None:
@@ -72,7 +74,9 @@ def test_same_bundles_give_the_same_store_and_reports_on_both_engines(
     assert [p.name for p, _ in lite_files] == [p.name for p, _ in pg_files]
     for (a, rows_a), (b, rows_b) in zip(lite_files, pg_files, strict=True):
         assert rows_a == rows_b and a.read_bytes() == b.read_bytes(), a.name
-    assert canonical_dump(pg)["open_conflicts"], "the scenario has a conflict to compare"
+    dump = canonical_dump(pg)
+    assert dump["open_conflicts"], "the scenario has a conflict to compare"
+    assert len(dump["interactions"]) >= BULK_ROWS, "the COPY path is compared too"
     lite.close()
     pg.close()
 
@@ -107,7 +111,7 @@ def test_commands_work_on_a_postgresql_store(
     [bundle] = list((tmp_path / "r").glob("*.mslsync"))
     laptop = Store.open(tmp_path / "laptop.db")
     report_in = import_bundle(laptop, bundle)
-    assert report_in.tables["kols"].inserted == 20  # both laptops' KOLs, met by demo.msl
+    assert report_in.tables["kols"].inserted == 80  # both laptops' KOLs, met by demo.msl
     laptop.close()
 
     sheet = tmp_path / "kols.csv"

@@ -176,6 +176,30 @@ class PgDatabase:
         except Exception as exc:
             raise self._fail(exc) from exc
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+    ) -> None:
+        """``insert into table (columns) values ... tail`` for many rows at once: COPY into a
+        private staging table, then one INSERT ... SELECT (row-by-row statements cost a
+        round trip each). ``tail`` is an ON CONFLICT clause; the rows must have distinct
+        keys, as one INSERT can change a row only once."""
+        names = ", ".join(columns)
+        stage = f"_stage_{table}"
+        try:
+            self._conn.execute(
+                f"create temp table if not exists {stage} as "
+                f"select {names} from {table} with no data"
+            )
+            self._conn.execute(f"truncate {stage}")
+            with self._conn.cursor().copy(f"copy {stage} ({names}) from stdin") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self._conn.execute(
+                f"insert into {table} ({names}) select {names} from {stage} {translate(tail)}"
+            )
+        except Exception as exc:
+            raise self._fail(exc) from exc
+
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
         from psycopg.rows import dict_row
 

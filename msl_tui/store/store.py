@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from msl_tui.store.pg import PgDatabase
 
 R = TypeVar("R", bound=SyncedRecord)
+BULK_ROWS = 200  # from this many rows, a server store is written through COPY
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,11 +275,20 @@ class Store:
             f"insert into {entity.table} ({', '.join(columns)}) "
             f"values ({', '.join('?' for _ in columns)})"
         )
+        tail = ""
         if not insert_only:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
-            sql += f" on conflict(id) do update set {assignments}"
+            tail = f" on conflict(id) do update set {assignments}"
         with self._lock:
-            self.db.conn.executemany(sql, rows)
+            if self.server and len(rows) >= BULK_ROWS:
+                # Same rows, another way in: a server takes many at once through COPY. One
+                # statement may change a row once only: the last row of each id wins, as
+                # it does one statement after another.
+                key = columns.index("id")
+                unique = list({row[key]: row for row in rows}.values())
+                cast("PgDatabase", self.db).insert_rows(entity.table, columns, unique, tail)
+            else:
+                self.db.conn.executemany(sql + tail, rows)
         return len(rows)
 
     def save(self, record: R) -> R:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from msl_tui.store.codec import ENTITIES, Entity
-from msl_tui.store.store import Store
+from msl_tui.store.store import BULK_ROWS, Store
 
 if TYPE_CHECKING:
     from msl_tui.store.pg import PgDatabase
@@ -25,6 +25,18 @@ def _chunks(items: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
+def _in_parts(store: Store, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """``column IN (...)`` over ``values``, as the engine likes it: SQLite in slices under
+    its bound-parameter limit; PostgreSQL as one array parameter (``= any``), which it
+    hashes or looks up by index, where a long IN list of parameters is compared row by row."""
+    if store.server:
+        if values:
+            yield f"{column} = any(?)", list(values)
+        return
+    for part in _chunks(values):
+        yield f"{column} in ({', '.join('?' for _ in part)})", list(part)
+
+
 def _stream(store: Store, sql: str, params: Sequence[Any]) -> Iterator[dict[str, Any]]:
     """Rows of a big read, one at a time: SQLite's cursor is lazy already; a server's is
     read in slices through a server-side cursor."""
@@ -35,6 +47,11 @@ def _stream(store: Store, sql: str, params: Sequence[Any]) -> Iterator[dict[str,
     names = [d[0] for d in cursor.description]
     for values in cursor:
         yield dict(zip(names, values, strict=True))
+
+
+def _params(store: Store, part: list[Any]) -> list[Any]:
+    """The parameters of an ``_in_parts`` clause: the values, or the one array."""
+    return [part] if store.server else part
 
 
 # -- locks for merges running side by side (a server store) ------------------------------
@@ -122,11 +139,10 @@ def changes_for_records(
 ) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     with store._lock:
-        for part in _chunks(list(record_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "record_id", list(record_ids)):
             cursor = store.db.conn.execute(
-                f"select {CHANGE_COLUMNS} from changes where entity = ? and record_id in ({marks})",
-                [entity, *part],
+                f"select {CHANGE_COLUMNS} from changes where entity = ? and {clause}",
+                [entity, *_params(store, part)],
             )
             names = [d[0] for d in cursor.description]
             for values in cursor:
@@ -138,6 +154,13 @@ def changes_for_records(
 def insert_changes(store: Store, rows: Sequence[Sequence[Any]]) -> None:
     """Rows of (device_id, seq, hlc, entity, record_id, patch, base, author)."""
     with store._lock:
+        if store.server and len(rows) >= BULK_ROWS:
+            cast("PgDatabase", store.db).insert_rows(
+                "changes",
+                ["device_id", "seq", "hlc", "entity", "record_id", "patch", "base", "author"],
+                rows,
+            )
+            return
         store.db.conn.executemany(
             "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
             "values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,13 +191,12 @@ def record_ids_for_msl(store: Store, msl_id: str) -> dict[str, set[str]]:
             )
         }
         ids: dict[str, set[str]] = {"kol": kol_ids, "plan": set(), "followup": set()}
-        for part in _chunks(sorted(kol_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "kol_id", sorted(kol_ids)):
             for entity, table in (("plan", "plans"), ("followup", "followups")):
                 ids[entity].update(
                     r["id"]
                     for r in store.db.query(
-                        f"select id from {table} where kol_id in ({marks})", list(part)
+                        f"select id from {table} where {clause}", _params(store, part)
                     )
                 )
     return ids
@@ -186,12 +208,11 @@ def record_ids_for_msl(store: Store, msl_id: str) -> dict[str, set[str]]:
 def existing_ids(store: Store, entity: Entity, record_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     with store._lock:
-        for part in _chunks(list(record_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "id", list(record_ids)):
             found.update(
                 r[0]
                 for r in store.db.conn.execute(
-                    f"select id from {entity.table} where id in ({marks})", list(part)
+                    f"select id from {entity.table} where {clause}", _params(store, part)
                 )
             )
     return found
@@ -221,12 +242,11 @@ def open_conflict_keys(
 ) -> dict[str, set[tuple[str, str]]]:
     found: dict[str, set[tuple[str, str]]] = {}
     with store._lock:
-        for part in _chunks(list(record_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "record_id", list(record_ids)):
             for r in store.db.conn.execute(
                 f"select record_id, field, other_hlc from conflicts where entity = ? "
-                f"and resolved_at is null and record_id in ({marks})",
-                [entity, *part],
+                f"and resolved_at is null and {clause}",
+                [entity, *_params(store, part)],
             ):
                 found.setdefault(r[0], set()).add((r[1], r[2]))
     return found
