@@ -34,7 +34,7 @@ MSL = Path(sys.executable).parent / "msl"
 WORDS = ["renal", "dosing", "trial", "data", "gap", "guideline", "cohort", "biomarker"]
 
 
-def _visits(kols: list, n: int, rng: random.Random, start: datetime, msl: str):
+def _visits(kols: list, n: int, rng: random.Random, start: datetime, msl: str, step: timedelta):
     from msl_tui.models import Channel, Interaction
 
     skip = {"id", "kol_id", "msl_id", "occurred_at", "channel", "notes"}
@@ -49,7 +49,7 @@ def _visits(kols: list, n: int, rng: random.Random, start: datetime, msl: str):
             id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             kol_id=kols[i % len(kols)].id,
             msl_id=msl,
-            occurred_at=start + timedelta(minutes=90 * i),
+            occurred_at=start + step * i,
             channel=Channel.IN_PERSON,
             notes=" ".join(rng.choice(WORDS) for _ in range(40)),
             **defaults,
@@ -70,7 +70,7 @@ def weekly_bundles(folder: Path, msls: int = 20, weeks: int = 20, visits: int = 
         store.bulk_insert(kols)
         for w in range(weeks):
             start = datetime(2026, 1, 5, tzinfo=UTC) + timedelta(weeks=w)
-            store.bulk_insert(_visits(kols, visits, rng, start, f"msl{m}"))
+            store.bulk_insert(_visits(kols, visits, rng, start, f"msl{m}", timedelta(hours=2)))
             out = export_bundle(store, folder / f"w{w:02d}-msl{m:02d}.mslsync", sign=False).path
             assert out is not None
             paths.append(out)
@@ -87,7 +87,11 @@ def big_bundle(folder: Path, n: int) -> Path:
     store.set_profile(MslProfile(msl_id="bench", name="Bench", device_id="bench-laptop"))
     kols = [Kol(name=f"Dr Bench {i}", institution=f"Hospital {i % 97}") for i in range(1000)]
     store.bulk_insert([*kols])
-    store.bulk_insert(_visits(kols, n, random.Random(1), datetime(2022, 1, 1, tzinfo=UTC), "b"))
+    store.bulk_insert(
+        _visits(
+            kols, n, random.Random(1), datetime(2022, 1, 1, tzinfo=UTC), "b", timedelta(seconds=90)
+        )
+    )
     path = export_bundle(store, folder / "big.mslsync", full=True, sign=False).path
     store.close()
     assert path is not None
