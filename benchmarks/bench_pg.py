@@ -154,6 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--skip-weekly", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     from pg_helpers import start_server
 
@@ -169,18 +170,30 @@ def main() -> None:
                 print(
                     f"built {len(bundles)} weekly bundles in {time.perf_counter() - started:.0f} s"
                 )
-                one, four = server.create_database(), server.create_database()
-                t1 = timed([[str(MSL), "--db", one, "import", *map(str, bundles)]])
-                t4 = timed(
-                    [[str(MSL), "--db", four, "import", *map(str, bundles[n::4])] for n in range(4)]
-                )
-                assert count(one, "interactions") == count(four, "interactions")
+                # Rounds alternate, each into fresh databases; the best of each is kept (the
+                # machine is shared: the best round is the one least disturbed).
+                t1s, t4s = [], []
+                for _ in range(args.rounds):
+                    one, four = server.create_database(), server.create_database()
+                    t1s.append(timed([[str(MSL), "--db", one, "import", *map(str, bundles)]]))
+                    t4s.append(
+                        timed(
+                            [[str(MSL), "--db", four, "import", *map(str, bundles[n::4])]
+                             for n in range(4)]
+                        )
+                    )  # fmt: skip
+                    assert count(one, "interactions") == count(four, "interactions")
                 visits = count(one, "interactions")
+                t1, t4 = min(t1s), min(t4s)
                 print(
-                    f"400 weekly bundles ({visits:,} visits): 4 processes {t4:.1f} s, "
-                    f"1 process {t1:.1f} s -> {t1 / t4:.2f}x as fast"
+                    f"400 weekly bundles ({visits:,} visits), best of {args.rounds}: "
+                    f"4 processes {t4:.1f} s, 1 process {t1:.1f} s -> {t1 / t4:.2f}x as fast "
+                    f"(all rounds: 4 processes {', '.join(f'{t:.1f}' for t in t4s)} s; "
+                    f"1 process {', '.join(f'{t:.1f}' for t in t1s)} s)"
                 )
             n = args.interactions
+            if n <= 0:
+                return
             started = time.perf_counter()
             bundle = big_bundle(folder, n)
             print(
@@ -195,7 +208,10 @@ def main() -> None:
                 f"({changes / ours:,.0f}/s), raw COPY {raw:.1f} s ({changes / raw:,.0f}/s) "
                 f"-> {ours / raw:.1f}x the raw time"
             )
-            print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+            print(
+                f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+                f"Python {sys.version.split()[0]}"
+            )
     finally:
         server.stop()
 

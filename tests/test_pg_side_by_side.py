@@ -128,3 +128,35 @@ def test_an_ordinary_write_waits_for_merges_to_finish(pg_url: str, weekly: list[
     assert len(saved) == 1
     holder.close()
     writer.close()
+
+
+def test_an_export_waits_for_merges_in_flight_so_its_mark_skips_nothing(
+    pg_url: str, weekly: list[Path], tmp_path: Path
+) -> None:
+    # Change rowids come from a sequence and merges commit in any order: an export that
+    # moved its mark past a merge still at work would never send that merge's changes.
+    from msl_tui.sync.export import export_bundle
+
+    setup = Store.open(pg_url)
+    import_bundle(setup, weekly[0])
+    setup.close()
+    holder, exporter = Store.open(pg_url), Store.open(pg_url)
+    results: list[int] = []
+
+    def export() -> None:
+        with exporter.settled():
+            result = export_bundle(exporter, tmp_path / "out.mslsync", sign=False)
+        results.append(result.total)
+
+    with holder.merging(), holder.transaction():
+        import_bundle(holder, weekly[1])
+        thread = threading.Thread(target=export)
+        thread.start()
+        _wait_for(_waiting_on_a_lock(pg_url), thread)
+        assert results == []
+    thread.join()
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("select count(*) from changes").fetchone()
+    assert row is not None and results == [row[0]]  # the merge's changes went out too
+    holder.close()
+    exporter.close()

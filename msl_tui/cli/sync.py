@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -88,17 +88,19 @@ def export_cmd(
         fail(str(exc))
     store = open_store(path, create=False)
     try:
-        total = pending_export_count(store) if not (full or roster) else 0
-        with _progress(total, "exporting") as update:
-            result = export_bundle(
-                store,
-                target,
-                full=full,
-                roster_for=for_msl,
-                sign=not no_sign,
-                progress=update,
-                force=force,
-            )
+        # An export that moves its mark reads settled snapshots (see Store.settled).
+        with store.settled() if not roster else nullcontext():
+            total = pending_export_count(store) if not (full or roster) else 0
+            with _progress(total, "exporting") as update:
+                result = export_bundle(
+                    store,
+                    target,
+                    full=full,
+                    roster_for=for_msl,
+                    sign=not no_sign,
+                    progress=update,
+                    force=force,
+                )
     except ExportError as exc:
         fail(str(exc))
     finally:

@@ -246,14 +246,17 @@ class PgDatabase:
     # -- transactions --------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, *, write: bool = True, merge: bool = False) -> Iterator[None]:
+    def transaction(
+        self, *, write: bool = True, merge: bool = False, settled: bool = False
+    ) -> Iterator[None]:
         """One transaction; nested calls are savepoints.
 
         ``write``: take the store's write lock, exclusive (one writer, as on SQLite) or,
         for a ``merge``, shared with other merges (each then locks the records it merges).
         Waiting for the store lock lasts the busy timeout, like SQLite's; a merge waits on
         another merge's records for as long as that merge takes. ``write=False``: a
-        read-only snapshot (REPEATABLE READ), as consistent as SQLite's read transaction.
+        read-only snapshot (REPEATABLE READ), as consistent as SQLite's read transaction;
+        ``settled``: taken while no writer is at work (see ``_settle``).
         """
         if self.in_transaction:
             with self.atomic():
@@ -271,6 +274,8 @@ class PgDatabase:
                     # Record locks wait for the merge that holds them; deadlocks are the
                     # server's to detect.
                     self._conn.execute("SET LOCAL lock_timeout = 0")
+            elif settled:
+                self._settle()
             else:
                 self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         except Exception as exc:
@@ -290,6 +295,24 @@ class PgDatabase:
                 raise self._fail(exc) from exc
         finally:
             self.merging = False
+
+    def _settle(self) -> None:
+        """Begin a read snapshot at a moment when no write is in flight.
+
+        The change log's rowid comes from a sequence, and transactions commit in any order:
+        a snapshot taken while a merge is at work can show rowid 105 and not yet 104. An
+        export that moves its "exported up to" mark must not skip 104, so it reads from a
+        settled snapshot: the store lock, taken exclusively for a moment (waiting at most
+        the busy timeout for merges in flight), so every rowid up to the highest one seen
+        is committed for good.
+        """
+        self._conn.execute(f"SET lock_timeout = {int(self.busy_ms)}")
+        self._conn.execute("SELECT pg_advisory_lock(%s, %s)", _STORE_LOCK)
+        try:
+            self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._conn.execute("SELECT 1")  # the snapshot is taken here
+        finally:
+            self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", _STORE_LOCK)
 
     def _end(self, statement: str) -> None:
         if self.in_transaction:

@@ -90,6 +90,7 @@ class Store:
         self.read_only = read_only
         self._lock = threading.RLock()
         self._merging = False
+        self._settled = False
         device = self.get_meta("device_id")
         if device is None and not read_only:
             # Minted once per store: it names this machine's changes in every export. Two
@@ -155,6 +156,18 @@ class Store:
             self._merging = previous
 
     @contextmanager
+    def settled(self) -> Iterator[None]:
+        """Read transactions begun inside see no write half done: on PostgreSQL they wait
+        for merges in flight (see ``PgDatabase._settle``), so an incremental export cannot
+        skip a change that commits later under a lower rowid. SQLite has one writer: its
+        snapshots are settled already."""
+        previous, self._settled = self._settled, True
+        try:
+            yield
+        finally:
+            self._settled = previous
+
+    @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[None]:
         """Group writes: all of them land, or none do.
 
@@ -165,7 +178,10 @@ class Store:
         """
         if self.server:
             pg = cast("PgDatabase", self.db)
-            with self._lock, pg.transaction(write=write, merge=self._merging):
+            with (
+                self._lock,
+                pg.transaction(write=write, merge=self._merging, settled=self._settled),
+            ):
                 yield
             return
         with self._lock:
