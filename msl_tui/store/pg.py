@@ -40,8 +40,8 @@ _MIGRATION_LOCK = (0x4D534C, 2)
 
 
 class StoreRetry(StoreBusyError):
-    """Two merges waited on each other (a deadlock the server broke) or raced for one key:
-    nothing of this transaction was kept, and running it again will succeed."""
+    """Two merges waited on each other (a deadlock the server broke), or raced for one key:
+    nothing of this transaction was kept, and running it again settles it."""
 
     def __init__(self, where: str) -> None:
         StoreError.__init__(
@@ -156,6 +156,9 @@ class PgDatabase:
         import psycopg
 
         if isinstance(exc, psycopg.Error):
+            if getattr(exc, "sqlstate", None) == "23505" and not self.merging:
+                # Only merges side by side can race for one key; elsewhere it is a fault.
+                return StoreError(f"{self.where}: a record was written twice (unique key)")
             return describe(exc, self.where)
         raise exc
 
