@@ -160,3 +160,42 @@ def test_an_export_waits_for_merges_in_flight_so_its_mark_skips_nothing(
     assert row is not None and results == [row[0]]  # the merge's changes went out too
     holder.close()
     exporter.close()
+
+
+def test_a_merge_the_server_stops_for_a_deadlock_is_run_again(
+    pg_url: str, weekly: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two merges that lock in opposite orders (here: the test holds a plan, then wants a
+    # KOL the import locked first). The server breaks the circle by stopping one; the
+    # import it stopped rolls back whole and is run again once the way is clear.
+    from msl_tui.sync import side_by_side
+    from msl_tui.sync.bundle import BundleReader
+
+    attempts: list[Path] = []
+
+    def counted(*args, **kwargs):
+        attempts.append(args[1])
+        return import_bundle(*args, **kwargs)
+
+    monkeypatch.setattr(side_by_side, "import_bundle", counted)
+
+    with BundleReader(weekly[0]) as reader:
+        first = {p.table: next(iter(reader.lines(p)))[1]["id"] for p in reader.manifest.parts}
+    holder, importer = Store.open(pg_url), Store.open(pg_url)
+    holder.db.execute("set deadlock_timeout = '20s'")  # the importer is the one to notice
+    reports: list[int] = []
+
+    def run_import() -> None:
+        reports.append(import_one(importer, weekly[0]).tables["kols"].inserted)
+
+    with holder.merging(), holder.transaction():
+        sync_log.lock_records(holder, "plan", [first["plan"]])
+        thread = threading.Thread(target=run_import)
+        thread.start()
+        _wait_for(_waiting_on_a_lock(pg_url), thread)  # it holds its KOLs, waits for the plan
+        sync_log.lock_records(holder, "kol", [first["kol"]])  # the circle
+    thread.join()
+    assert reports == [4] and len(attempts) == 2  # stopped once, then whole
+    assert importer.count(Kol) == 4
+    holder.close()
+    importer.close()

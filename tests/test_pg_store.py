@@ -30,6 +30,14 @@ def _run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
+def _dump(url: str) -> dict:
+    store = Store.open(url, read_only=True)
+    try:
+        return canonical_dump(store)
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     # Big enough that a server takes the rows through COPY (store.BULK_ROWS), not one by one.
@@ -84,6 +92,14 @@ def test_same_bundles_give_the_same_store_and_reports_on_both_engines(
 def test_commands_work_on_a_postgresql_store(
     pg_url: str, bundles: list[Path], tmp_path: Path
 ) -> None:
+    dry = _run("--db", pg_url, "import", "--dry-run", *map(str, bundles))
+    assert dry.exit_code == 1 and "not set up for this msl-tui yet" in dry.stderr
+    result = _run("--db", pg_url, "import", *map(str, bundles[:1]))
+    assert result.exit_code == 0, result.stderr
+    before = _dump(pg_url)
+    dry = _run("--db", pg_url, "import", "--dry-run", *map(str, bundles[1:]))
+    assert dry.exit_code == 0 and "dry run, nothing written" in dry.stdout
+    assert _dump(pg_url) == before
     result = _run("--db", pg_url, "import", *map(str, bundles))
     assert result.exit_code == 0, result.stderr
     assert "in conflict" in result.stdout and "password" not in result.stdout
@@ -113,6 +129,9 @@ def test_commands_work_on_a_postgresql_store(
     report_in = import_bundle(laptop, bundle)
     assert report_in.tables["kols"].inserted == 80  # both laptops' KOLs, met by demo.msl
     laptop.close()
+
+    keys = _run("--db", pg_url, "keys")
+    assert keys.exit_code == 0 and keys.stdout.startswith("this store")
 
     sheet = tmp_path / "kols.csv"
     sheet.write_text("name,institution,city\nDr Ida Berg,Rikshospitalet,Oslo\n")
