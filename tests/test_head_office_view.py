@@ -51,3 +51,20 @@ async def test_head_office_opens_on_the_field_and_n_shows_the_numbers(store: Sto
         assert switch.current == "plot-ae"
         await pilot.press("escape")
         assert not isinstance(app.screen, HeadOfficeScreen)
+
+
+async def test_the_view_reads_a_postgresql_store_too(pg_url: str) -> None:
+    store = Store.open(pg_url)
+    _head_office(store)
+    app = MslApp(store, now=lambda: NOW)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HeadOfficeScreen)
+        assert app.screen.query_one("#table-ae", DataTable).row_count == 7
+        await pilot.press("escape")  # the KOL list, ranked from the server
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert getattr(app.screen, "rows", None)
+    store.close()
