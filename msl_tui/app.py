@@ -6,20 +6,23 @@ through services (msl_tui/services), never through SQL.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.worker import WorkerFailed
 
 from msl_tui.commands import MslCommands
 from msl_tui.messages import DataChanged
 from msl_tui.screens.kol_actions import KolActions
 from msl_tui.services.kol_list import KolListService
 from msl_tui.settings import Settings, load_settings
-from msl_tui.store import Store
+from msl_tui.store import Store, StoreError
+from msl_tui.store.errors import store_trouble_words
 
 
 class MslApp(KolActions, App[None]):
@@ -51,6 +54,36 @@ class MslApp(KolActions, App[None]):
         self._open_capture_for = open_capture_for
         profile = store.get_profile()
         self.sub_title = profile.name if profile else ""
+
+    def _store_trouble(self, error: BaseException) -> bool:
+        """A store that is busy (another msl importing), full or read-only must not close
+        the app under the MSL's fingers: the write that failed was rolled back and the text
+        on screen is still there. Say so; the MSL tries again."""
+        if not isinstance(error, StoreError | sqlite3.OperationalError):
+            return False
+        self.notify(
+            f"{store_trouble_words(error)} Nothing was lost: try again in a moment.",
+            severity="error",
+            timeout=8,
+            markup=False,
+        )
+        return True
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        # Every key and palette action passes here: the one place a write they start can
+        # fail without taking the app down. (A handler that raised would stop its widget's
+        # message loop, so the error is caught before it leaves the action.)
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except (StoreError, sqlite3.OperationalError) as error:
+            self._store_trouble(error)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A worker (list ranking, KOL page loading) that met a busy store: report, carry on.
+        if isinstance(error, WorkerFailed) and self._store_trouble(error.error):
+            return
+        super()._handle_exception(error)
 
     def now(self) -> datetime:
         return self._now()

@@ -36,6 +36,13 @@ PALETTE: tuple[PaletteEntry, ...] = (
         "Segment matrix", "Manage closely / keep satisfied / keep informed / monitor", "matrix"
     ),
     PaletteEntry("New visit note", "Log a visit for the highlighted KOL", "new_note"),
+    PaletteEntry("Add KOL", "Add a KOL to your list by hand", "add_kol"),
+    PaletteEntry("Add activity", "Add an activity to this KOL's plan", "add_activity"),
+    PaletteEntry(
+        "Delete objective",
+        "Delete an objective from this KOL's plan (asks first)",
+        "delete_objective",
+    ),
     PaletteEntry("Pre-call brief", "Everything to reread before the next visit", "brief"),
     PaletteEntry(
         "Mark adverse event reported",

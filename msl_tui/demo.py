@@ -238,6 +238,22 @@ OBJECTIVES = [
 ]
 
 
+# Where each KOL's last contact falls against their plan's cadence, by position in a cycle of
+# 40 so any territory size gets the same mix: 5 in 40 overdue (12.5%; one of them badly),
+# 6 in 40 due within the week (15%), the rest inside their cadence. Spread out so the
+# overdue ones are not bunched at the top of an unranked list.
+CYCLE = 40
+OVERDUE_SLOTS = frozenset({3, 11, 19, 27, 35})
+BADLY_OVERDUE_SLOTS = frozenset({19})
+DUE_THIS_WEEK_SLOTS = frozenset({5, 13, 21, 24, 30, 38})
+CADENCE_DAYS = {Influence.GLOBAL: 30, Influence.NATIONAL: 30, Influence.REGIONAL: 45}
+LOCAL_CADENCE_DAYS = 90
+
+
+def cadence_for(influence: Influence) -> int:
+    return CADENCE_DAYS.get(influence, LOCAL_CADENCE_DAYS)
+
+
 @dataclass
 class DemoSummary:
     kols: int = 0
@@ -297,6 +313,12 @@ class DemoBuilder:
             if index < 16
             else rng.choices(list(Stance), weights=[4, 6, 2, 1])[0]
         )
+        stage = rng.choice(list(EngagementStage))
+        # Two regional advocates in different cells: a growing relationship lifts one of them.
+        if index == 2:
+            stage = EngagementStage.GROWING
+        elif index == 16:
+            influence, stance, stage = Influence.REGIONAL, Stance.ADVOCATE, EngagementStage.PLATEAU
         city, region = PLACES[rng.randrange(len(PLACES))]
         first = FIRST[rng.randrange(len(FIRST))]
         last = LAST[rng.randrange(len(LAST))]
@@ -334,7 +356,7 @@ class DemoBuilder:
                 if top_down
                 else "Named by 7 of 20 community physicians surveyed"
             ),
-            stage=rng.choice(list(EngagementStage)),
+            stage=stage,
             tags=rng.sample(tags, k=2),
             profile_note=f"Interested in {rng.choice(TOPICS[area])}.",
             created_at=self.now - timedelta(days=int(365 * self.years) + 30),
@@ -381,9 +403,7 @@ class DemoBuilder:
                 k=rng.randint(1, 3),
             )
         ]
-        cadence = {Influence.GLOBAL: 30, Influence.NATIONAL: 30, Influence.REGIONAL: 45}.get(
-            kol.influence, 90
-        )
+        cadence = cadence_for(kol.influence)
         return EngagementPlan(
             id=self.uuid(),
             kol_id=kol.id,
@@ -404,7 +424,10 @@ class DemoBuilder:
         kol = self._kol(index)
         self.summary.kols += 1
         yield kol
-        plan = self._plan(kol) if rng.random() < 0.85 else None
+        slot = index % CYCLE
+        # Overdue and due-soon KOLs always have a plan: their cadence is what is due.
+        has_plan = slot in OVERDUE_SLOTS or slot in DUE_THIS_WEEK_SLOTS or rng.random() < 0.85
+        plan = self._plan(kol) if has_plan else None
         if plan:
             self.summary.plans += 1
             yield plan
@@ -412,13 +435,28 @@ class DemoBuilder:
         per_year = {Influence.GLOBAL: 10, Influence.NATIONAL: 9, Influence.REGIONAL: 6}.get(
             kol.influence, 4
         )
-        count = max(1 if index < 2 else 0, int(rng.gauss(per_year * self.years, 2)))
-        span_days = int(365 * self.years)
-        offsets = sorted(rng.randint(1, span_days) for _ in range(count))
+        span_days = max(2, int(365 * self.years))
+        last = self._last_contact_days_ago(slot, cadence_for(kol.influence), span_days)
+        count = max(1, int(rng.gauss(per_year * self.years, 2)))
+        earlier = (rng.randint(last + 1, max(last + 1, span_days)) for _ in range(count - 1))
+        offsets = sorted({last, *earlier})
         for number, days_ago in enumerate(reversed(offsets)):
             yield from self._interaction(
                 kol, plan, area, days_ago, number == len(offsets) - 1, index
             )
+
+    def _last_contact_days_ago(self, slot: int, cadence: int, span_days: int) -> int:
+        """Days since the KOL's latest contact, placing them against their cadence."""
+        rng = self.rng
+        if slot in BADLY_OVERDUE_SLOTS:
+            days = cadence + rng.randint(60, 150)
+        elif slot in OVERDUE_SLOTS:
+            days = cadence + rng.randint(2, 20)
+        elif slot in DUE_THIS_WEEK_SLOTS:
+            days = cadence - rng.randint(1, 7)
+        else:
+            days = rng.randint(1, max(1, cadence - 10))
+        return max(1, min(days, span_days))
 
     def _interaction(
         self,
@@ -526,9 +564,10 @@ class DemoBuilder:
         yield interaction
         if rng.random() < 0.25 or latest:
             due = when.date() + timedelta(days=rng.randint(5, 30))
-            # Old promises are kept; a few recent ones slip and show up as overdue.
-            done = due < self.today - timedelta(days=10) and (
-                rng.random() < 0.9 or due < self.today - timedelta(days=120)
+            # Most promises are kept by their due date and old ones always are; a few recent
+            # ones slip and show up as overdue.
+            done = due <= self.today and (
+                rng.random() < 0.88 or due < self.today - timedelta(days=120)
             )
             self.summary.followups += 1
             if not done and due < self.today:

@@ -21,6 +21,10 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -137,3 +141,27 @@ def publish(tmp: Path, final: Path, *, replace: bool = False) -> None:
         else:
             os.unlink(tmp)
     fsync_dir(final.parent)
+
+
+@contextmanager
+def private_scratch(near: Path | None) -> Iterator[Path]:
+    """A private folder (0700) for plaintext that must exist for a moment (a bundle before it
+    is encrypted, or after it is decrypted), removed with its files afterwards.
+
+    It is made beside ``near`` (the store): the plaintext then sits only where the store
+    already keeps the same data, never on the USB stick a bundle is going to. Where that
+    folder cannot be written (a read-only store on a CD), the system's temporary folder.
+    """
+    folder: Path | None = None
+    if near is not None:
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=".msl-scratch-", dir=near.absolute().parent))
+        except OSError:
+            folder = None
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="msl-scratch-"))
+    try:
+        os.chmod(folder, 0o700)  # mkdtemp asks for 0700, but a umask may take the owner's bits
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,8 @@ theme = "textual-dark"      # or "textual-light"
 [capture]
 dayfirst = true             # 03/04 means 3 April
 [priority]                  # see services/priority.py
+[retention]
+drafts_days = 30            # unsent drafts older than this are removed
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Settings:
     theme: str = "textual-dark"
     dayfirst: bool = True
     weights: PriorityWeights = field(default_factory=PriorityWeights)
+    drafts_days: int = 30
 
 
 class SettingsError(ValueError):
@@ -37,6 +40,12 @@ class _Capture(BaseModel):
     dayfirst: bool = True
 
 
+class _Retention(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    # Unsent drafts older than this many days are removed (see services/retention.py).
+    drafts_days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+
 class _SettingsFile(BaseModel):
     """What settings.toml may hold: a typo in a key is an error, not a silent default."""
 
@@ -44,6 +53,7 @@ class _SettingsFile(BaseModel):
     theme: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "textual-dark"
     capture: _Capture = Field(default_factory=_Capture)
     priority: dict[str, Any] = Field(default_factory=dict)  # checked by load_weights
+    retention: _Retention = Field(default_factory=_Retention)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -67,4 +77,9 @@ def load_settings(path: Path | None = None) -> Settings:
         weights = load_weights(path)
     except ValueError as exc:
         raise SettingsError(printable(exc, 300)) from exc
-    return Settings(theme=parsed.theme, dayfirst=parsed.capture.dayfirst, weights=weights)
+    return Settings(
+        theme=parsed.theme,
+        dayfirst=parsed.capture.dayfirst,
+        weights=weights,
+        drafts_days=parsed.retention.drafts_days,
+    )

@@ -66,6 +66,10 @@ def canonical_dump(store: Store) -> dict[str, Any]:
          json.dumps(c["kept_value"]), json.dumps(c["other_value"]))
         for c in sync_log.list_conflicts(store)
     )  # fmt: skip
+    data["erasures"] = sorted(
+        (r["kol_id"], r["erased_at"], r["reason"], r["erased_by"], r["device_id"])
+        for r in store.db.query("select * from erasures")
+    )
     data["ledger"] = sorted(
         (r["bundle_id"], r["file"], r["kind"], r["source"], r["changes"], r["manifest_sha256"])
         for r in store.db.query("select * from imported_bundles")

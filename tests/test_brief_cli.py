@@ -37,18 +37,31 @@ def _store(path: Path) -> Store:
 def test_the_brief_prints_markdown_with_control_characters_escaped(tmp_path: Path) -> None:
     db = tmp_path / "msl.db"
     store = _store(db)
-    kol = store.save(Kol(name=HOSTILE, institution="St \x1b[31mRed\x1b[0m Hospital"))
+    kol = store.save(Kol(name="Dr Evil Roe", institution="St Red Hospital"))
     when = utcnow() - timedelta(days=3)
-    store.save(
+    visit = store.save(
         Interaction(
             kol_id=kol.id,
             occurred_at=when,
-            notes="Talked \x1b[2J dosing.",
+            notes="Talked dosing.",
             status=InteractionStatus.SUBMITTED,
             submitted_at=when,
         )
     )
-    store.save(FollowUp(kol_id=kol.id, action="send \x07reprint"))
+    follow = store.save(FollowUp(kol_id=kol.id, action="send reprint"))
+    # The models refuse control characters today; a store written by an older msl-tui (or
+    # edited by another program) may still hold them, and printing must not trust it.
+    store.db.execute(
+        "update kols set name = ?, institution = ? where id = ?",
+        [HOSTILE, "St \x1b[31mRed\x1b[0m Hospital", kol.id],
+    )
+    store.db.execute(
+        "update interactions set notes = ? where id = ?", ["Talked \x1b[2J dosing.", visit.id]
+    )
+    store.db.execute(
+        "update followups set action = ? where id = ?", ["send \x07reprint", follow.id]
+    )
+    store.db.conn.commit()
     store.close()
 
     result = msl("--db", str(db), "brief", "evil")

@@ -84,7 +84,8 @@ async def test_an_empty_note_is_refused_on_the_field_and_nothing_is_written() ->
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
-        assert "notes" in str(app.screen.query_one("#form-error").render())
+        error = str(app.screen.query_one("#form-error").render())
+        assert error == "! Note: the note is empty: write what was discussed"
         assert (store.count(Interaction), store.count(FollowUp)) == before
 
 
@@ -102,7 +103,8 @@ async def test_a_bad_date_keeps_every_typed_character() -> None:
         when.value = "the day after never"
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
-        assert "when" in str(app.screen.query_one("#form-error").render())
+        error = str(app.screen.query_one("#form-error").render())
+        assert error.startswith("! When: cannot read 'the day after never'")
         assert app.screen.query_one("#notes").text == "Notes that must survive"
         assert store.load_draft(app.screen.draft.draft_id)["when"] == "the day after never"  # type: ignore[attr-defined,index]
 

@@ -41,10 +41,12 @@ async def test_the_draft_is_saved_while_typing_without_leaving() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         kol_id = await _capture_for_top_kol(pilot, app)
         await pilot.press(*"Half a thought, then the train", "enter", *"  stopped")
-        await wait_for(pilot, lambda: store.load_draft(draft_id_for(kol_id)) is not None)
-        payload = store.load_draft(draft_id_for(kol_id))
-        assert payload is not None
-        assert payload["notes"] == "Half a thought, then the train\n  stopped"
+
+        def saved_notes() -> str | None:
+            payload = store.load_draft(draft_id_for(kol_id))
+            return payload["notes"] if payload else None
+
+        await wait_for(pilot, lambda: saved_notes() == "Half a thought, then the train\n  stopped")
         assert isinstance(app.screen, CaptureScreen)
 
 
@@ -125,3 +127,31 @@ async def test_the_date_is_read_as_typed_and_a_bad_one_is_marked(
         await pilot.press(*" or so")
         await pilot.pause(0.1)
         assert when.has_class("-invalid")
+
+
+async def test_a_leading_own_prompt_is_reworded_and_only_the_neutral_one_is_saved() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    leading = "Don't you think our drug works better?"
+    neutral = "How do you see our drug compared with other options?"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _capture_for_top_kol(pilot, app)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
+        editor = app.screen
+        await pilot.press(*leading, "enter")
+        await wait_for(pilot, lambda: editor.query_one("#prompt-text").value == neutral)  # type: ignore[attr-defined]
+        assert isinstance(app.screen, PromptEditor)  # not saved, still asking
+        assert my_prompts(store) == []
+        await wait_for(
+            pilot, lambda: "not saved as it is" in str(editor.query_one("#prompt-hints").render())
+        )
+        # Edited back into a leading question, it is reworded again, never saved.
+        await pilot.press("ctrl+a", "ctrl+k", *"Surely you agree?", "enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, PromptEditor) and my_prompts(store) == []
+        await pilot.press("ctrl+a", "ctrl+k", *leading, "enter")
+        await wait_for(pilot, lambda: editor.query_one("#prompt-text").value == neutral)  # type: ignore[attr-defined]
+        await pilot.press("enter")  # accept the rewording
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+    assert [p.text for p in my_prompts(store)] == [neutral]

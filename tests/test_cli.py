@@ -128,4 +128,10 @@ def test_no_profile_and_no_terminal_says_what_to_do(tmp_path: Path) -> None:
 def test_note_with_no_matching_kol(tmp_path: Path) -> None:
     db = tmp_path / "msl.db"
     msl("seed-demo", "--db", str(db), "--kols", "5", "--years", "0.2")
-    assert_one_line_error(msl("note", "--db", str(db), "zzzz"), "no KOL matches")
+    assert_one_line_error(msl("note", "--db", str(db), "zzzz"), f"no KOL name in {db} matches")
+
+
+def test_note_on_a_store_without_kols_says_how_to_start(tmp_path: Path) -> None:
+    db = tmp_path / "msl.db"
+    msl("init", "--db", str(db), "--name", "Alex Morgan")
+    assert_one_line_error(msl("note", "--db", str(db), "roe"), f"the store {db} has no KOLs yet")

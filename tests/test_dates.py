@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from msl_tui.services.dates import DateParseError, parse_when
+from msl_tui.services.dates import DateParseError, parse_due, parse_when
 
 NOW = datetime(2026, 11, 23, 10, 0)  # a Monday
 
@@ -63,3 +63,26 @@ def test_unreadable_text_is_refused_naming_it(text: str) -> None:
         parse_when(text, NOW)
     if text.strip():
         assert text.strip() in str(caught.value)
+
+
+DUE_CASES = [
+    ("next fri", date(2026, 11, 27)),
+    ("by fri", date(2026, 11, 27)),
+    ("fri", date(2026, 11, 27)),
+    ("due next mon", date(2026, 11, 30)),
+    ("before 31/12", date(2026, 12, 31)),
+    ("in 2 weeks", date(2026, 12, 7)),
+    ("tomorrow", date(2026, 11, 24)),
+    ("2027-01-15", date(2027, 1, 15)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DUE_CASES, ids=[t for t, _ in DUE_CASES])
+def test_due_dates_take_the_words_visit_notes_take(text: str, expected: date) -> None:
+    assert parse_due(text, NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["", "by", "by blursday", "soonish"])
+def test_an_unreadable_due_date_says_what_would_work(text: str) -> None:
+    with pytest.raises(DateParseError, match="next fri"):
+        parse_due(text, NOW)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from msl_tui.demo import seed_demo
 from msl_tui.models import FollowUp, Interaction, Kol
+from msl_tui.services.kol_list import KolListService, ListQuery
 from msl_tui.store import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -62,3 +66,29 @@ def test_every_name_is_invented_and_unique_enough() -> None:
     names = Counter(k.name for k in build().list_kols())
     assert all(name.startswith("Dr ") for name in names)
     assert len(names) >= 35
+
+
+@pytest.mark.parametrize(("kols", "years"), [(40, 1.0), (150, 2.0)])
+def test_the_demo_reads_like_a_real_territory(kols: int, years: float) -> None:
+    store = Store.memory()
+    summary = seed_demo(store, kols=kols, years=years, seed=7, now=NOW)
+    rows = KolListService(store).load(ListQuery(), NOW).rows
+    today = NOW.date()
+    overdue = [r for r in rows if r.next_due is not None and r.next_due < today]
+    this_week = [
+        r for r in rows if r.next_due is not None and today <= r.next_due <= today + timedelta(7)
+    ]
+    assert 0.10 <= len(overdue) / len(rows) <= 0.15
+    assert 0.10 <= len(this_week) / len(rows) <= 0.20
+    # Most are within cadence; a few are badly overdue, not everyone.
+    badly = [r for r in overdue if (today - r.next_due).days > 45]  # type: ignore[operator]
+    assert 1 <= len(badly) <= len(overdue) // 2 + 1
+    unreported = [r for r in rows if r.ae_hours_left is not None]
+    assert len(unreported) == 1 == summary.unreported_adverse_events
+    assert rows[0].kol_id == unreported[0].kol_id
+
+
+def test_seeding_the_default_demo_is_fast() -> None:
+    started = time.perf_counter()
+    seed_demo(Store.memory(), now=NOW)  # the 150 KOLs `msl demo` builds on first use
+    assert time.perf_counter() - started < 5

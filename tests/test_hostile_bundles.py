@@ -17,11 +17,19 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sync_helpers import add_kol, add_visit, file_hash, make_store, part_entry, write_zip
+from sync_helpers import (
+    add_kol,
+    add_visit,
+    file_hash,
+    make_store,
+    part_entry,
+    read_members,
+    write_zip,
+)
 
 from msl_tui.cli import main
 from msl_tui.models import EngagementPlan, FollowUp
-from msl_tui.store import Store
+from msl_tui.store import Store, sync_log
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.migrations import SCHEMA_VERSION
 from msl_tui.sync.export import export_bundle
@@ -285,16 +293,6 @@ CASES: dict[str, tuple[Callable[[Bundle], None], str]] = {
         "this store's own device id",
     ),
     # patches that would spoil a stored record
-    "submitted visit without a time": (
-        lambda b: b.change(
-            "interaction", b.base["visit"], {"submitted_at": None}, base={}, seq=100
-        ),
-        "would make it invalid",
-    ),
-    "plan ending before it starts": (
-        lambda b: b.change("plan", b.base["plan"], {"period_end": "2001-01-01"}),
-        "would make it invalid",
-    ),
     "KOL name set to null": (_kol("name", None), "name"),
     "KOL name emptied": (_kol("name", ""), "name: must not be empty"),
     "follow-up action emptied": (
@@ -505,3 +503,76 @@ def test_an_older_senders_record_goes_in_in_todays_form(
     rows = list(store.db.query("select adverse_event from interactions"))
     store.close()
     assert json.loads(rows[0]["adverse_event"])["followups"] == []
+
+
+@pytest.mark.parametrize(
+    ("entity", "key", "patch"),
+    [
+        ("interaction", "visit", {"submitted_at": None}),
+        ("plan", "plan", {"period_end": "2001-01-01"}),
+    ],
+)
+def test_a_change_that_would_spoil_a_record_is_kept_as_a_conflict(
+    world: dict[str, Any], tmp_path: Path, entity: str, key: str, patch: dict[str, Any]
+) -> None:
+    """Valid field by field, invalid as the record it makes: the stored row stays as it was
+    and the change waits in the conflicts list (the result is the same in any import order)."""
+    db = _copy(world["db"], tmp_path / "target.db")
+    store = Store.open(db)
+    before = dict(
+        next(
+            iter(
+                store.db.query(f"select * from {ENTITIES[entity].table} where id = ?", [world[key]])
+            )
+        )
+    )
+    store.close()
+    bundle = Bundle(world)
+    bundle.change(entity, world[key], patch, seq=700)
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "import", str(bundle.write(tmp_path / "spoil.mslsync"))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 in conflict" in result.output
+    store = Store.open(db)
+    after = dict(
+        next(
+            iter(
+                store.db.query(f"select * from {ENTITIES[entity].table} where id = ?", [world[key]])
+            )
+        )
+    )
+    conflicts = sync_log.list_conflicts(store)
+    store.close()
+    field = next(iter(patch))
+    assert after[field] == before[field]
+    assert [(c["record_id"], c["field"]) for c in conflicts] == [(world[key], field)]
+
+
+def test_a_number_of_thousands_of_digits_is_refused_in_one_line(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    bundle = Bundle(world)
+    bundle.change("kol", world["kol"], {"city": "Oslo"})
+    bundle.raw_lines["kol"] = [b'{"seq": ' + b"9" * 5000 + b"}\n"]
+    db = _copy(world["db"], tmp_path / "target.db")
+    _refuse(db, bundle.write(tmp_path / "digits.mslsync"), "a number of 5000 digits")
+
+
+def test_a_huge_number_in_the_manifest_is_refused_in_one_line(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    bundle = Bundle(world)
+    bundle.change("kol", world["kol"], {"city": "Oslo"})
+    path = bundle.write(tmp_path / "manifest-digits.mslsync")
+    members = read_members(path)
+    manifest = members["manifest.json"].replace(b'"format": 1', b'"format": ' + b"1" * 5000)
+    write_zip(
+        path,
+        [
+            ("manifest.json", manifest),
+            *((n, d) for n, d in members.items() if n != "manifest.json"),
+        ],
+    )
+    db = _copy(world["db"], tmp_path / "target.db")
+    _refuse(db, path, "digits")

@@ -112,7 +112,9 @@ class Command:
 
 
 COMMANDS = [
-    Command("init", lambda s, p: ["--db", str(p.empty), "init", "--name", "Ana Ruiz"]),
+    Command(
+        "init", lambda s, p: ["--db", str(p.empty), "init", "--name", "Ana", "--territory", "North"]
+    ),
     Command(
         "seed-demo",
         lambda s, p: ["--db", str(p.empty), "seed-demo", "--kols", "2", "--years", "0.1"],
@@ -136,7 +138,11 @@ COMMANDS = [
         "conflicts resolve",
         lambda s, p: ["--db", str(p.store), "conflicts", "resolve", str(s.conflict_id), "other"],
     ),
-    Command("note", lambda s, p: ["--db", str(p.store), "note", "zzz"], own=("no KOL matches",)),
+    Command(
+        "note",
+        lambda s, p: ["--db", str(p.store), "note", "zzz"],
+        own=("no KOL matches", "no KOL name in"),
+    ),
     Command("msl (the app)", lambda s, p: ["--db", str(p.store)], own=("needs a terminal",)),
 ]
 READERS = frozenset({"import --dry-run", "report", "keys", "conflicts"})

@@ -67,10 +67,10 @@ def test_a_dry_run_leaves_the_store_byte_for_byte(store: Path, bundle: Path) -> 
     before = _digest(store)
     result = _msl("--db", str(store), "import", "--dry-run", str(bundle))
     assert result.returncode == 0, result.stderr
-    assert "dry run, nothing written" in result.stdout and "kols: 1 inserted" in result.stdout
+    assert "dry run, nothing written" in result.stdout and "KOLs: 1 inserted" in result.stdout
     assert _digest(store) == before
     real = _msl("--db", str(store), "import", str(bundle))
-    assert "kols: 1 inserted" in real.stdout  # the dry run did not record the bundle
+    assert "KOLs: 1 inserted" in real.stdout  # the dry run did not record the bundle
 
 
 def test_a_refused_bundle_never_replaces_one_already_set_aside(tmp_path: Path, store: Path) -> None:

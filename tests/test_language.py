@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from msl_tui.services.language import check_text, is_neutral
+from msl_tui.services.language import (
+    check_text,
+    is_neutral,
+    neutral_rewording,
+    sentence_around,
+    suggestion_for,
+)
 
 CASES = [
     # (text, expected kinds in order)
@@ -80,3 +86,56 @@ def test_hints_point_at_the_phrase_and_offer_a_rewording() -> None:
 def test_is_neutral() -> None:
     assert is_neutral("How do you see it?")
     assert not is_neutral("Surely you see it?")
+
+
+REWORDINGS = [
+    (
+        "Don't you think our drug works better?",
+        "How do you see our drug compared with other options?",
+    ),
+    (
+        "Don't you agree the data are superior?",
+        "How do you see the data compared with other options?",
+    ),
+    (
+        "In elderly patients, don't you think Veltorib is superior to methotrexate?",
+        "In elderly patients, how do you see Veltorib compared with methotrexate?",
+    ),
+    ("Don't you agree that the data are compelling?", "How would you describe the data?"),
+    ("Obviously the newer agents are easier.", "How would you describe the newer agents?"),
+    (
+        "Isn't it true that patients prefer oral dosing?",
+        "What is your view on whether patients prefer oral dosing?",
+    ),
+    ("It reduces visits, right?", "What is your view on whether it reduces visits?"),
+    ("Surely you have seen fewer relapses.", "What have you seen with regard to relapses?"),
+    ("Wouldn't it be better to switch earlier?", "How do you weigh the option to switch earlier?"),
+    ("Surely it is the best choice?", "How do you see this choice compared with other options?"),
+    ("What do you think of our breakthrough therapy?", "What do you think of our therapy?"),
+    ("Don't you agree?", "What is your view on this?"),
+    ("How do you see it?", "How do you see it?"),
+]
+
+
+@pytest.mark.parametrize(("text", "neutral"), REWORDINGS, ids=[r[0][:40] for r in REWORDINGS])
+def test_a_flagged_question_is_reworded_openly(text: str, neutral: str) -> None:
+    assert neutral_rewording(text) == neutral
+
+
+@pytest.mark.parametrize("text", [t for t, kinds in CASES if kinds], ids=lambda t: t[:40])
+def test_every_rewording_passes_the_check(text: str) -> None:
+    reworded = neutral_rewording(text)
+    assert is_neutral(reworded), reworded
+    assert reworded[0].isupper() and reworded.endswith(("?", "."))
+
+
+def test_a_leading_hint_in_a_note_suggests_its_sentence_reworded() -> None:
+    note = "Discussed renal outcomes. Don't you agree it is the best option?\nQ: next"
+    leading, promotional = check_text(note)
+    assert sentence_around(note, leading.start, leading.end) == (
+        "Don't you agree it is the best option?"
+    )
+    assert (
+        suggestion_for(note, leading) == "How do you see this option compared with other options?"
+    )
+    assert suggestion_for(note, promotional) == promotional.suggestion

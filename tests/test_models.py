@@ -256,3 +256,20 @@ def test_transfer_amount_keeps_cents_exactly() -> None:
         }
     )
     assert i.transfer_of_value is not None and i.transfer_of_value.amount == Decimal("48.50")
+
+
+def test_text_grammar_and_line_breaks() -> None:
+    """Names are one printable line; notes keep line breaks, all as \\n."""
+    from msl_tui.models.base import repair_text, text_problem
+
+    assert text_problem("Dr\u2028Holt") == "contains the line separator U+2028"
+    assert text_problem("Dr \u2067Holt") == "contains the direction override U+2067"
+    assert text_problem("ok\tthen", multiline=True) is None
+    visit = Interaction(
+        kol_id="a1c1b1a0-0000-4000-8000-000000000000",
+        occurred_at="2020-01-01T00:00:00Z",
+        notes="one\r\ntwo\rthree\u2029four",
+    )
+    assert visit.notes == "one\ntwo\nthree\nfour"
+    # Reading an old row: what the grammar refuses is shown escaped, never dropped.
+    assert repair_text({"name": ["a\x1bb"]}) == {"name": ["a\\x1bb"]}

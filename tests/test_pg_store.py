@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import sqlite3
 import sys
+import zipfile
 from pathlib import Path
 
 import psycopg
@@ -52,7 +54,7 @@ def test_the_schema_is_sqlites_column_for_column(pg_url: str) -> None:
     migrations.apply(Database(lite))
     with psycopg.connect(pg_url) as conn:
         for table in [e.table for e in ENTITIES.values()] + [
-            "changes", "conflicts", "imported_bundles", "meta", "drafts", "prompts"
+            "changes", "conflicts", "imported_bundles", "meta", "drafts", "prompts", "erasures"
         ]:  # fmt: skip
             lite_cols = [r[1] for r in lite.execute(f"pragma table_info({table})")]
             pg_cols = [
@@ -63,7 +65,7 @@ def test_the_schema_is_sqlites_column_for_column(pg_url: str) -> None:
                     [table],
                 )
             ]
-            if table == "changes":
+            if table in ("changes", "erasures"):
                 assert pg_cols[0] == "rowid"  # SQLite's is implicit; export orders by it
                 pg_cols = pg_cols[1:]
             assert pg_cols == lite_cols, table
@@ -226,3 +228,63 @@ def test_kol_search_works_without_full_text_tables(pg_url: str) -> None:
     assert store.search_kol_ids("karol") == [kol.id]
     assert [k.id for k in store.find_kols_by_name("lindq")] == [kol.id]
     store.close()
+
+
+def _erasable_kol(laptop: Path) -> tuple[str, str]:
+    """A KOL of this laptop with no adverse event waiting to be reported (those cannot be
+    erased yet): its id and name."""
+    store = Store.open(laptop, read_only=True)
+    pending = {
+        r["kol_id"]
+        for r in store.db.query(
+            "select kol_id from interactions where ae_pending_since is not null"
+        )
+    }
+    kol = next(k for k in sorted(store.list_kols(), key=lambda k: k.id) if k.id not in pending)
+    store.close()
+    return kol.id, kol.name
+
+
+def test_an_erasure_travels_into_both_engines_alike(
+    pg_url: str, bundles: list[Path], tmp_path: Path
+) -> None:
+    laptop = tmp_path / "a.db"
+    shutil.copy(bundles[0].parent / "a.db", laptop)
+    kol_id, _ = _erasable_kol(laptop)
+    erased = _run("--db", str(laptop), "kol", "erase", kol_id, "--reason", "request", "--yes")
+    assert erased.exit_code == 0, erased.stderr
+    sent = _run("--db", str(laptop), "export", "--out", str(tmp_path / "out"))
+    assert sent.exit_code == 0, sent.stderr
+    [erasure] = list((tmp_path / "out").glob("*.mslsync"))
+    lite, pg = Store.open(tmp_path / "ho.db"), Store.open(pg_url)
+    for bundle in [*bundles, erasure]:
+        assert import_bundle(lite, bundle).lines() == import_bundle(pg, bundle).lines()
+    dump = canonical_dump(pg)
+    assert dump == canonical_dump(lite)
+    assert [e[0] for e in dump["erasures"]] == [kol_id]
+    assert pg.get(Kol, kol_id) is None
+    lite.close()
+    pg.close()
+
+
+def test_head_office_erases_on_the_server_and_the_erasure_goes_out(
+    pg_url: str, bundles: list[Path], tmp_path: Path
+) -> None:
+    assert _run("--db", pg_url, "import", *map(str, bundles)).exit_code == 0
+    kol_id, name = _erasable_kol(bundles[0].parent / "a.db")
+    erased = _run("--db", pg_url, "kol", "erase", kol_id, "--reason", "request", "--yes")
+    assert erased.exit_code == 0, erased.stderr
+    with psycopg.connect(pg_url) as conn:
+        for table, column in (("kols", "name"), ("changes", "patch"), ("conflicts", "other_value")):
+            found = conn.execute(
+                f"select count(*) from {table} where strpos({column}, %s) > 0", [name]
+            ).fetchone()
+            assert found == (0,), table
+        left = conn.execute("select count(*) from interactions where kol_id = %s", [kol_id])
+        assert left.fetchone() == (0,)
+    sent = _run("--db", pg_url, "export", "--full", "--out", str(tmp_path / "out"))
+    assert sent.exit_code == 0, sent.stderr
+    [bundle] = list((tmp_path / "out").glob("*.mslsync"))
+    with zipfile.ZipFile(bundle) as zf:
+        assert kol_id in zf.read("erasures.jsonl").decode()
+        assert not any(name.encode() in zf.read(n) for n in zf.namelist())

@@ -53,6 +53,8 @@ SCREENS = {
     # Tab moves focus to the prompts: a focused note's cursor line renders by timing.
     "capture": _run("n", *"Isn't it true the data are the best? Patient had a rash.", "tab"),
     "help": _run("question_mark"),
+    "add_kol": _run("a"),
+    "plan_form": _run("enter", "p", "e"),
 }
 
 

@@ -418,7 +418,7 @@ def test_signed_bundle_from_pinned_key_goes_in(tmp_path: Path) -> None:
     CliRunner().invoke(main, ["--db", str(db), "keys", "--trust", "ana", public])
     result = _run_import(db, path)  # type: ignore[arg-type]
     assert result.exit_code == 0, result.stderr
-    assert "kols: 1 inserted" in result.stdout
+    assert "KOLs: 1 inserted" in result.stdout
 
 
 def test_bad_file_is_set_aside_and_the_rest_go_in(
@@ -435,7 +435,7 @@ def test_bad_file_is_set_aside_and_the_rest_go_in(
         main, ["--db", str(target), "import", str(bad), str(fine), "--set-aside", str(aside)]
     )
     assert result.exit_code == 1
-    assert "kols: 1 inserted" in result.stdout
+    assert "KOLs: 1 inserted" in result.stdout
     assert "bad.mslsync" in result.stderr and "1 of 2 bundles refused" in result.stderr
     assert (aside / "bad.mslsync").exists()
     assert "not a readable zip" in (aside / "bad.mslsync.reason.txt").read_text()

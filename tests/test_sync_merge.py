@@ -181,3 +181,37 @@ def test_refresh_conflicts_is_idempotent(pair: tuple[Store, Store], tmp_path: Pa
     refresh_conflicts(b, now="2026-11-23T10:00:00Z")
     refresh_conflicts(b, now="2026-11-23T11:00:00Z")
     assert len(sync_log.list_conflicts(b)) == 1
+
+
+def test_edits_valid_alone_but_invalid_together_merge_the_same_in_any_order(
+    tmp_path: Path,
+) -> None:
+    """Two laptops move the two ends of one plan's period past each other. Each edit is
+    valid; together they are not. Head office takes both bundles in either order, refuses
+    neither, keeps a valid plan and lists the edit that could not apply as a conflict."""
+    a = make_store(tmp_path / "a.db", "ana", "laptop-a")
+    b = make_store(tmp_path / "b.db", "ana", "laptop-b")
+    kol = add_kol(a, "Dr Mira Holt")
+    plan = a.save(
+        EngagementPlan(kol_id=kol.id, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30))
+    )
+    ship(a, b, tmp_path / "start")
+    a.save(plan.evolve(period_end=date(2026, 2, 1)))
+    other = b.get(EngagementPlan, plan.id)
+    assert other is not None
+    b.save(other.evolve(period_start=date(2026, 3, 1)))
+    from_a = export_bundle(a, tmp_path / "from-a", sign=False).path
+    from_b = export_bundle(b, tmp_path / "from-b", sign=False).path
+    assert from_a is not None and from_b is not None
+    first = tmp_path / "start" / next(p.name for p in (tmp_path / "start").glob("*.mslsync"))
+    offices = []
+    for n, order in enumerate(((from_a, from_b), (from_b, from_a))):
+        office = make_store(tmp_path / f"ho{n}.db", "head.office", f"ho-{n}", role="head office")
+        import_bundle(office, first)
+        for bundle in order:
+            import_bundle(office, bundle)
+        offices.append(office)
+    kept = [o.get(EngagementPlan, plan.id) for o in offices]
+    assert kept[0] is not None and kept[0].period_start <= kept[0].period_end
+    assert snapshot(offices[0]) == snapshot(offices[1])
+    assert len(sync_log.list_conflicts(offices[0])) == 1

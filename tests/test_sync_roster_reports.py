@@ -80,6 +80,36 @@ def test_roster_with_bad_rows_reports_each_line_and_writes_nothing(tmp_path: Pat
     assert file_hash(db) == before
 
 
+def test_roster_by_id_updates_in_place_whatever_the_case_of_the_id(tmp_path: Path) -> None:
+    """An id typed in capitals names the same KOL: only the given cells change."""
+    db = tmp_path / "ho.db"
+    store = make_store(db, "ho", "ho-1", role="head office")
+    kol = store.save(Kol(name="Dr Mira Holt", institution="St Olaf", influence=Influence.NATIONAL))
+    gone = store.save(Kol(name="Dr Gone"))
+    store.delete(Kol, gone.id)
+    store.close()
+    sheet = _csv(
+        tmp_path / "ids.csv", [["id", "name", "city"], [kol.id.upper(), "Dr Mira Holt", "Oslo"]]
+    )
+    result = _run("--db", str(db), "import-roster", str(sheet))
+    assert result.exit_code == 0, result.stderr
+    assert "0 KOLs created, 1 updated" in result.stdout
+    store = Store.open(db)
+    again = store.get_kol(kol.id)
+    assert again is not None and again.city == "Oslo" and again.institution == "St Olaf"
+    assert again.influence is Influence.NATIONAL
+    store.close()
+    before = file_hash(db)
+    revive = _csv(tmp_path / "revive.csv", [["id", "name"], [gone.id, "Dr Gone"]])
+    refused = _run("--db", str(db), "import-roster", str(revive))
+    assert refused.exit_code == 1
+    assert "was deleted" in refused.stderr and file_hash(db) == before
+    bad = _csv(tmp_path / "bad.csv", [["name", "influence"], ["Dr X", "galactic"]])
+    worded = _run("--db", str(db), "import-roster", str(bad))
+    assert "influence: must be one of" in worded.stderr
+    assert "Input should be" not in worded.stderr
+
+
 def test_roster_map_to_unknown_field_is_refused(tmp_path: Path) -> None:
     sheet = _csv(tmp_path / "k.csv", [["n"], ["Dr X"]])
     result = _run("--db", str(tmp_path / "x.db"), "import-roster", str(sheet), "--map", "n=nom")

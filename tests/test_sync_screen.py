@@ -55,7 +55,7 @@ async def test_import_shows_the_dry_run_and_waits_for_confirmation(tmp_path: Pat
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "dry run, nothing written" in _status(app)
-        assert "kols: 1 inserted" in _status(app)
+        assert "KOLs: 1 inserted" in _status(app)
         assert store.list_kols() == []
         await pilot.press("f4")
         await app.workers.wait_for_complete()

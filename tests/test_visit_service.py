@@ -29,8 +29,27 @@ def _visit(kol_id: str, **fields: object) -> visit.VisitDraft:
 
 
 def test_a_new_visit_takes_the_preferred_channel(store: Store, kol: Kol) -> None:
-    draft = visit.new_visit(store, kol.id)
-    assert (draft.when, draft.channel, draft.notes) == ("now", Channel.PHONE_VIDEO.value, "")
+    draft = visit.new_visit(store, kol.id, NOW)
+    assert (draft.channel, draft.notes) == (Channel.PHONE_VIDEO.value, "")
+
+
+def test_the_visit_time_is_fixed_when_capture_opens(store: Store, kol: Kol) -> None:
+    draft = visit.new_visit(store, kol.id, NOW)
+    assert draft.when == NOW.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert draft.opened_at == "2026-11-23T09:00:00Z"
+    draft.notes = "Discussed dosing."
+    # Finished and submitted an hour and a half later: the visit is still at 09:00.
+    saved = visit.submit(store, draft, NOW + timedelta(minutes=90))
+    assert saved.occurred_at == NOW
+
+
+def test_relative_words_count_from_when_capture_opened(store: Store, kol: Kol) -> None:
+    draft = visit.new_visit(store, kol.id, NOW)
+    draft.when, draft.notes = "2 hours ago", "Discussed dosing."
+    visit.save_draft(store, draft)
+    restored, _ = visit.load_or_new(store, kol.id, NOW + timedelta(days=1))
+    saved = visit.submit(store, restored, NOW + timedelta(days=1))
+    assert saved.occurred_at == NOW - timedelta(hours=2)
 
 
 def test_without_a_preference_the_last_channel_is_the_default(store: Store) -> None:
@@ -205,6 +224,27 @@ def test_a_bad_own_prompt_is_refused(store: Store, purpose: str, text: str) -> N
     with pytest.raises(visit.VisitError):
         visit.add_prompt(store, purpose, text, NOW)
     assert visit.my_prompts(store) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "neutral"),
+    [
+        (
+            "Don't you think our drug works better?",
+            "How do you see our drug compared with other options?",
+        ),
+        ("Isn't it the safest option?", "How do you see this option compared with other options?"),
+    ],
+)
+def test_a_leading_own_prompt_is_never_saved_and_a_rewording_is_offered(
+    store: Store, text: str, neutral: str
+) -> None:
+    with pytest.raises(visit.LeadingPromptError) as caught:
+        visit.add_prompt(store, "unmet needs", text, NOW)
+    assert caught.value.suggestion == neutral
+    assert visit.my_prompts(store) == []
+    visit.add_prompt(store, "unmet needs", caught.value.suggestion, NOW)
+    assert [p.text for p in visit.my_prompts(store)] == [neutral]
 
 
 def test_built_in_prompts_cannot_be_edited(store: Store) -> None:

@@ -9,11 +9,13 @@ the traceback instead.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import sqlite3
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -122,9 +124,25 @@ def open_store(path: Path | ServerUrl, *, create: bool = True, read_only: bool =
         if isinstance(path, Path):
             root.obj["store_path"] = path
     try:
-        return Store.open(path, create=create, read_only=read_only)
+        store = Store.open(path, create=create, read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
+    if not read_only:
+        _tidy(store)
+    return store
+
+
+def _tidy(store: Store) -> None:
+    """Retention at every writable open, the app's start included: old unsent drafts go."""
+    from msl_tui.services.retention import housekeeping
+    from msl_tui.settings import SettingsError, load_settings
+
+    try:
+        days = load_settings().drafts_days
+    except SettingsError:
+        return  # nothing is removed on a guess; the app names the settings' problem
+    for line in housekeeping(store, days):
+        say(f"msl: {line}", err=True)
 
 
 class StoreParam(click.ParamType):
@@ -164,8 +182,24 @@ def resolve_db(db_path: Path | ServerUrl | None) -> Path | ServerUrl:
     return db_path or locations.default_db_path()
 
 
+def store_file(path: Path | ServerUrl, what: str) -> Path:
+    """The store's file, for what only a file has (encryption by SQLCipher): a server store
+    is protected by its server."""
+    if isinstance(path, ServerUrl):
+        fail(f"{what} is for a store file: {path} is a PostgreSQL store, protected by its server")
+    return path
+
+
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".") or "msl"
+    """The MSL id a name gives: ASCII letters and digits joined by dots ("Zoë Ångström" ->
+    "zoe.angstrom"). A name with no Latin letters (李小龙) gets a stable id from its own
+    characters instead of colliding with every other such name."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", ".", ascii_name.lower()).strip(".")
+    if len(re.sub(r"[^A-Za-z0-9]", "", name)) * 2 >= len(re.sub(r"\s", "", name)) and base:
+        return base[:60]
+    digest = hashlib.sha256(name.strip().encode()).hexdigest()[:8]
+    return f"{base[:50]}.{digest}".strip(".") if base else f"msl.{digest}"
 
 
 @click.group(
@@ -183,6 +217,10 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["db_path"] = db_path
+    from msl_tui.cli.privacy import ask_passphrase
+    from msl_tui.store import cipher
+
+    cipher.set_prompt(ask_passphrase)  # an encrypted store asks on the terminal
     if ctx.invoked_subcommand is None:
         store = open_store(resolve_db(db_path))
         if store.get_profile() is None:
@@ -221,16 +259,48 @@ def _run_app(store: Store, **kwargs: Any) -> None:
 @main.command()
 @click.option("--name", required=True, help="Your name, as head office knows you.")
 @click.option("--territory", default="", help="Your territory.")
+@click.option("--force", is_flag=True, help="Give an existing store to another MSL.")
+@click.option("--encrypt", is_flag=True, help="Create the store encrypted (SQLCipher).")
+@click.option(
+    "--remember", is_flag=True, help="With --encrypt: keep the passphrase in the OS keyring."
+)
 @db_option
-def init(name: str, territory: str, db_path: Path | None) -> None:
+def init(
+    name: str, territory: str, force: bool, encrypt: bool, remember: bool, db_path: Path | None
+) -> None:
     """Create the store (if needed) and record who the MSL is, without opening the app."""
     _check_profile_text(name.strip(), territory.strip())  # before a store is created
-    store = open_store(resolve_db(db_path))
+    path = resolve_db(db_path)
+    if remember and not encrypt:
+        fail("--remember goes with --encrypt")
+    passphrase = ""
+    if encrypt:
+        path = store_file(path, "--encrypt")
+        if (path.exists() or path.is_symlink()) and path.stat().st_size > 0:
+            fail(f"{path} exists already: `msl encrypt` encrypts an existing store")
+        from msl_tui.cli.privacy import encryption_ready
+
+        passphrase = encryption_ready(path, remember=remember)  # before anything is made
+    store = open_store(path)
     try:
+        current = store.get_profile()
+        if current is not None and current.msl_id != slug(name.strip()) and not force:
+            fail(
+                f"this store belongs to {printable(current.name, 60)} "
+                f"({printable(current.msl_id, 60)}); its bundles carry that name. To hand it "
+                "to someone else, run again with --force"
+            )
         _set_profile(store, name.strip(), territory.strip())
     finally:
         store.close()
-    say(f"store {store.where} belongs to {name.strip()} (device {store.device_id})")
+    if encrypt:
+        from msl_tui.cli.privacy import encrypt_store
+
+        encrypt_store(store_file(path, "--encrypt"), passphrase, remember=remember)
+    say(
+        f"store {store.where} belongs to {name.strip()} (device {store.device_id})"
+        + (", encrypted" if encrypt else "")
+    )
 
 
 @main.command()
@@ -281,4 +351,5 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
 
 from msl_tui.cli import brief as _brief  # noqa: E402,F401  (registers msl brief)
 from msl_tui.cli import note as _note  # noqa: E402,F401  (registers msl note)
+from msl_tui.cli import privacy as _privacy  # noqa: E402,F401  (registers msl kol)
 from msl_tui.cli import sync as _sync  # noqa: E402,F401

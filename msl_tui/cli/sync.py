@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -57,6 +58,9 @@ def _writable(path: Path | ServerUrl) -> bool:
 @click.option("--for", "for_msl", default=None, help="The MSL id the roster is for.")
 @click.option("--no-sign", is_flag=True, help="Do not sign the bundle.")
 @click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
+@click.option(
+    "--plain", is_flag=True, help="Do not encrypt the bundle, even when recipients are set."
+)
 def export_cmd(
     db_path: Path | None,
     full: bool,
@@ -65,10 +69,12 @@ def export_cmd(
     for_msl: str | None,
     no_sign: bool,
     force: bool,
+    plain: bool,
 ) -> None:
     """Write a .mslsync bundle of this store's changes (new ones since the last export).
 
-    An existing file is never replaced without --force.
+    An existing file is never replaced without --force. Once `msl keys --recipient` is
+    set, the bundle is encrypted to those recipients and to this store.
     """
     from msl_tui.sync.export import (
         ExportError,
@@ -82,6 +88,8 @@ def export_cmd(
     path = resolve_db(db_path)
     _existing_store(path, "nothing to export")
     target = out or locations.exports_dir()
+    if _same_file(target, path):
+        fail(f"--out {printable(target, 120)} is the store itself: name another file or folder")
     try:
         check_destination(target, force=force)  # before the store is opened for writing
     except ExportError as exc:
@@ -100,6 +108,7 @@ def export_cmd(
                     sign=not no_sign,
                     progress=update,
                     force=force,
+                    plain=plain,
                 )
     except ExportError as exc:
         fail(str(exc))
@@ -114,7 +123,7 @@ def export_cmd(
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option(
     "--set-aside",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),
     default=None,
     help="Move refused bundles here, each with a .reason.txt (never over another file).",
 )
@@ -134,6 +143,11 @@ def import_cmd(
     if not paths:
         fail(f"no .mslsync files in {', '.join(str(f) for f in files)}")
     path = resolve_db(db_path)
+    for bundle in paths:
+        if _same_file(bundle, path):
+            fail(f"{printable(bundle, 120)} is the store itself, not a bundle")
+    if set_aside is not None and set_aside.exists() and not set_aside.is_dir():
+        fail(f"--set-aside {printable(set_aside, 120)} is a file: name a folder")
     if dry_run:
         # A dry run compares bundles with a store and writes nothing: not even a new store.
         _existing_store(path, "a dry run needs the store it would import into")
@@ -167,6 +181,19 @@ def import_cmd(
                 err=True,
             )
         sys.exit(1)
+
+
+def _same_file(a: Path, b: Path | ServerUrl) -> bool:
+    """Whether two paths name one file (or ``a`` is the store's journal beside ``b``)."""
+    if isinstance(b, ServerUrl):
+        return False  # a server's store is no file here
+    for candidate in (b, Path(f"{b}-wal"), Path(f"{b}-shm"), Path(f"{b}-journal")):
+        try:
+            if a.exists() and candidate.exists() and os.path.samefile(a, candidate):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _raise_if_the_store_failed(exc: Exception) -> None:
@@ -261,13 +288,13 @@ def import_roster_cmd(db_path: Path | None, csv_file: Path, mapping: tuple[str, 
 
 @main.command("report")
 @db_option
-@click.option(
-    "--out", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder."
-)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder.")
 def report_cmd(db_path: Path | None, out: Path) -> None:
     """Write head-office reports (CSV) into a folder."""
     from msl_tui.sync.reports import write_reports
 
+    if out.exists() and not out.is_dir():
+        fail(f"--out {printable(out, 120)} is a file: name a folder for the reports")
     path = resolve_db(db_path)
     _existing_store(path, "nothing to report on")
     store = open_store(path, create=False, read_only=True)
@@ -287,23 +314,64 @@ def report_cmd(db_path: Path | None, out: Path) -> None:
 @db_option
 @click.option("--trust", nargs=2, metavar="NAME KEY", default=None, help="Pin NAME's public key.")
 @click.option("--untrust", metavar="NAME", default=None, help="Forget NAME's pinned key.")
-def keys_cmd(db_path: Path | None, trust: tuple[str, str] | None, untrust: str | None) -> None:
-    """Show this store's signing key (made on first use) and the keys it trusts."""
-    from msl_tui.sync import keys
+@click.option(
+    "--recipient",
+    nargs=2,
+    metavar="NAME AGE1...",
+    default=None,
+    help="Encrypt every export to NAME's age recipient too (head office's, for an MSL).",
+)
+@click.option("--no-recipient", metavar="NAME", default=None, help="Stop encrypting to NAME.")
+@click.option(
+    "--require-encryption", is_flag=True, help="Refuse plain (unencrypted) bundles on import."
+)
+@click.option("--allow-plain", is_flag=True, help="Accept plain bundles on import again.")
+@click.option(
+    "--export-identity",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write this store's age identity to a new private FILE (for the age tool).",
+)
+def keys_cmd(
+    db_path: Path | None,
+    trust: tuple[str, str] | None,
+    untrust: str | None,
+    recipient: tuple[str, str] | None,
+    no_recipient: str | None,
+    require_encryption: bool,
+    allow_plain: bool,
+    export_identity: Path | None,
+) -> None:
+    """Show this store's public keys (made on first use): the signing key and the age
+    recipient others encrypt bundles to; the keys it trusts and the recipients its exports
+    are encrypted to."""
+    from msl_tui.sync import crypto, keys
 
+    if require_encryption and allow_plain:
+        fail("--require-encryption and --allow-plain contradict each other: choose one")
     path = resolve_db(db_path)
-    changing = bool(trust or untrust)
+    changing = bool(trust or untrust or recipient or no_recipient)
+    changing = changing or require_encryption or allow_plain
     if not changing and path.exists():
-        # Showing keys only reads, unless the store has no key yet (made on first use).
+        # Showing keys only reads, unless the store has no keys yet (made on first use).
         store = open_store(path, create=False, read_only=True)
         try:
-            has_key = keys.signing_key(store, create=False) is not None
+            has_keys = (
+                keys.signing_key(store, create=False) is not None
+                and crypto.identity(store, create=False) is not None
+            )
         except keys.KeyError_ as exc:
             store.close()
             fail(str(exc))
-        if not has_key:
-            store.close()
-            store = open_store(path)
+        if not has_keys:
+            try:
+                writer = Store.open(path, create=False)
+            except (StoreError, sqlite3.Error):
+                writer = None  # read-only media or a busy store: show what there is
+            if writer is not None:
+                store.close()
+                store = writer
     else:
         store = open_store(path)
     try:
@@ -311,14 +379,47 @@ def keys_cmd(db_path: Path | None, trust: tuple[str, str] | None, untrust: str |
             keys.trust(store, trust[0], trust[1])
         if untrust:
             keys.untrust(store, untrust)
-        key = keys.signing_key(store)
-        assert key is not None
+        if recipient:
+            crypto.add_recipient(store, recipient[0], recipient[1])
+        if no_recipient:
+            crypto.remove_recipient(store, no_recipient)
+        if require_encryption or allow_plain:
+            crypto.set_requires_encryption(store, require_encryption)
+        key = keys.signing_key(store, create=False)
+        ident = crypto.identity(store, create=False)
+        if (key is None or ident is None) and not store.read_only:
+            # Made on first use; a busy store shows them as not made yet.
+            with contextlib.suppress(StoreError):
+                key, ident = keys.signing_key(store), crypto.identity(store)
         profile = store.get_profile()
-        who = profile.msl_id if profile else store.device_id
-        lines = [f"this store ({who}): {keys.public_hex(key)}"]
+        who = printable(profile.msl_id if profile else store.device_id, 60)
+        later = "none yet (made once this store can be written)"
+        lines = [
+            f"this store ({who}) signing key: {keys.public_hex(key) if key else later}",
+            f"this store ({who}) age recipient: "
+            + (crypto.recipient_of(ident) if ident else later),
+        ]
         lines += [
             f"trusted {name}: {public}" for name, public in sorted(keys.trusted_keys(store).items())
         ]
+        listed = crypto.recipients(store)
+        lines += [f"recipient {name}: {public}" for name, public in sorted(listed.items())]
+        lines.append(
+            "exports: encrypted to " + ", ".join([*sorted(listed), crypto.SELF])
+            if listed
+            else "exports: not encrypted (no recipients: add one with --recipient NAME AGE1...)"
+        )
+        lines.append(
+            "imports: encrypted bundles only"
+            if crypto.requires_encryption(store)
+            else "imports: encrypted or plain bundles"
+        )
+        if export_identity is not None:
+            written = crypto.export_identity(store, export_identity)
+            lines.append(
+                f"wrote {written}: this store's age identity; whoever holds it can read "
+                "bundles sent here (`age -d -i FILE BUNDLE`)"
+            )
     except keys.KeyError_ as exc:
         fail(str(exc))
     finally:

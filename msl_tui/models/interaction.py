@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, PlainSerializer, field_validator, model_validator
 
 from msl_tui.models.base import (
     DateNotFar,
@@ -66,6 +67,14 @@ class AdverseEvent(Strict):
     reference: ShortText = ""
     followups: list[AEFollowUp] = Field(default_factory=list, max_length=200)
 
+    @model_validator(mode="after")
+    def _reported_after_day_zero(self) -> AdverseEvent:
+        if self.reported_at is not None and self.reported_at < self.day_zero:
+            raise ValueError(
+                "reported_at is before day_zero: it cannot be reported before it happened"
+            )
+        return self
+
     def due_at(self) -> datetime:
         return self.day_zero + AE_REPORT_WINDOW
 
@@ -88,11 +97,30 @@ class MedInfoRequest(Strict):
         return value
 
 
+def _cents(value: Decimal) -> Decimal:
+    """One form per amount: two decimal places, no exponent, no negative zero."""
+    if not value.is_finite():
+        raise ValueError("an amount must be a number")
+    cents = value.quantize(Decimal("0.01"))
+    if cents != value:
+        raise ValueError("an amount has at most two decimal places")
+    return abs(cents) if cents == 0 else cents
+
+
+# Written as "25.00" in every store and bundle: Decimal's own text would give "1E+2" or "-0".
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, le=1_000_000),
+    AfterValidator(_cents),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+]
+
+
 class TransferOfValue(Strict):
     """Fields Open Payments / EFPIA-style disclosure needs."""
 
     nature: Name
-    amount: Decimal = Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2)
+    amount: Amount
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     date: DateNotFar
     recipient: Name

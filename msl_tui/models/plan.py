@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field, model_validator
 
-from msl_tui.models.base import DateNotFar, Name, RecordId, ShortText, Strict, SyncedRecord, new_id
+from msl_tui.models.base import (
+    DateNotFar,
+    Day,
+    Name,
+    RecordId,
+    ShortText,
+    Strict,
+    SyncedRecord,
+    new_id,
+)
 from msl_tui.models.enums import (
     ActivityKind,
     LifecyclePhase,
@@ -30,7 +37,7 @@ class Objective(Strict):
     target: int = Field(default=1, ge=1, le=10_000)
     due: DateNotFar | None = None
     owner: OwnerRole = OwnerRole.MSL
-    met_on: date | None = None
+    met_on: Day | None = None
 
 
 class Activity(Strict):
@@ -39,13 +46,13 @@ class Activity(Strict):
     description: ShortText = ""
     owner: OwnerRole = OwnerRole.MSL
     due: DateNotFar | None = None
-    done_on: date | None = None
+    done_on: Day | None = None
 
 
 class EngagementPlan(SyncedRecord):
     kol_id: RecordId
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
     objectives: list[Objective] = Field(default_factory=list)
     activities: list[Activity] = Field(default_factory=list)
     cadence_days: int = Field(default=30, ge=1, le=730)

@@ -6,21 +6,25 @@ the screen), so a crash, a kill or a flat battery loses nothing. Ctrl+S submits.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import sqlite3
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import (
     Checkbox,
     Collapsible,
     Footer,
     Header,
     Input,
+    Label,
     OptionList,
     Select,
     Static,
@@ -31,8 +35,8 @@ from textual.widgets.option_list import Option
 from msl_tui.models import Channel, InsightCategory, Sentiment
 from msl_tui.models.enums import PromptPurpose
 from msl_tui.screens.dialogs import PromptEditor, confirm_adverse_event, confirm_leave
-from msl_tui.services.dates import DateParseError, parse_when
-from msl_tui.services.language import check_text
+from msl_tui.services.dates import DateParseError
+from msl_tui.services.language import check_text, suggestion_for
 from msl_tui.services.prompts import Prompt, suggest_prompts
 from msl_tui.services.visit import (
     VisitDraft,
@@ -44,15 +48,21 @@ from msl_tui.services.visit import (
     my_prompts,
     needs_ae_answer,
     possible_adverse_events,
+    read_when,
     remove_prompt,
     save_draft,
     submit,
 )
+from msl_tui.store import StoreError
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
 
-DRAFT_DEBOUNCE_S = 0.8
+# A pause this long in typing saves the draft: a crash loses at most this much typing.
+DRAFT_DEBOUNCE_S = 0.15
+# A draft save waits this long for another writer, then retries after DRAFT_RETRY_S.
+DRAFT_WAIT_MS = 150
+DRAFT_RETRY_S = 1.0
 
 # Form field id -> VisitDraft attribute, for the plain text inputs.
 TEXT_FIELDS = {
@@ -72,6 +82,21 @@ TEXT_FIELDS = {
     "tov-currency": "tov_currency",
     "tov-recipient": "tov_recipient",
 }
+# The words on screen for each field a refusal names.
+FIELD_LABELS = {
+    "when": "When",
+    "duration": "Minutes",
+    "channel": "Channel",
+    "notes": "Note",
+    "feedback": "Feedback",
+    "insights": "Insight",
+    "adverse event": "Adverse event",
+    "request": "Unsolicited request",
+    "transfer amount": "Transfer of value",
+    "transfer of value": "Transfer of value",
+    "follow-up": "Follow-up",
+    "visit": "Visit",
+}
 # Form errors are reported against these widgets.
 ERROR_TARGETS = {
     "when": "when",
@@ -85,6 +110,16 @@ ERROR_TARGETS = {
     "transfer amount": "tov-amount",
     "transfer of value": "tov-nature",
 }
+
+
+def _line(widget_id: str, placeholder: str = "", **kwargs: Any) -> Input:
+    """A one-line field: compact, so labelled rows fit an 80x24 terminal."""
+    return Input(id=widget_id, placeholder=placeholder, compact=True, **kwargs)
+
+
+def _labelled(label: str, widget: Widget, *, first: bool = False) -> ComposeResult:
+    yield Label(label, classes="meta-label first" if first else "meta-label")
+    yield widget
 
 
 class CaptureScreen(Screen[str | None]):
@@ -109,6 +144,7 @@ class CaptureScreen(Screen[str | None]):
         self.restored = False
         self.prompts: list[Prompt] = []
         self._draft_timer: Timer | None = None
+        self._store_trouble = False
         self._loading = True
         self._dirty = False
         self.objective_ids: set[str] = set()
@@ -121,11 +157,25 @@ class CaptureScreen(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="visit-meta"):
-            yield Input(id="when", placeholder="when: now, yesterday 3pm, 21/11 14:30")
-            yield Select([(c.value, c.value) for c in Channel], id="channel", allow_blank=False)
-            yield Input(id="duration", placeholder="min", restrict=r"\d*", max_length=4)
-            yield Select([], id="objective", prompt="objective")
+        # Compact, labelled one-line fields: the note keeps the room, even at 80x24.
+        with Vertical(id="visit-meta"):
+            with Horizontal(classes="meta-row"):
+                yield Label("When", classes="meta-label first")
+                yield Input(id="when", placeholder="yesterday 3pm, 21/11 14:30", compact=True)
+                yield Label("Channel", classes="meta-label")
+                yield Select(
+                    [(c.value, c.value) for c in Channel],
+                    id="channel",
+                    allow_blank=False,
+                    compact=True,
+                )
+                yield Label("Minutes", classes="meta-label")
+                yield Input(
+                    id="duration", placeholder="30", restrict=r"\d*", max_length=4, compact=True
+                )
+            with Horizontal(classes="meta-row"):
+                yield Label("Objective", classes="meta-label first")
+                yield Select([], id="objective", prompt="none", compact=True)
         with Horizontal(id="capture-body"):
             with Vertical(id="note-column"):
                 yield TextArea(
@@ -138,58 +188,82 @@ class CaptureScreen(Screen[str | None]):
                 yield OptionList(id="prompts")
         with VerticalScroll(id="capture-extra"):
             with Collapsible(title="Feedback and insights", id="feedback-box", collapsed=True):
-                with Horizontal(classes="form-row"):
-                    yield Select(
-                        [(s.value, s.value) for s in Sentiment],
-                        id="fb-sentiment",
-                        prompt="sentiment",
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled(
+                        "Sentiment",
+                        Select(
+                            [(s.value, s.value) for s in Sentiment],
+                            id="fb-sentiment",
+                            prompt="none",
+                            compact=True,
+                        ),
+                        first=True,
                     )
-                    yield Input(id="fb-about", placeholder="what it is about")
-                with Horizontal(classes="form-row"):
-                    yield Input(id="fb-root", placeholder="root cause")
-                    yield Input(id="fb-response", placeholder="our response / next step")
-                with Horizontal(classes="form-row"):
-                    yield Select(
-                        [(c.value, c.value) for c in InsightCategory],
-                        id="insight-category",
-                        allow_blank=False,
+                    yield from _labelled("About", _line("fb-about", "what it is about"))
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled(
+                        "Root cause", _line("fb-root", "why, in their words"), first=True
                     )
-                    yield Input(id="insight-text", placeholder="insight (enter adds)")
+                    yield from _labelled("Response", _line("fb-response", "our next step"))
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled(
+                        "Insight",
+                        Select(
+                            [(c.value, c.value) for c in InsightCategory],
+                            id="insight-category",
+                            allow_blank=False,
+                            compact=True,
+                        ),
+                        first=True,
+                    )
+                    yield _line("insight-text", "what they said (enter adds)")
                 yield Static("", id="insight-list")
             with Collapsible(title="Adverse event", id="ae-box", collapsed=True):
                 yield Static("", id="ae-state")
-                with Horizontal(classes="form-row"):
-                    yield Input(id="ae-patient", placeholder="patient (age, sex...)")
-                    yield Input(id="ae-reporter", placeholder="reporter")
-                with Horizontal(classes="form-row"):
-                    yield Input(id="ae-product", placeholder="product")
-                    yield Input(id="ae-event", placeholder="event")
-                with Horizontal(classes="form-row"):
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled("Patient", _line("ae-patient", "age, sex..."), first=True)
+                    yield from _labelled("Reporter", _line("ae-reporter", "who told you"))
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled("Product", _line("ae-product"), first=True)
+                    yield from _labelled("Event", _line("ae-event", "what happened"))
+                with Horizontal(classes="meta-row"):
                     yield Checkbox("forwarded to pharmacovigilance", id="ae-forwarded")
-                    yield Input(id="ae-reference", placeholder="PV reference")
+                    yield from _labelled("PV ref.", _line("ae-reference", "case reference"))
             with Collapsible(
                 title="Unsolicited request · transfer of value", id="other-box", collapsed=True
             ):
-                yield Input(id="request", placeholder="unsolicited medical question, verbatim")
-                with Horizontal(classes="form-row"):
-                    yield Input(id="tov-nature", placeholder="transfer of value: meal, honorarium")
-                    yield Input(id="tov-amount", placeholder="amount")
-                    yield Input(id="tov-currency", placeholder="EUR", max_length=3)
-                    yield Input(id="tov-recipient", placeholder="recipient")
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled(
+                        "Request",
+                        _line("request", "the unsolicited medical question, verbatim"),
+                        first=True,
+                    )
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled(
+                        "Given", _line("tov-nature", "meal, honorarium, travel"), first=True
+                    )
+                    yield from _labelled("Amount", _line("tov-amount", "48.50"))
+                    yield from _labelled("Currency", _line("tov-currency", "EUR", max_length=3))
+                with Horizontal(classes="meta-row"):
+                    yield from _labelled(
+                        "Recipient", _line("tov-recipient", "the KOL unless typed"), first=True
+                    )
         yield Footer()
 
     def on_mount(self) -> None:
         store = self.msl_app.store
-        self.draft, self.restored = load_or_new(store, self.current_kol_id)
+        # The visit time is fixed the moment capture opens, not when the note is finished.
+        self.draft, self.restored = load_or_new(store, self.current_kol_id, self.msl_app.now())
         kol = store.get_kol(self.current_kol_id)
         plan = store.current_plan(self.current_kol_id)
         self.kol_stance = kol.stance if kol else None
         self.sub_title = f"Visit: {kol.name if kol else '?'}"
         objective_select = self.query_one("#objective", Select)
         objectives = plan.objectives if plan else []
-        objective_select.set_options([(o.description[:40], o.id) for o in objectives])
+        objective_select.set_options([(o.description, o.id) for o in objectives])
         self.objective_ids = {o.id for o in objectives}
         self._fill_form(self.draft)
+        self._check_when(self.query_one("#when", Input))
         self._loading = False
         self._refresh_prompts()
         self._refresh_hints()
@@ -239,11 +313,30 @@ class CaptureScreen(Screen[str | None]):
                 self._dirty = True
 
     def save_draft_now(self, *, read_widgets: bool = True) -> None:
-        if read_widgets:
+        if read_widgets and self.is_mounted:
             self._sync_from_widgets()
-        if self.draft is not None and self._dirty:
-            save_draft(self.msl_app.store, self.draft)
-            self._dirty = False
+        if self.draft is None or not self._dirty:
+            return
+        try:
+            save_draft(self.msl_app.store, self.draft, wait_ms=DRAFT_WAIT_MS)
+        except (StoreError, sqlite3.Error):
+            # Another msl is writing (a long import) or the disk is full: the text stays
+            # here, on screen and in memory, and saving is tried again shortly.
+            if not self._store_trouble:
+                self._store_trouble = True
+                self.notify(
+                    "The store is busy or full: your text is kept here and saved as soon as "
+                    "it can be.",
+                    severity="warning",
+                    timeout=6,
+                )
+            if self.is_mounted:
+                self.set_timer(DRAFT_RETRY_S, self.save_draft_now)
+            return
+        self._dirty = False
+        if self._store_trouble:
+            self._store_trouble = False
+            self.notify("Draft saved.", timeout=2)
 
     def on_screen_suspend(self) -> None:
         self.save_draft_now()
@@ -264,6 +357,8 @@ class CaptureScreen(Screen[str | None]):
     def _input_changed(self, event: Input.Changed) -> None:
         if self.draft is None or event.input.id not in TEXT_FIELDS:
             return
+        if getattr(self.draft, TEXT_FIELDS[event.input.id]) == event.value:
+            return  # the form being filled, not a keystroke: nothing new to save
         setattr(self.draft, TEXT_FIELDS[event.input.id], event.value)
         self._changed()
         if event.input.id == "when":
@@ -274,9 +369,12 @@ class CaptureScreen(Screen[str | None]):
     def _check_when(self, widget: Input) -> None:
         """Advise as the date is typed (red border, the reading in the tooltip); the
         submit check is the one that refuses."""
-        now = self.msl_app.now().astimezone()
+        if self.draft is None:
+            return
         try:
-            when = parse_when(widget.value or "now", now, dayfirst=self.msl_app.settings.dayfirst)
+            when = read_when(
+                self.draft, self.msl_app.now(), dayfirst=self.msl_app.settings.dayfirst
+            )
         except DateParseError as exc:
             widget.add_class("-invalid")
             widget.tooltip = str(exc)
@@ -366,15 +464,17 @@ class CaptureScreen(Screen[str | None]):
         if self.draft is None:
             return
         lines = []
-        for hint in check_text(self.draft.notes)[:3]:
-            lines.append(
-                f"{hint.kind}: “{escape(hint.phrase)}” — {escape(hint.message)}; "
-                f"try: {escape(hint.suggestion)}"
-            )
+        # A possible adverse event first: the hints area is short at 80x24 and the
+        # 24-hour rule matters more than wording.
         mentions = possible_adverse_events(self.draft)
         if mentions and self.draft.ae_confirmed != "no":
             phrases = ", ".join(f"“{escape(m.phrase)}”" for m in mentions[:3])
             lines.append(f"possible adverse event: {phrases} (24 h to report)")
+        for hint in check_text(self.draft.notes)[:3]:
+            lines.append(
+                f"{hint.kind}: “{escape(hint.phrase)}” — {escape(hint.message)}; "
+                f"try: {escape(suggestion_for(self.draft.notes, hint))}"
+            )
         self.query_one("#hints", Static).update("\n".join(lines))
 
     def action_next_prompt(self) -> None:
@@ -509,9 +609,19 @@ class CaptureScreen(Screen[str | None]):
                 self.msl_app.now(),
                 dayfirst=self.msl_app.settings.dayfirst,
             )
+        except (StoreError, sqlite3.Error):
+            # Nothing was written; the visit stays in the form (and in memory).
+            error.update(
+                Text(
+                    "! The store is busy (another msl is writing) or the disk is full: "
+                    "your visit is kept here; press ctrl+s again in a moment."
+                )
+            )
+            return
         except VisitError as exc:
             # Everything typed stays in the form and in the saved draft.
-            error.update(f"! {exc.field}: {exc.message}")
+            label = FIELD_LABELS.get(exc.field, exc.field.capitalize())
+            error.update(Text(f"! {label}: {exc.message}"))
             target = ERROR_TARGETS.get(exc.field)
             if target:
                 widget = self.query_one(f"#{target}")

@@ -1,10 +1,11 @@
-"""Small modal questions, answered with one key."""
+"""Small modal questions, answered with one key. Every dialog draws centred over its screen."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,11 +13,26 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
-from msl_tui.services.language import check_text
+from msl_tui.services.language import check_text, neutral_rewording
+
+T = TypeVar("T")
 
 
-class Choice(ModalScreen[str]):
-    """A question with one-key answers: ``choices`` maps key -> (answer, label)."""
+class Dialog(ModalScreen[T]):
+    """A modal drawn in the middle of the screen, never over the top-left of the work."""
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+    }
+    """
+
+
+class Choice(Dialog[str]):
+    """A question with one-key answers: ``choices`` maps key -> (answer, label).
+
+    The question is plain text (it may quote a KOL's name or a note), never markup.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = []
 
@@ -30,7 +46,7 @@ class Choice(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         keys = "   ".join(f"[b]{key}[/b] {label}" for key, (_, label) in self.choices.items())
         with Vertical(id="dialog"):
-            yield Static(self.question, id="question")
+            yield Static(Text(self.question), id="question")
             yield Static(keys, id="keys")
 
     def action_answer(self, answer: str) -> None:
@@ -68,10 +84,20 @@ def restore_draft(kol_name: str, saved_at: str) -> Choice:
     )
 
 
-class PromptEditor(ModalScreen[tuple[str, str] | None]):
+def confirm_delete(what: str) -> Choice:
+    """``what`` names the thing, e.g. "objective 'Map evidence gaps'"."""
+    return Choice(
+        f"Delete {what}? The plan history keeps a record of it.",
+        {"y": ("delete", "yes, delete it"), "escape": ("keep", "keep it")},
+    )
+
+
+class PromptEditor(Dialog[tuple[str, str] | None]):
     """Write or reword one of the MSL's own prompts; leading wording is pointed out as typed.
 
-    Dismisses with (purpose, text); an empty text on an existing prompt means delete it.
+    A question the language check flags is never handed back: enter swaps in a neutral
+    rewording for the MSL to accept (enter again) or edit. Dismisses with (purpose, text);
+    an empty text on an existing prompt means delete it.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -83,6 +109,8 @@ class PromptEditor(ModalScreen[tuple[str, str] | None]):
         self.purposes = purposes
         self.initial_purpose = purpose or purposes[0]
         self.initial_text = text
+        self._replaced = ""  # the leading text last swapped for a rewording
+        self._offered = ""  # that rewording
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -105,17 +133,31 @@ class PromptEditor(ModalScreen[tuple[str, str] | None]):
         self._hint(event.value)
 
     def _hint(self, text: str) -> None:
+        # The note about a swapped-in rewording stays until the MSL changes the text.
+        replaced = self._replaced if text == self._offered else ""
         hints = check_text(text)
-        self.query_one("#prompt-hints", Static).update(
-            "\n".join(
-                f"{h.kind}: “{escape(h.phrase)}”, try: {escape(h.suggestion)}" for h in hints[:2]
+        lines = [f"{h.kind}: “{escape(h.phrase)}” {escape(h.message)}" for h in hints[:2]]
+        if hints:
+            lines.append(f"enter puts in a neutral wording: {escape(neutral_rewording(text))}")
+        if replaced:
+            lines.append(
+                f"You wrote “{escape(replaced)}”: it leads or sells, so it is not saved as it "
+                "is. The box now holds a neutral wording: enter saves it, or edit it first."
             )
-        )
+        self.query_one("#prompt-hints", Static).update("\n".join(lines))
 
     @on(Input.Submitted, "#prompt-text")
     def _submitted(self, event: Input.Submitted) -> None:
+        text = " ".join(event.value.split())
+        if check_text(text):
+            # Never hand back a leading question: offer the rewording to accept or edit.
+            self._replaced, self._offered = text, neutral_rewording(text)
+            event.input.value = self._offered
+            event.input.cursor_position = len(self._offered)
+            self._hint(self._offered)
+            return
         purpose = str(self.query_one("#prompt-purpose", Select).value)
-        self.dismiss((purpose, event.value))
+        self.dismiss((purpose, text))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

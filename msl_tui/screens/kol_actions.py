@@ -66,6 +66,37 @@ class KolActions:
             return type(self._app.screen).__name__ in BRIEF_KEY_SCREENS
         return super().check_action(action, parameters)  # type: ignore[misc,no-any-return]
 
+    # -- the palette's plan and roster entries, from whichever screen is showing --------
+
+    def _on_screen(self, name: str) -> bool:
+        """Run the screen's own action when it has one (it knows its cursor best)."""
+        method = getattr(self._app.screen, f"action_{name}", None)
+        if callable(method):
+            method()
+            return True
+        return False
+
+    def action_add_kol(self) -> None:
+        if not self._on_screen("add_kol"):
+            from msl_tui.screens.add_kol import add_kol_from
+
+            add_kol_from(self._app)
+
+    def _plan_then(self, then: str) -> None:
+        if self._on_screen(then):
+            return
+        kol_id = self._current_kol()
+        if kol_id is not None:
+            from msl_tui.screens.plan import PlanScreen
+
+            self._app.push_screen(PlanScreen(kol_id, then=then))
+
+    def action_add_activity(self) -> None:
+        self._plan_then("add_activity")
+
+    def action_delete_objective(self) -> None:
+        self._plan_then("delete_objective")
+
     def _current_kol(self) -> str | None:
         kol_id = getattr(self._app.screen, "current_kol_id", None)
         if not kol_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
+from msl_tui.services.segments import stance_word
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -26,6 +28,12 @@ T = TypeVar("T")
 
 WINDOW = 150
 FILTER_DEBOUNCE_S = 0.12
+
+EMPTY_STORE = (
+    "No KOLs yet. Press a to add one, run `msl import-roster FILE.csv`, "
+    "or import a roster bundle from head office."
+)
+NO_MATCH = "No KOL matches. Esc clears the filters."
 
 COLUMNS = (
     ("#", "rank"),
@@ -61,12 +69,13 @@ class KolListScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("enter", "open", "Open", id="list.open", show=False),
         Binding("n", "note", "New note", id="list.note"),
+        Binding("a,plus", "add_kol", "Add KOL", id="list.add_kol"),
         Binding("m", "app.matrix", "Matrix", id="list.matrix"),
         Binding("s", "app.sync", "Sync", id="list.sync"),
         Binding("g", "segment", "Segment", id="list.segment"),
         Binding("i", "influence", "Influence", id="list.influence", show=False),
         Binding("t", "territory", "Territory", id="list.territory", show=False),
-        Binding("a", "area", "Area", id="list.area", show=False),
+        Binding("c", "area", "Area", id="list.area", show=False),
         Binding("w", "week", "Due 7d", id="list.week"),
         Binding("o", "sort", "Sort", id="list.sort"),
         Binding("r", "reverse", "Reverse", id="list.reverse", show=False),
@@ -80,11 +89,13 @@ class KolListScreen(Screen[None]):
         self.shown = 0
         self.generation = 0
         self.applied_generation = 0  # the newest load now on screen
+        self.loaded = False  # a first load arrived: an empty list now means an empty store
         self.visible_columns: list[str] = []
         self.total = 0
         self.territories: list[str] = []
         self.areas: list[str] = []
         self._debounce: Timer | None = None
+        self._follow: str | None = None  # a KOL the cursor must land on after the next load
 
     @property
     def msl_app(self) -> MslApp:
@@ -152,17 +163,30 @@ class KolListScreen(Screen[None]):
     def _loaded(self, message: ListLoaded) -> None:
         if message.generation != self.generation:
             return  # a newer keystroke already asked again
+        # The cursor follows the KOL, not the row number: re-ranking after a save moves rows.
+        follow = self._follow or self.current_kol_id
+        self._follow = None
         self.rows = message.result.rows
         self.total = message.result.total
+        self.loaded = True
         self.territories = message.result.territories
         self.areas = message.result.areas
         table = self.query_one("#kols", DataTable)
         table.clear()
         self.shown = 0
         self._add_window()
+        self._move_to(follow)
         self._show_state()
         self._show_reasons()
         self.applied_generation = message.generation
+
+    def _move_to(self, kol_id: str | None) -> None:
+        index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
+        if index is None:
+            return
+        while index >= self.shown:
+            self._add_window()
+        self.query_one("#kols", DataTable).move_cursor(row=index, animate=False)
 
     def _add_window(self) -> None:
         table = self.query_one("#kols", DataTable)
@@ -171,10 +195,11 @@ class KolListScreen(Screen[None]):
         cells = [
             {
                 "rank": str(r.rank),
-                "name": r.name,
-                "institution": r.institution[:24],
+                # Text, never markup: names come from rosters and other people's stores.
+                "name": Text(r.name),
+                "institution": Text(r.institution[:24]),
                 "influence": r.influence.value,
-                "stance": r.stance.value,
+                "stance": stance_word(r.stance),
                 "segment": r.segment.value,
                 "last": r.last_contact.isoformat() if r.last_contact else "never",
                 "due": _due_cell(r, today),
@@ -203,10 +228,26 @@ class KolListScreen(Screen[None]):
         kol_id = self.current_kol_id
         row = next((r for r in self.rows if r.kol_id == kol_id), None) if kol_id else None
         if row is None:
-            reasons.update("No KOL matches. Esc clears the filters." if not self.rows else "")
+            if self.rows:
+                reasons.update("")
+            elif self.total == 0 and self.loaded:
+                reasons.update(EMPTY_STORE)
+            else:
+                reasons.update(NO_MATCH if self._filtered() else "")
             return
         why = "; ".join(row.reasons) or "nothing pressing"
-        reasons.update(f"[b]{row.name}[/b] — {row.segment.value}. Why now: {why}")
+        reasons.update(Text.assemble((row.name, "bold"), f" — {row.segment.value}. Why now: {why}"))
+
+    def _filtered(self) -> bool:
+        q = self.query_state
+        return bool(
+            q.text.strip()
+            or q.segment
+            or q.influence
+            or q.territory
+            or q.therapeutic_area
+            or q.due_this_week
+        )
 
     def _show_state(self) -> None:
         q = self.query_state
@@ -221,7 +262,8 @@ class KolListScreen(Screen[None]):
                 parts.append(f"{label}: {value}")
         if q.due_this_week:
             parts.append("due in 7 days")
-        parts.append(f"sort: {q.sort}{' ↓' if q.descending else ''}")
+        sort = "family name" if q.sort == "name" else q.sort
+        parts.append(f"sort: {sort}{' ↓' if q.descending else ''}")
         self.query_one("#filter-state", Static).update(" · ".join(parts))
 
     # -- filtering ------------------------------------------------------------------------
@@ -299,3 +341,35 @@ class KolListScreen(Screen[None]):
         kol_id = self.current_kol_id
         if kol_id:
             self.msl_app.open_capture(kol_id)
+        elif self.total == 0:
+            self.notify("No KOLs yet: press a to add one, then n writes a note for them.")
+        else:
+            self.notify("No KOL is highlighted: esc clears the filters.")
+
+    def _open_plan_then(self, action: str) -> None:
+        from msl_tui.screens.plan import PlanScreen
+
+        kol_id = self.current_kol_id
+        if kol_id is None:
+            self.notify("Highlight a KOL first: the plan is theirs.")
+            return
+        self.app.push_screen(PlanScreen(kol_id, then=action))
+
+    def action_add_activity(self) -> None:
+        """The palette's "Add activity": the highlighted KOL's plan, on a new activity."""
+        self._open_plan_then("add_activity")
+
+    def action_delete_objective(self) -> None:
+        self._open_plan_then("delete_objective")
+
+    def action_add_kol(self) -> None:
+        from msl_tui.screens.add_kol import add_kol_from
+
+        def added(kol_id: str) -> None:
+            self._follow = kol_id  # the cursor lands on the new KOL
+            if self._filtered():
+                # A filter could hide the new KOL: clear it so the cursor can land there.
+                self.query_one("#filter", Input).value = ""
+                self.query_state = ListQuery(sort=self.query_state.sort)
+
+        add_kol_from(self.msl_app, added)

@@ -25,6 +25,7 @@ from msl_tui.messages import DataChanged
 from msl_tui.models import FollowUp, Interaction
 from msl_tui.services.adverse_events import local_stamp, report_status
 from msl_tui.services.kol_page import KolPage, load_kol_page, set_followup_done
+from msl_tui.services.segments import lifecycle_words, stage_words, stance_word
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -48,12 +49,12 @@ def profile_text(page: KolPage) -> Content:
             city=k.city,
         ),
         Content.from_markup(
-            "Segment: [b]$segment[/b] ($influence influence, $stance) · engagement $stage"
+            "Segment: [b]$segment[/b] ($influence influence, $stance) · $stage"
             " · territory $territory",
             segment=page.segment.value,
             influence=k.influence.value,
-            stance=k.stance.value,
-            stage=k.stage.value,
+            stance=stance_word(k.stance),
+            stage=stage_words(k.stage),
             territory=k.territory or "-",
         ),
         Content(
@@ -78,10 +79,10 @@ def plan_text(page: KolPage, today: date) -> Content:
     plan, progress = page.plan, page.progress
     lines = [
         Content.from_markup(
-            "[b]Engagement plan[/b] $start to $end · $phase phase · check-in every $days days",
+            "[b]Engagement plan[/b] $start to $end · $phase · check-in every $days days",
             start=str(plan.period_start),
             end=str(plan.period_end),
-            phase=plan.lifecycle_phase.value,
+            phase=lifecycle_words(plan.lifecycle_phase),
             days=str(plan.cadence_days),
         ),
         Content(progress.summary(today)),

@@ -9,7 +9,7 @@ points: back for a visit just made, forward for a follow-up's due date.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from dateutil import parser as dateutil_parser
@@ -144,3 +144,22 @@ def parse_when(
     else:
         parsed = parsed.replace(tzinfo=None)
     return parsed
+
+
+# Words people put before a due date ("by fri", "due next mon", "before 31/12").
+_DUE_PREFIX = re.compile(r"^(?:by|due(?:\s+on)?|before|on)\s+")
+DUE_EXAMPLES = "'next fri', 'by fri', 'in 2 weeks', '31/12' or '2026-12-31'"
+
+
+def parse_due(text: str, now: datetime, *, dayfirst: bool = True) -> date:
+    """The day a typed due date names: the same words as visit dates, pointing forward.
+
+    Accepts what follow-up lines accept after "by": ``next fri``, ``by fri``, ``in 2 weeks``.
+    """
+    cleaned = _DUE_PREFIX.sub("", " ".join(text.strip().lower().split()))
+    if not cleaned:
+        raise DateParseError(f"no date given: type e.g. {DUE_EXAMPLES}")
+    try:
+        return parse_when(cleaned, now, dayfirst=dayfirst, direction="future").date()
+    except DateParseError as exc:
+        raise DateParseError(f"cannot read {text.strip()!r}; try {DUE_EXAMPLES}") from exc

@@ -20,6 +20,7 @@ from msl_tui.models import (
     Segment,
     Stance,
 )
+from msl_tui.services.kols import family_name_key
 from msl_tui.services.priority import KolSituation, Priority, PriorityWeights, rank
 from msl_tui.store import Store
 
@@ -48,6 +49,7 @@ class KolRow:
     influence: Influence
     stance: Stance
     segment: Segment
+    stage: EngagementStage | None
     territory: str
     therapeutic_areas: tuple[str, ...]
     last_contact: date | None
@@ -203,6 +205,7 @@ class KolListService:
             influence=Influence(row["influence"]),
             stance=Stance(row["stance"]),
             segment=p.segment,
+            stage=EngagementStage(row["stage"]) if row["stage"] else None,
             territory=row["territory"] or "",
             therapeutic_areas=tuple(json.loads(row["therapeutic_areas"] or "[]")),
             last_contact=last.date() if last else None,
@@ -256,7 +259,7 @@ def _sorted(rows: Sequence[KolRow], q: ListQuery) -> list[KolRow]:
     key = q.sort if q.sort in SORT_KEYS else "rank"
     funcs: dict[str, Any] = {
         "rank": lambda r: r.rank,
-        "name": lambda r: r.name.lower(),
+        "name": lambda r: family_name_key(r.name),
         "institution": lambda r: r.institution.lower(),
         "influence": lambda r: (_INFLUENCE_ORDER[r.influence], r.rank),
         "stance": lambda r: (_STANCE_ORDER[r.stance], r.rank),

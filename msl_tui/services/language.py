@@ -191,3 +191,173 @@ def check_text(text: str) -> list[LanguageHint]:
 
 def is_neutral(text: str) -> bool:
     return not check_text(text)
+
+
+# -- rewording a flagged question ------------------------------------------------------------
+#
+# A leading question is a claim wrapped in a frame that asks for agreement ("Don't you think
+# <claim>?", "<claim>, right?"). Rewording drops the frame and asks about the claim openly:
+# a comparison becomes "How do you see X compared with Y?", a description "How would you
+# describe X?", anything else "What is your view on whether <claim>?". Selling words are
+# dropped from what is left. The result always passes ``check_text``.
+
+_FRAMES = re.compile(
+    r"\b(?:"
+    r"(?:don'?t|do not) you (?:agree|think|feel)|"
+    r"(?:wouldn'?t|would not|won'?t) you (?:agree|say|think)|"
+    r"would you not agree|"
+    r"isn'?t it (?:true|clear|obvious|fair to say)|"
+    r"is it not (?:true|clear|obvious)|"
+    r"you (?:must|have to|would) (?:admit|agree)|"
+    r"as you (?:surely |must )?know|"
+    r"surely|obviously"
+    r")\b(?:\s+that\b)?[\s,]*",
+    re.IGNORECASE,
+)
+_BETTER_TO = re.compile(r"\bwouldn'?t it be better (?:to|if)\s+", re.IGNORECASE)
+_TAG = re.compile(r",\s*(?:right|correct|no)\s*\?\s*$", re.IGNORECASE)
+_COMPARATIVE = (
+    r"(?:clearly |far |much |way )?(?:better|worse|superior|inferior|safer|"
+    r"(?:more|less) effective|the best|best|the safest|safest|the most effective|most effective)"
+)
+_COMPARISON = re.compile(
+    r"^(?P<subject>.+?)\s+(?:works?|is|are|was|were|performs?|does|do|seems?|looks?)\s+"
+    rf"(?:\w+\s+)?{_COMPARATIVE}(?:\s+(?P<noun>[a-z-]+))?(?:\s+(?:than|to)\s+(?P<other>.+?))?$",
+    re.IGNORECASE,
+)
+_DESCRIPTION = re.compile(
+    r"^(?P<subject>.+?)\s+(?:is|are|was|were|looks?|seems?|feels?)\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_SEEN = re.compile(
+    r"^you(?:'ve| have)\s+(?P<verb>seen|noticed|found|observed)\s+(?:(?:fewer|more|less|better|"
+    r"worse|lower|higher)\s+)?(?P<what>.+)$",
+    re.IGNORECASE,
+)
+# "Isn't it the safest option?": a comparison asked as a yes/no question.
+_INVERTED = re.compile(
+    r"^(?:is|isn'?t|are|aren'?t|was|wasn'?t)\s+(?P<subject>\S+)\s+(?P<rest>.+?)\s*\?$",
+    re.IGNORECASE,
+)
+_VAGUE_SUBJECTS = frozenset({"it", "this", "that", "they", "these", "those", "there"})
+# Selling words: dropped, or replaced by a plain word where dropping would break the sentence.
+_SELLING_WORDS = re.compile(
+    r"\b(?:best[- ]in[- ]class|breakthrough|revolutionary|miracle|unmatched|unrivall?ed|"
+    r"unbeatable|guaranteed|clearly|far|completely|100%)\s*",
+    re.IGNORECASE,
+)
+_SELLING_SWAPS = (
+    (re.compile(r"\bgame[- ]?changer\b", re.IGNORECASE), "change"),
+    (re.compile(r"\bgold standard\b", re.IGNORECASE), "standard option"),
+    (re.compile(r"\b(?:the )?(?:safest|best|most effective)\b", re.IGNORECASE), "the"),
+    (re.compile(r"\bsuperior\b", re.IGNORECASE), "different"),
+    (re.compile(r"\brisk[- ]free\b", re.IGNORECASE), "safe"),
+    (re.compile(r"\bno side[- ]effects\b", re.IGNORECASE), "side effects"),
+)
+_LOWER_FIRST = frozenset(
+    {
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "the",
+        "our",
+        "your",
+        "their",
+        "they",
+        "we",
+        "there",
+        "patients",
+        "a",
+        "an",
+        "you",
+    }
+)
+FALLBACK_QUESTION = "What is your view on this?"
+
+
+def _calm(text: str) -> str:
+    """Drop or swap selling words and tidy the spaces left behind."""
+    for pattern, plain in _SELLING_SWAPS:
+        text = pattern.sub(plain, text)
+    text = _SELLING_WORDS.sub("", text)
+    text = re.sub(r"\bthe the\b", "the", text, flags=re.IGNORECASE)
+    return " ".join(text.split())
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first.lower() in _LOWER_FIRST else text
+
+
+def _open_question(claim: str) -> str:
+    claim = _lower_first(claim.strip(" ,.?!;:"))
+    if not claim:
+        return FALLBACK_QUESTION
+    if match := _COMPARISON.match(claim):
+        subject, noun = match["subject"], match["noun"]
+        if noun and subject.lower() in _VAGUE_SUBJECTS:
+            subject = f"this {noun}"  # "it is the best choice" is about this choice
+        other = match["other"] or "other options"
+        return f"How do you see {_calm(subject)} compared with {_calm(other)}?"
+    if match := _SEEN.match(claim):
+        return f"What have you {match['verb']} with regard to {_calm(match['what'])}?"
+    match = _DESCRIPTION.match(claim)
+    if match and match["subject"].lower() not in _VAGUE_SUBJECTS:
+        return f"How would you describe {_calm(match['subject'])}?"
+    return f"What is your view on whether {_calm(claim)}?"
+
+
+def neutral_rewording(text: str) -> str:
+    """An open, neutral version of ``text``; text the check does not flag comes back tidied.
+
+    >>> neutral_rewording("Don't you think our drug works better?")
+    'How do you see our drug compared with other options?'
+    """
+    clean = " ".join(text.split())
+    if is_neutral(clean):
+        return clean
+    if match := _BETTER_TO.search(clean):
+        prefix, rest = clean[: match.start()], clean[match.end() :]
+        result = f"How do you weigh the option to {_calm(rest.strip(' ?.!'))}?"
+    elif (match := _FRAMES.search(clean)) or _TAG.search(clean):
+        if match:
+            prefix, rest = clean[: match.start()], clean[match.end() :]
+        else:
+            prefix, rest = "", clean
+        rest = _TAG.sub("", rest)
+        result = _open_question(rest)
+    elif (match := _INVERTED.match(clean)) and re.search(_COMPARATIVE, match["rest"], re.I):
+        prefix = ""
+        result = _open_question(f"{match['subject']} is {match['rest']}")
+    else:  # only selling words: keep the question, drop the claims
+        prefix, result = "", _calm(clean)
+    prefix = prefix.strip()
+    if prefix:
+        # "In elderly patients, don't you think..." keeps its opening words.
+        result = f"{prefix.rstrip(',')}, {result[0].lower()}{result[1:]}"
+    result = result[0].upper() + result[1:]
+    # Whatever is still flagged goes; an empty remainder becomes a plain open question.
+    for hint in reversed(check_text(result)):
+        result = result[: hint.start] + result[hint.end :]
+    result = " ".join(result.split()).strip(" ,")
+    if not result or not is_neutral(result) or len(result) < 12:
+        return FALLBACK_QUESTION
+    return result if result.endswith(("?", ".")) else result + "?"
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` holding the span [start, end): from the previous . ? ! or
+    line break to the next one, inclusive."""
+    before = max(text.rfind(mark, 0, start) for mark in ".?!\n") + 1
+    after = [i for i in (text.find(mark, end) for mark in ".?!\n") if i != -1]
+    stop = min(after) + 1 if after else len(text)
+    return text[before:stop].strip()
+
+
+def suggestion_for(text: str, hint: LanguageHint) -> str:
+    """What to say instead: a leading question reworded whole, else the rule's advice."""
+    if hint.kind == "leading":
+        return neutral_rewording(sentence_around(text, hint.start, hint.end))
+    return hint.suggestion

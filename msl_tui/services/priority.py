@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from msl_tui.models.enums import EngagementStage, Influence, LifecyclePhase, Segment, Stance
-from msl_tui.services.segments import segment_for
+from msl_tui.services.segments import segment_for, segment_summary
 
 
 def _segment_weights(mc: float, ks: float, ki: float, mon: float) -> dict[Segment, float]:
@@ -184,7 +184,7 @@ def score(s: KolSituation, weights: PriorityWeights) -> Priority:
 
     base = weights.segment_points(s.lifecycle_phase, segment)
     total += base
-    parts.append((base, f"{segment.value}: {s.influence.value} influence, {s.stance.value}"))
+    parts.append((base, segment_summary(s.influence, s.stance, s.stage)))
 
     due_in: int | None = None
     if s.days_since_contact is None:

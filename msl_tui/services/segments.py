@@ -1,10 +1,10 @@
 """The stakeholder matrix: which of the four cells a KOL falls in, and the mix each phase wants.
 
-Reach (influence) is the power axis; engagement with the company (stance) is the interest
+Reach (influence) is the power axis; advocacy (stance toward the company) is the interest
 axis. Advocates and critics both care a great deal about what we do, so both count as high
 interest; neutral and unknown KOLs count as low.
 
-| reach \\ interest            | advocate or negative | neutral or unknown |
+| reach \\ interest            | advocate or critic   | neutral or unknown |
 |-----------------------------|----------------------|--------------------|
 | global, national            | manage closely       | keep satisfied     |
 | regional, growing           | manage closely       | keep satisfied     |
@@ -24,13 +24,68 @@ from msl_tui.models.enums import EngagementStage, Influence, LifecyclePhase, Seg
 HIGH_REACH = frozenset({Influence.GLOBAL, Influence.NATIONAL})
 HIGH_INTEREST = frozenset({Stance.ADVOCATE, Stance.NEGATIVE})
 
+# The one set of words every screen uses. A negative stance reads "critic" (DOMAIN.md calls
+# it negative; the word on screen names the person, like "advocate").
+STANCE_WORDS: dict[Stance, str] = {
+    Stance.ADVOCATE: "advocate",
+    Stance.NEUTRAL: "neutral",
+    Stance.NEGATIVE: "critic",
+    Stance.UNKNOWN: "unknown",
+}
+
+
+def stance_word(stance: Stance) -> str:
+    return STANCE_WORDS[stance]
+
+
+def stage_words(stage: EngagementStage) -> str:
+    """The relationship's own lifecycle, never confused with the product's."""
+    return f"relationship stage: {stage.value}"
+
+
+def lifecycle_words(phase: LifecyclePhase) -> str:
+    return f"product lifecycle: {phase.value}"
+
+
+def _high_reach(influence: Influence, stage: EngagementStage | None) -> bool:
+    return influence in HIGH_REACH or (
+        influence is Influence.REGIONAL and stage is EngagementStage.GROWING
+    )
+
+
+def segment_summary(influence: Influence, stance: Stance, stage: EngagementStage | None) -> str:
+    """A short reason for the cell, e.g. "manage closely: national influence, advocate"."""
+    segment = segment_for(influence, stance, stage)
+    reach = f"{influence.value} influence"
+    if influence is Influence.REGIONAL and stage is EngagementStage.GROWING:
+        reach += " (growing relationship)"
+    return f"{segment.value}: {reach}, {stance_word(stance)}"
+
+
+def why_cell(influence: Influence, stance: Stance, stage: EngagementStage | None) -> str:
+    """Why a KOL sits in their cell, in a sentence: the two axes and what decided each."""
+    segment = segment_for(influence, stance, stage)
+    if influence in HIGH_REACH:
+        reach = f"{influence.value} influence is high reach"
+    elif _high_reach(influence, stage):
+        reach = "regional influence with a growing relationship counts as high reach"
+    elif influence is Influence.REGIONAL:
+        shown = stage_words(stage) if stage else "relationship stage not set"
+        reach = f"regional influence is low reach unless the relationship is growing ({shown})"
+    else:
+        reach = f"{influence.value} influence is low reach"
+    word = stance_word(stance)
+    if stance in HIGH_INTEREST:
+        interest = f"{'an' if word[0] in 'aeiou' else 'a'} {word} cares a lot about what we do"
+    else:
+        interest = f"stance {word} is low interest"
+    return f"{segment.value.capitalize()}: {reach}; {interest}."
+
 
 def segment_for(
     influence: Influence, stance: Stance, stage: EngagementStage | None = None
 ) -> Segment:
-    high_reach = influence in HIGH_REACH or (
-        influence is Influence.REGIONAL and stage is EngagementStage.GROWING
-    )
+    high_reach = _high_reach(influence, stage)
     high_interest = stance in HIGH_INTEREST
     if high_reach:
         return Segment.MANAGE_CLOSELY if high_interest else Segment.KEEP_SATISFIED

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from msl_tui import timestamps
 from msl_tui.models import (
     AdverseEvent,
     Channel,
@@ -34,6 +35,7 @@ from msl_tui.models.enums import PromptPurpose
 from msl_tui.services.adverse_events import AEMention, detect_adverse_events
 from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.services.followups import parse_followups
+from msl_tui.services.language import check_text, neutral_rewording
 from msl_tui.services.prompts import Prompt
 from msl_tui.store import Store, StoreError, prompts_repo
 
@@ -47,12 +49,22 @@ class VisitError(ValueError):
         self.message = message
 
 
+# How a visit time is written into the When field: absolute, so it reads the same later.
+WHEN_FORMAT = "%Y-%m-%d %H:%M"
+
+
 @dataclass
 class VisitDraft:
-    """Everything on the capture screen, as typed."""
+    """Everything on the capture screen, as typed.
+
+    ``opened_at`` (UTC, ISO) is when capture opened: ``when`` starts as that moment written
+    out, and relative words typed into it ("2 hours ago") count from it, so a draft restored
+    the next day still means the visit it was written about.
+    """
 
     kol_id: str
     when: str = "now"
+    opened_at: str = ""
     channel: str = Channel.IN_PERSON.value
     duration: str = "30"
     objective_id: str = ""
@@ -103,12 +115,19 @@ def draft_id_for(kol_id: str) -> str:
     return f"visit:{kol_id}"
 
 
-def new_visit(store: Store, kol_id: str) -> VisitDraft:
-    """A draft with the defaults filled: now, the KOL's usual channel, the open objective."""
+def new_visit(store: Store, kol_id: str, now: datetime | None = None) -> VisitDraft:
+    """A draft with the defaults filled: the visit time resolved now (on this machine's
+    clock), the KOL's usual channel, the open objective."""
     kol = store.get_kol(kol_id)
     if kol is None:
         raise StoreError(f"no KOL with id {kol_id}")
-    draft = VisitDraft(kol_id=kol_id, channel=default_channel(store, kol).value)
+    opened = timestamps.to_utc(now or timestamps.utcnow())
+    draft = VisitDraft(
+        kol_id=kol_id,
+        when=opened.astimezone().strftime(WHEN_FORMAT),
+        opened_at=timestamps.iso(opened),
+        channel=default_channel(store, kol).value,
+    )
     plan = store.current_plan(kol_id)
     if plan is not None:
         open_objectives = plan.open_objectives()
@@ -124,16 +143,31 @@ def default_channel(store: Store, kol: Kol) -> Channel:
     return last[0].channel if last else Channel.IN_PERSON
 
 
-def load_or_new(store: Store, kol_id: str) -> tuple[VisitDraft, bool]:
+def load_or_new(store: Store, kol_id: str, now: datetime | None = None) -> tuple[VisitDraft, bool]:
     """The saved draft for this KOL if there is one (and True), else a fresh visit."""
     payload = store.load_draft(draft_id_for(kol_id))
     if payload is not None:
         return VisitDraft.from_payload(payload), True
-    return new_visit(store, kol_id), False
+    return new_visit(store, kol_id, now), False
 
 
-def save_draft(store: Store, draft: VisitDraft) -> None:
-    store.save_draft(draft.draft_id, draft.kol_id, draft.to_payload())
+def visit_anchor(draft: VisitDraft, now: datetime) -> datetime:
+    """The moment relative words in ``draft.when`` count from, on this machine's clock."""
+    try:
+        return timestamps.parse(draft.opened_at).astimezone()
+    except ValueError:  # a draft from before opened_at was kept: count from now
+        return now.astimezone()
+
+
+def read_when(draft: VisitDraft, now: datetime, *, dayfirst: bool = True) -> datetime:
+    """The visit time the draft names; raises DateParseError with the reason."""
+    anchor = visit_anchor(draft, now)
+    when = parse_when(draft.when or "now", anchor, dayfirst=dayfirst)
+    return when if when.tzinfo is not None else when.replace(tzinfo=anchor.tzinfo)
+
+
+def save_draft(store: Store, draft: VisitDraft, *, wait_ms: int | None = None) -> None:
+    store.save_draft(draft.draft_id, draft.kol_id, draft.to_payload(), wait_ms=wait_ms)
 
 
 def discard_draft(store: Store, draft: VisitDraft) -> None:
@@ -170,13 +204,55 @@ def needs_ae_answer(draft: VisitDraft) -> bool:
     return draft.ae_confirmed == "" and bool(possible_adverse_events(draft))
 
 
+# Model field -> the words the form uses for it.
+_FIELD_WORDS = {
+    "text": "the insight",
+    "about": "what it is about",
+    "root_cause": "the root cause",
+    "response": "the response",
+    "patient": "the patient",
+    "reporter": "the reporter",
+    "product": "the product",
+    "event": "the event",
+    "reference": "the reference",
+    "question": "the question",
+    "nature": "what was given",
+    "amount": "the amount",
+    "currency": "the currency (three letters, e.g. EUR)",
+    "recipient": "the recipient",
+    "duration_min": "the minutes",
+    "occurred_at": "the visit time",
+}
+
+
+def _plain(err: Any) -> str:
+    """A validation error in the form's words, never the library's."""
+    loc = [str(p) for p in err["loc"]]
+    what = _FIELD_WORDS.get(loc[-1], "this value") if loc else "this value"
+    context = err.get("ctx") or {}
+    match err["type"]:
+        case "string_too_long":
+            return f"{what} is too long (at most {context.get('max_length')} characters)"
+        case "string_too_short" | "missing":
+            return f"{what} cannot be empty"
+        case "greater_than_equal" | "greater_than":
+            return f"{what} must be at least {context.get('ge', context.get('gt'))}"
+        case "less_than_equal" | "less_than":
+            return f"{what} must be at most {context.get('le', context.get('lt'))}"
+        case "decimal_max_places":
+            return f"{what} takes at most {context.get('decimal_places')} decimals"
+        case "decimal_max_digits":
+            return f"{what} is too large"
+        case "string_pattern_mismatch":
+            return f"check {what}"
+    return f"check {what}"
+
+
 def _validate(field_name: str, build: Any) -> Any:
     try:
         return build()
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise VisitError(field_name, f"{where + ': ' if where else ''}{err['msg']}") from exc
+        raise VisitError(field_name, _plain(exc.errors()[0])) from exc
 
 
 def build_records(
@@ -185,11 +261,9 @@ def build_records(
     """Validate the draft into records without writing anything."""
     local_now = now.astimezone()  # people type times on their own clock
     try:
-        when = parse_when(draft.when or "now", local_now, dayfirst=dayfirst)
+        when = read_when(draft, now, dayfirst=dayfirst)
     except DateParseError as exc:
         raise VisitError("when", str(exc)) from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=local_now.tzinfo)
     if when - local_now > timedelta(minutes=5):
         raise VisitError("when", "a visit cannot be in the future")
     try:
@@ -197,9 +271,9 @@ def build_records(
     except ValueError as exc:
         raise VisitError("channel", f"unknown channel {draft.channel!r}") from exc
     if not draft.duration.strip().isdigit():
-        raise VisitError("duration", "minutes as a whole number")
+        raise VisitError("duration", "a whole number, e.g. 30")
     if not draft.notes.strip():
-        raise VisitError("notes", "the note is empty")
+        raise VisitError("notes", "the note is empty: write what was discussed")
     if needs_ae_answer(draft):
         raise VisitError("adverse event", "confirm or dismiss the possible adverse event first")
 
@@ -240,7 +314,9 @@ def build_records(
         try:
             amount = Decimal(draft.tov_amount.strip() or "x")
         except InvalidOperation as exc:
-            raise VisitError("transfer amount", f"{draft.tov_amount!r} is not an amount") from exc
+            raise VisitError(
+                "transfer amount", f"{draft.tov_amount!r} is not an amount, e.g. 48.50"
+            ) from exc
         kol = store.get_kol(draft.kol_id)
         transfer = _validate(
             "transfer of value",
@@ -345,6 +421,18 @@ def my_prompts(store: Store) -> list[Prompt]:
     return result
 
 
+class LeadingPromptError(VisitError):
+    """An own prompt that leads or sells: never saved among the neutral questions as it is.
+
+    ``suggestion`` is a neutral rewording the MSL can accept or edit.
+    """
+
+    def __init__(self, text: str) -> None:
+        hint = check_text(text)[0]
+        super().__init__("prompt", f"“{hint.phrase}” {hint.message}: not saved as it is")
+        self.suggestion = neutral_rewording(text)
+
+
 def _clean_prompt(purpose: str, text: str) -> tuple[PromptPurpose, str]:
     try:
         kind = PromptPurpose(purpose)
@@ -355,11 +443,13 @@ def _clean_prompt(purpose: str, text: str) -> tuple[PromptPurpose, str]:
         raise VisitError("prompt", "the question is empty")
     if len(clean) > PROMPT_MAX_CHARS:
         raise VisitError("prompt", f"keep it under {PROMPT_MAX_CHARS} characters")
+    if check_text(clean):
+        raise LeadingPromptError(clean)
     return kind, clean
 
 
 def add_prompt(store: Store, purpose: str, text: str, now: datetime) -> Prompt:
-    """Save a new own prompt. Leading wording is advised against by the screen, not refused."""
+    """Save a new own prompt. Leading or selling wording is refused with a neutral rewording."""
     kind, clean = _clean_prompt(purpose, text)
     prompt = Prompt(f"my-{uuid.uuid4().hex[:12]}", kind, clean, builtin=False)
     prompts_repo.upsert_prompt(store, prompt.id, kind.value, clean, now.isoformat())

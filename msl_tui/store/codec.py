@@ -10,9 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from msl_tui.models import EngagementPlan, FollowUp, Interaction, Kol, SyncedRecord
+from msl_tui.models.base import repair_text
 
 # Sync metadata lives on the row, not in the change patches.
 META_FIELDS = frozenset({"id", "device_id", "hlc", "updated_at"})
@@ -114,7 +115,13 @@ def from_row(entity: Entity, row: dict[str, Any]) -> SyncedRecord:
                 value = []
         data[field] = value
     data = {k: v for k, v in data.items() if v is not None or k in entity.json_fields}
-    return entity.model.model_validate(data)
+    try:
+        return entity.model.model_validate(data)
+    except ValidationError:
+        # A row an older msl-tui wrote (or another program edited) may hold text today's
+        # grammar refuses (a control character in a name): show it escaped rather than
+        # fail to open the KOL. Anything else wrong still raises.
+        return entity.model.model_validate(repair_text(data))
 
 
 def derived_columns(entity: Entity, fields: dict[str, Any]) -> dict[str, Any]:

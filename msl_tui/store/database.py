@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from msl_tui.locations import ensure_private_dir
 from msl_tui.safe_text import printable
+from msl_tui.store import cipher
 from msl_tui.store.errors import StoreBusyError, StoreError
 from msl_tui.store.migrations import SCHEMA_VERSION, migrations
 
@@ -84,12 +85,18 @@ def _check_existing_file(path: Path) -> bool:
     except OSError as exc:
         raise StoreError(f"{path} cannot be read ({exc.strerror})") from exc
     if head and head != SQLITE_MAGIC:
+        if cipher.looks_encrypted(path):
+            return True  # an encrypted store, or a foreign file: the passphrase tells
         raise StoreError(f"{path} is not an msl-tui store (not an SQLite database)")
     return bool(head)
 
 
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """The one place a store's file is opened: SQLCipher for an encrypted store (a wrapped
+    connection that raises sqlite3's errors), the standard sqlite3 for every other."""
     timeout = busy_timeout_ms()
+    if cipher.looks_encrypted(path):
+        return cipher.connect(path, read_only=read_only, timeout_ms=timeout)
     if not read_only:
         conn = sqlite3.connect(str(path), timeout=timeout / 1000, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {timeout}")

@@ -15,3 +15,17 @@ class StoreBusyError(StoreError):
     def __init__(self, path: Path | None) -> None:
         where = f"the store {path}" if path else "the store"
         super().__init__(f"{where} is busy (another msl is writing to it): try again in a moment")
+
+
+def store_trouble_words(error: BaseException) -> str:
+    """A store failure in the words an MSL reads (never SQLite's own text)."""
+    if isinstance(error, StoreError):
+        return str(error)
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return "The store is busy (another msl is writing to it)."
+    if "full" in text:
+        return "The disk is full: free some space."
+    if "readonly" in text or "read-only" in text:
+        return "The store is read-only here."
+    return "The store could not be written."

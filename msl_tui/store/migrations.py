@@ -197,6 +197,23 @@ def m004_ledger_digest(db: Database) -> None:
     db.execute("ALTER TABLE imported_bundles ADD COLUMN manifest_sha256 TEXT")
 
 
+@migrations(name="m005_privacy")
+def m005_privacy(db: Database) -> None:
+    # One row per erased KOL, and nothing about them but the id: what travels so every
+    # store erases the same person, and drops their old changes when they come back.
+    db.table("erasures").create(
+        {
+            "kol_id": str,
+            "erased_at": str,
+            "reason": str,
+            "erased_by": str,
+            "device_id": str,
+        },
+        pk="kol_id",
+        not_null={"erased_at", "reason", "erased_by", "device_id"},
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

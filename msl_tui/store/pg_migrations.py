@@ -72,8 +72,16 @@ M001_INITIAL = [
     f"CREATE TABLE prompts (id {T} PRIMARY KEY, purpose {T}, text {T}, created_at {T})",
 ]
 
+# SQLite's m005_privacy. ``rowid`` orders erasure records, as SQLite's implicit one does.
+M002_PRIVACY = [
+    f"""CREATE TABLE erasures (
+        rowid bigserial UNIQUE, kol_id {T} PRIMARY KEY, erased_at {T} NOT NULL,
+        reason {T} NOT NULL, erased_by {T} NOT NULL, device_id {T} NOT NULL)""",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
+    ("m002_privacy", M002_PRIVACY),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLE = "_msl_migrations"

@@ -652,14 +652,43 @@ class Store:
 
     # -- drafts (local, unsynced) ----------------------------------------------------------
 
-    def save_draft(self, draft_id: str, kol_id: str, payload: dict[str, Any]) -> None:
-        with self.transaction():
-            self.db.execute(
-                "insert into drafts(id, kol_id, payload, updated_at) values (?, ?, ?, ?) "
-                "on conflict(id) do update set payload = excluded.payload, "
-                "updated_at = excluded.updated_at",
-                [draft_id, kol_id, json.dumps(payload), now_iso()],
-            )
+    def save_draft(
+        self, draft_id: str, kol_id: str, payload: dict[str, Any], *, wait_ms: int | None = None
+    ) -> None:
+        """Keep unsent text. ``wait_ms`` bounds the wait for another writer (a screen saving
+        while the MSL types must not freeze for the whole busy timeout): past it,
+        StoreBusyError, and the caller keeps the text and tries again."""
+        if self.server:
+            pg = cast("PgDatabase", self.db)
+            with self._lock:
+                previous_ms, pg.busy_ms = pg.busy_ms, wait_ms if wait_ms is not None else pg.busy_ms
+                try:
+                    with self.transaction():
+                        self.db.execute(
+                            "insert into drafts(id, kol_id, payload, updated_at) "
+                            "values (?, ?, ?, ?) on conflict(id) do update set "
+                            "payload = excluded.payload, updated_at = excluded.updated_at",
+                            [draft_id, kol_id, json.dumps(payload), now_iso()],
+                        )
+                finally:
+                    pg.busy_ms = previous_ms
+            return
+        with self._lock:
+            previous = None
+            if wait_ms is not None:
+                previous = self.db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+                self.db.conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            try:
+                with self.transaction():
+                    self.db.execute(
+                        "insert into drafts(id, kol_id, payload, updated_at) values (?, ?, ?, ?) "
+                        "on conflict(id) do update set payload = excluded.payload, "
+                        "updated_at = excluded.updated_at",
+                        [draft_id, kol_id, json.dumps(payload), now_iso()],
+                    )
+            finally:
+                if previous is not None:
+                    self.db.conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
     def load_draft(self, draft_id: str) -> dict[str, Any] | None:
         with self._lock:

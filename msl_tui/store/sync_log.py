@@ -90,8 +90,9 @@ def iter_changes(
     upto_rowid: int | None = None,
     record_ids: Iterable[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One table's changes in log order, streamed (a cursor, not a list)."""
-    sql = f"select {CHANGE_COLUMNS} from changes where entity = ? and rowid > ?"
+    """One table's changes in log order, streamed (a cursor, not a list). Erased changes
+    (payload-free markers) never leave the store."""
+    sql = f"select {CHANGE_COLUMNS} from changes where entity = ? and rowid > ? and patch != '{{}}'"
     params: list[Any] = [entity, after_rowid]
     if upto_rowid is not None:
         sql += " and rowid <= ?"
@@ -108,7 +109,8 @@ def count_changes(store: Store, entity: str, after_rowid: int, upto_rowid: int) 
     with store._lock:
         rows = list(
             store.db.query(
-                "select count(*) n from changes where entity = ? and rowid > ? and rowid <= ?",
+                "select count(*) n from changes where entity = ? and rowid > ? and rowid <= ? "
+                "and patch != '{}'",
                 [entity, after_rowid, upto_rowid],
             )
         )

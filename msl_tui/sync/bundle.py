@@ -33,13 +33,22 @@ from msl_tui.store.codec import ENTITIES
 from msl_tui.store.migrations import SCHEMA_VERSION
 from msl_tui.sync.wire import MAX_RANGE, ManifestIn, wire_problem
 
-FORMAT_VERSION = 1
+# Format 2 adds the erasures part. A bundle without erasures is still written as format 1,
+# which older readers take; one that carries erasures is format 2, which they refuse ("newer
+# format: upgrade") rather than import while missing the erasure.
+FORMAT_VERSION = 2
+BASE_FORMAT = 1
 # Older bundle formats this program upgrades on reading (format -> upgrade of one change).
-UPGRADES: dict[int, Any] = {}
+# Format 1 is format 2 without erasures: its changes need nothing.
+UPGRADES: dict[int, Any] = {1: None}
 SUFFIX = ".mslsync"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 TABLE_PARTS = {f"{e.table}.jsonl": e.name for e in ENTITIES.values()}
+ERASURE_TABLE = "erasure"
+ERASURES_PART = "erasures.jsonl"
+PARTS = {**TABLE_PARTS, ERASURES_PART: ERASURE_TABLE}
+PART_NAMES = {table: name for name, table in PARTS.items()}
 KINDS = ("msl-log", "roster", "full")
 
 
@@ -56,7 +65,7 @@ class Limits:
     ratio_floor: int = 2**20  # tiny members may compress oddly; ratios count above 1 MiB
     max_line: int = 4 * 2**20
     max_depth: int = 16
-    max_members: int = 2 + len(TABLE_PARTS)
+    max_members: int = 2 + len(PARTS)
     max_range: int = MAX_RANGE  # sequence numbers one device may span in one bundle
 
 
@@ -82,7 +91,27 @@ def _no_constant(name: str) -> Any:
     raise BundleError(f"{name} is not allowed in JSON")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+def _bounded_int(text: str) -> int:
+    # Python refuses to read integers of over 4,300 digits with a ValueError of its own;
+    # nothing in a bundle needs more than SQLite's 19.
+    if len(text) > 20:
+        raise BundleError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if len(text) > 40 or value in (float("inf"), float("-inf")):
+        raise BundleError(f"the number {text[:20]} is out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates,
+    parse_constant=_no_constant,
+    parse_int=_bounded_int,
+    parse_float=_finite_float,
+)
 
 
 def nesting_depth(text: str) -> int:
@@ -107,6 +136,10 @@ def strict_loads(raw: bytes, limits: Limits = LIMITS) -> Any:
         value, end = _DECODER.raw_decode(text.strip())
     except json.JSONDecodeError as exc:
         raise BundleError(f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    except BundleError:
+        raise
+    except ValueError:
+        raise BundleError("invalid JSON (a value cannot be read)") from None
     except RecursionError as exc:
         raise BundleError("JSON nested too deeply") from exc
     if end != len(text.strip()):
@@ -143,7 +176,7 @@ class Manifest:
     created: str
     ranges: dict[str, list[int]]
     parts: list[Part]
-    format: int = FORMAT_VERSION
+    format: int = BASE_FORMAT
     schema: int = SCHEMA_VERSION
     signer: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -153,7 +186,7 @@ class Manifest:
         return self.source.get("msl_id") or self.source.get("device", "?")
 
     def total_changes(self) -> int:
-        return sum(p.count for p in self.parts)
+        return sum(p.count for p in self.parts if p.table in ENTITIES)
 
     def to_bytes(self) -> bytes:
         data: dict[str, Any] = {
@@ -196,10 +229,12 @@ class Manifest:
             )
         parts = []
         for p in m.parts:
-            if p.table not in ENTITIES or TABLE_PARTS.get(p.name) != p.table:
+            if PARTS.get(p.name) != p.table:
                 raise BundleError(
                     f"unknown table {printable(p.table, 40)!r} ({printable(p.name, 40)})"
                 )
+            if p.table == ERASURE_TABLE and m.format < 2:
+                raise BundleError(f"a format {m.format} bundle cannot carry erasures")
             parts.append(Part(p.name, p.table, p.size, p.count, p.sha256))
         if len({p.name for p in parts}) != len(parts):
             raise BundleError("manifest lists a part twice")
@@ -225,7 +260,7 @@ class BundleWriter:
         self.parts: list[Part] = []
 
     def write_part(self, table: str, lines: Iterable[bytes]) -> Part:
-        name = f"{ENTITIES[table].table}.jsonl"
+        name = PART_NAMES[table]
         digest = hashlib.sha256()
         size = count = 0
         with self.zip.open(name, "w", force_zip64=True) as out:
@@ -249,6 +284,8 @@ class BundleWriter:
 
     def commit(self, manifest: Manifest, key: Ed25519PrivateKey | None = None) -> Path:
         manifest.parts = list(self.parts)
+        if any(p.table == ERASURE_TABLE for p in self.parts):
+            manifest.format = max(manifest.format, 2)
         if key is not None:
             manifest.signer = key.public_key().public_bytes_raw().hex()
         raw = manifest.to_bytes()
@@ -299,7 +336,7 @@ def _check_member_name(info: zipfile.ZipInfo) -> None:
     mode = info.external_attr >> 16
     if mode and (stat.S_ISLNK(mode) or not stat.S_ISREG(mode)) and stat.S_IFMT(mode):
         raise BundleError(f"member {name!r} is a link or special file")
-    if name not in (MANIFEST, SIGNATURE) and name not in TABLE_PARTS:
+    if name not in (MANIFEST, SIGNATURE) and name not in PARTS:
         if name.endswith(".jsonl"):
             raise BundleError(f"unknown table {name[:-6]!r}")
         raise BundleError(f"unexpected member {name[:60]!r}")
@@ -321,6 +358,8 @@ class BundleReader:
             raise BundleError("no such file")
         if path.is_dir():
             raise BundleError("is a folder, not a bundle")
+        if not path.is_file():
+            raise BundleError("is not a regular file (a device, a pipe or a socket)")
         size = path.stat().st_size
         if size == 0:
             raise BundleError("empty file")
@@ -331,7 +370,7 @@ class BundleReader:
             self.zip = zipfile.ZipFile(self._handle)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             self._handle.close()
-            raise BundleError(f"not an msl-tui bundle (not a readable zip: {exc})") from exc
+            raise BundleError("not an msl-tui bundle (not a readable zip file)") from exc
         try:
             self._check_members()
             self.manifest = self._read_manifest()
@@ -364,9 +403,7 @@ class BundleReader:
                 raise BundleError(f"member {info.filename!r} is encrypted")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise BundleError(f"member {info.filename!r} uses an unsupported compression")
-            limit = (
-                self.limits.max_part if info.filename in TABLE_PARTS else self.limits.max_manifest
-            )
+            limit = self.limits.max_part if info.filename in PARTS else self.limits.max_manifest
             if info.file_size > limit:
                 raise BundleError(f"member {info.filename!r} is larger than {limit} bytes")
             if (
@@ -398,7 +435,7 @@ class BundleReader:
             raise BundleError(f"manifest cannot be read ({exc})") from exc
         manifest = Manifest.parse(self.manifest_raw)
         listed = {p.name for p in manifest.parts}
-        present = {n for n in self.infos if n in TABLE_PARTS}
+        present = {n for n in self.infos if n in PARTS}
         missing = sorted(listed - present)
         if missing:
             raise BundleError(f"part {missing[0]} is missing")
@@ -479,7 +516,9 @@ class BundleReader:
 
 def _loose(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return _DECODER.decode(raw.decode("utf-8"))
+    except BundleError:
+        raise
     except (ValueError, RecursionError) as exc:
         raise BundleError(f"invalid JSON ({exc})") from None
 

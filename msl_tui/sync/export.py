@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -15,20 +16,24 @@ from typing import Any
 from msl_tui.locations import (
     create_private_file,
     ensure_private_dir,
+    private_scratch,
     private_temp_path,
     publish,
 )
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
+from msl_tui.store import erasure as erasures
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.store import Store
-from msl_tui.sync.bundle import SUFFIX, BundleWriter, Manifest
+from msl_tui.sync import crypto, erasure
+from msl_tui.sync.bundle import ERASURE_TABLE, SUFFIX, BundleWriter, Manifest
 from msl_tui.sync.keys import signing_key
 from msl_tui.timestamps import utcnow
 
 EXPORTED_META = "sync_exported_rowid"
+ERASURES_EXPORTED_META = "sync_exported_erasure_rowid"
 Progress = Callable[[int], None]
 
 
@@ -52,6 +57,10 @@ class ExportResult:
     counts: dict[str, int] = field(default_factory=dict)
     # For an empty result: whether this store had exported before (so "since" is true).
     exported_before: bool = True
+    # Names the bundle is encrypted to; empty for a plain bundle (``plain``: asked for).
+    encrypted_to: list[str] = field(default_factory=list)
+    plain: bool = False
+    erasures: int = 0  # erasure records carried (every one this store holds)
 
     @property
     def total(self) -> int:
@@ -67,8 +76,18 @@ class ExportResult:
         )
         return (
             f"wrote {printable(self.path, None)} "
-            f"({self.kind}, {plural(self.total, 'change')}: {detail or 'none'})"
+            f"({self.kind}, {plural(self.total, 'change')}: {detail or 'none'}"
+            + (f"; {plural(self.erasures, 'erasure')}" if self.erasures else "")
+            + "); "
+            + self.privacy()
         )
+
+    def privacy(self) -> str:
+        if self.encrypted_to:
+            return "encrypted to " + ", ".join(printable(n, 60) for n in self.encrypted_to)
+        if self.plain:
+            return "not encrypted (--plain): anyone who gets the file can read it"
+        return "not encrypted: no recipients (see `msl keys --recipient`)"
 
 
 def _line(row: dict[str, Any]) -> bytes:
@@ -124,11 +143,14 @@ def export_bundle(
     now: datetime | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    plain: bool = False,
 ) -> ExportResult:
     """Write a bundle into ``out`` (a folder, or a file name) and return where it went.
 
     An existing file is never replaced unless ``force``. The export mark moves only once the
     bundle is complete, fsynced and in place: a failed or killed export is simply redone.
+    Once the store lists recipients, the bundle is encrypted to them and to the store
+    (``plain`` writes it unencrypted).
     """
     profile = store.get_profile()
     kind = "roster" if roster_for else ("full" if full else "msl-log")
@@ -147,8 +169,12 @@ def export_bundle(
                     f"no KOLs are planned for or met by {printable(roster_for, 60)!r}"
                 )
         tables = [e for e in ENTITIES.values() if wanted is None or e.name in wanted]
-        if not roster_for and all(
-            sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables
+        erased_upto = erasures.max_erasure_rowid(store)
+        new_erasures = erased_upto > int(store.get_meta(ERASURES_EXPORTED_META) or 0)
+        if (
+            not roster_for
+            and not (new_erasures and not full)
+            and all(sync_log.count_changes(store, e.name, after, upto) == 0 for e in tables)
         ):
             return ExportResult(None, kind, exported_before=mark is not None and not full)
     check_destination(out, force=force)
@@ -160,9 +186,23 @@ def export_bundle(
     path = _destination(out, f"msl-{who}-{kind}-{stamp}-{bundle_id[:8]}{SUFFIX}", force=force)
     ranges: dict[str, list[int]] = {}
     counts: dict[str, int] = {}
-    writer = _PrivateWriter(private_temp_path(path))
+    to = {} if plain else crypto.export_recipients(store)
+    scratch = contextlib.ExitStack()
+    # An encrypted bundle's plaintext is written beside the store, never where the bundle
+    # goes (a USB stick keeps what was deleted from it).
+    zip_tmp = (
+        scratch.enter_context(private_scratch(store.path)) / "bundle.zip"
+        if to
+        else private_temp_path(path)
+    )
+    writer = _PrivateWriter(zip_tmp)
+    sealed: Path | None = None
+    carried = 0
     try:
         with store.transaction(write=False):
+            if erased_upto:
+                # Every erasure this store knows travels in every bundle (ids, no names).
+                carried = writer.write_part(ERASURE_TABLE, erasure.wire_lines(store)).count
             for entity in tables:
 
                 def lines(entity_name: str = entity.name) -> Iterator[bytes]:
@@ -186,22 +226,32 @@ def export_bundle(
         if profile is not None:
             source.update(msl_id=profile.msl_id, role=profile.role)
         manifest = Manifest(bundle_id, kind, source, str(created), ranges, [])
-        writer.commit(manifest, key)
+        writer.commit(manifest, key)  # signed first: the signature travels inside
+        finished = writer.tmp
+        if to:
+            sealed = finished = private_temp_path(path)
+            crypto.encrypt_file(writer.tmp, sealed, to)
         try:
-            publish(writer.tmp, path, replace=force)
+            publish(finished, path, replace=force)
         except FileExistsError:
             raise ExportError(
                 f"{path} already exists: name another file, or --force to replace it"
             ) from None
     except BaseException:
         writer.abort()
+        if sealed is not None:
+            sealed.unlink(missing_ok=True)
         raise
+    finally:
+        scratch.close()
     if not roster_for:
         try:
             with store.transaction():
                 # Another export may have finished meanwhile: the mark never goes back.
                 if upto > int(store.get_meta(EXPORTED_META) or 0):
                     store.set_meta(EXPORTED_META, str(upto))
+                if erased_upto > int(store.get_meta(ERASURES_EXPORTED_META) or 0):
+                    store.set_meta(ERASURES_EXPORTED_META, str(erased_upto))
         except (StoreError, sqlite3.Error) as exc:
             # The bundle is whole and stays; only the mark did not move, so the next export
             # sends these changes again (importing them twice changes nothing).
@@ -211,7 +261,7 @@ def export_bundle(
             raise ExportError(
                 f"wrote {path}, but {reason}; the next export will include these changes again"
             ) from exc
-    return ExportResult(path, kind, counts)
+    return ExportResult(path, kind, counts, encrypted_to=list(to), plain=plain, erasures=carried)
 
 
 def slug_for_file(name: str) -> str:

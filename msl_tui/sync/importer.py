@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +30,18 @@ from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
 from msl_tui.store.codec import ENTITIES, Entity, dump_fields
+from msl_tui.store.erasure import try_scrub
 from msl_tui.store.store import Store
-from msl_tui.sync.bundle import LIMITS, BundleError, BundleReader, Manifest, Part
+from msl_tui.sync import crypto
+from msl_tui.sync.bundle import (
+    ERASURE_TABLE,
+    LIMITS,
+    BundleError,
+    BundleReader,
+    Manifest,
+    Part,
+)
+from msl_tui.sync.erasure import ErasureFilter, parts_in_order, report_lines
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
 from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, wire_problem
@@ -61,6 +73,11 @@ class ImportReport:
     tables: dict[str, Counts] = field(default_factory=dict)
     already: str | None = None
     dry_run: bool = False
+    encrypted: bool = False
+    erased: int = 0  # KOLs the bundle erased here
+    dropped: int = 0  # changes of erased KOLs left out
+    scrubbed: bool = True  # the erased bytes are gone from the file too
+    needs_scrub: bool = False
 
     def total(self) -> Counts:
         total = Counts()
@@ -73,7 +90,7 @@ class ImportReport:
         assert m is not None
         head = (
             f"{printable(self.file, 120)}: {m.kind} from {printable(m.source_name, 64)}, "
-            f"bundle {m.bundle_id[:8]}"
+            f"bundle {m.bundle_id[:8]}{' (encrypted)' if self.encrypted else ''}"
         )
         if self.already:
             return [f"{head}: already imported on {self.already}, nothing to do"]
@@ -81,13 +98,25 @@ class ImportReport:
         out = [f"{head}: {verb}"]
         for table, c in self.tables.items():
             line = (
-                f"  {table}: {c.inserted} inserted, {c.updated} updated, "
+                f"  {_TABLE_WORDS.get(table, table)}: {c.inserted} inserted, {c.updated} updated, "
                 f"{c.unchanged} unchanged, {c.conflicts} in conflict"
             )
             if c.waiting:
                 line += f", {c.waiting} waiting for earlier changes"
             out.append(line)
+        out += report_lines(self.erased, self.dropped, dry_run=self.dry_run)
+        if not self.scrubbed:
+            out.append("  the erased data leaves the file itself at the next start (store busy)")
         return out
+
+
+# What each table is called in a summary a person reads.
+_TABLE_WORDS = {
+    "kols": "KOLs",
+    "plans": "plans",
+    "interactions": "visits",
+    "followups": "follow-ups",
+}
 
 
 # -- validating one change ----------------------------------------------------------------
@@ -132,14 +161,37 @@ def _covers(raw: Any, clean: Any) -> bool:
             and len(raw) == len(clean)
             and all(_covers(a, b) for a, b in zip(raw, clean, strict=True))
         )
-    return type(raw) is type(clean) and raw == clean
+    if type(raw) is not type(clean):
+        return False
+    if raw == clean:
+        return True
+    # An amount an older msl-tui wrote as "25.5" is the same amount as today's "25.50";
+    # only plain decimal notation counts ("1E+2" is refused).
+    return (
+        isinstance(raw, str)
+        and _PLAIN_DECIMAL.match(raw) is not None
+        and _PLAIN_DECIMAL.match(clean) is not None
+        and Decimal(raw) == Decimal(clean)
+    )
+
+
+_PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
 
 
 def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:
     return BundleError(
-        f"{name}: {printable(repr(raw), 60)} is not written as msl-tui stores it "
-        f"({printable(repr(canonical), 60)})"
+        f"{printable(name, 60)}: {_shown(raw)} is not written as msl-tui stores it "
+        f"({_shown(canonical)})"
     )
+
+
+def _shown(value: Any) -> str:
+    """A value from a file as JSON text (as the sender wrote it), escaped and cut."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return printable(text, 60)
 
 
 def checked_change(entity: Entity, line: ChangeLine) -> Change:
@@ -291,8 +343,12 @@ def import_bundle(
     stamp_now = iso(now)
     report = ImportReport(path, dry_run=dry_run)
     try:
-        with BundleReader(path, trusted=trusted_keys(store)) as reader:
+        with (
+            crypto.readable_bundle(store, path) as readable,  # decrypted, if it is encrypted
+            BundleReader(readable, trusted=trusted_keys(store)) as reader,
+        ):
             manifest = report.manifest = reader.manifest
+            report.encrypted = readable != path
             digest = hashlib.sha256(reader.manifest_raw).hexdigest()
             if manifest.kind == "roster" and any(p.table == "interaction" for p in manifest.parts):
                 raise BundleError("a roster bundle may not carry interactions")
@@ -309,10 +365,15 @@ def import_bundle(
                     return report
                 limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
                 seen = _SeenKeys(manifest.ranges)
-                for part in manifest.parts:
+                eraser = ErasureFilter(store, dry_run=dry_run)
+                for part in parts_in_order(manifest.parts):
+                    if part.table == ERASURE_TABLE:
+                        eraser.apply(reader, part)
+                        continue
                     counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
                     for batch in _batches(reader, part, progress):
                         _check_stamps(part, batch, seen, limit_ms)
+                        batch = eraser.drop(part.table, batch)
                         try:
                             counts.add(
                                 apply_batch(
@@ -342,6 +403,8 @@ def import_bundle(
                         digest,
                     )
                     store.set_meta("hlc_last", str(store.clock.last))
+                report.erased, report.dropped = eraser.applied, eraser.dropped
+                report.needs_scrub = eraser.needs_scrub
     except (BundleError, MergeError) as exc:
         raise ImportError_(f"{printable(path, 120)}: {printable(exc, 400)}") from None
     except StoreError as exc:
@@ -351,6 +414,8 @@ def import_bundle(
             f"{printable(path, 120)}: could not be imported ({_io_words(exc)})",
             store_failed=isinstance(exc, sqlite3.Error),
         ) from exc
+    if report.needs_scrub:
+        report.scrubbed = try_scrub(store)
     return report
 
 

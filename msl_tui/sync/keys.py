@@ -18,6 +18,7 @@ PRIVATE_META = "sync_signing_key"
 TRUSTED_META = "sync_trusted_keys"
 PUBLIC_RE = re.compile(r"^[0-9a-f]{64}\Z")
 MAX_NAME = 100
+SOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}\Z", re.ASCII)
 
 
 class KeyError_(ValueError):
@@ -60,6 +61,19 @@ def trusted_keys(store: Store) -> dict[str, str]:
     return keys
 
 
+def check_name(name: str, what: str) -> str:
+    """A label a person gives a key (a recipient's name): one short line of plain text."""
+    name = name.strip()
+    if not name:
+        raise KeyError_(f"{what} needs a name (the MSL id, or 'head office')")
+    if printable(name, None) != name or len(name) > MAX_NAME:
+        raise KeyError_(
+            f"the name {printable(name, 40)!r} is not a short line of plain text "
+            f"(at most {MAX_NAME} characters, no control characters)"
+        )
+    return name
+
+
 def trust(store: Store, name: str, public: str) -> None:
     """Pin ``name``'s public key: its bundles must then be signed with exactly this key."""
     public = public.strip().lower()
@@ -68,10 +82,12 @@ def trust(store: Store, name: str, public: str) -> None:
     name = name.strip()
     if not name:
         raise KeyError_("a pinned key needs a name (the MSL id, or 'head office')")
-    if printable(name, None) != name or len(name) > MAX_NAME:
+    if not SOURCE_NAME_RE.match(name):
+        # A bundle names its sender by MSL id (or device id): a name no bundle can carry
+        # would pin nothing and, once anything is pinned, refuse every other sender.
         raise KeyError_(
-            f"the name {printable(name, 40)!r} is not a short line of plain text "
-            f"(at most {MAX_NAME} characters, no control characters)"
+            f"the name {printable(name, 40)!r} is not a sender name as bundles carry it: "
+            "an MSL id such as ana.silva (letters, digits, '.', '_', '-', ':'; no spaces)"
         )
     with store.transaction():  # read, change, write: under the write lock
         keys = trusted_keys(store)

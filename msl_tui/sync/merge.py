@@ -151,8 +151,62 @@ def _merge_union(winner: list[Any], losers: list[Change], name: str) -> list[Any
 def fold(
     entity: Entity, record_id: str, changes: Iterable[Change], *, validate: bool = True
 ) -> Folded:
-    """The record's state from its changes, with the writes that lost unseen."""
+    """The record's state from its changes, with the writes that lost unseen.
+
+    When every change is valid on its own but together they make an invalid record (two
+    machines each moved one end of a plan's period), the changes are taken in stamp order
+    and one that would spoil the record is kept aside as a conflict instead: the result
+    still depends on the set of changes alone, whatever order they arrived in.
+    """
     ordered = sorted(changes, key=lambda c: (c.hlc, c.device, c.seq))
+    result = _fold_ordered(record_id, ordered)
+    if validate:
+        result.record, result.problem = whole_record(entity, record_id, result)
+        if result.record is None and result.problem not in _missing_problems(entity):
+            result = _fold_keeping_valid(entity, record_id, ordered)
+    return result
+
+
+def _missing_problems(entity: Entity) -> set[str]:
+    return {f"{name} is missing" for name in _required(entity)}
+
+
+def _fold_keeping_valid(entity: Entity, record_id: str, ordered: list[Change]) -> Folded:
+    """Apply changes one by one in stamp order; one that would make the (complete) record
+    invalid is set aside as a conflict. Rare, so its quadratic cost does not matter."""
+    accepted: list[Change] = []
+    refused: list[tuple[Change, str]] = []
+    for c in ordered:
+        trial = _fold_ordered(record_id, [*accepted, c])
+        record, problem = whole_record(entity, record_id, trial)
+        if record is None and problem not in _missing_problems(entity):
+            refused.append((c, problem))
+        else:
+            accepted.append(c)
+    if not accepted:
+        result = Folded(record_id, {}, {}, ordered[-1].hlc, ordered[-1].device)
+        result.problem = refused[0][1] if refused else "no changes"
+        return result
+    result = _fold_ordered(record_id, accepted)
+    result.record, result.problem = whole_record(entity, record_id, result)
+    for c, problem in refused:
+        name = next(iter(c.patch))
+        result.conflicts.append(
+            {
+                "field": name,
+                "kept_value": result.state.get(name),
+                "kept_hlc": kept
+                if isinstance(kept := result.stamps.get(name), str)
+                else result.hlc,
+                "other_value": c.patch[name],
+                "other_hlc": c.hlc,
+                "why": problem,
+            }
+        )
+    return result
+
+
+def _fold_ordered(record_id: str, ordered: list[Change]) -> Folded:
     seen: dict[str, set[str]] = {}
     winner: dict[str, Change] = {}
     touched: dict[str, list[Change]] = {}
@@ -207,10 +261,7 @@ def fold(
             if "deleted" not in c.patch and c.hlc > gone and c.hlc not in seen.get("deleted", ())
         )
     last = ordered[-1]
-    result = Folded(record_id, state, stamps, last.hlc, last.device, conflicts)
-    if validate:
-        result.record, result.problem = whole_record(entity, record_id, result)
-    return result
+    return Folded(record_id, state, stamps, last.hlc, last.device, conflicts)
 
 
 _REQUIRED: dict[str, frozenset[str]] = {}
@@ -429,6 +480,11 @@ def resolve(store: Store, conflict_id: int, choice: str, *, now: str) -> str:
     if choice not in ("kept", "other"):
         raise MergeError(f"choose 'kept' or 'other', not {choice!r}")
     entity_name, record_id, name = conflict["entity"], conflict["record_id"], conflict["field"]
+    if not sync_log.existing_ids(store, ENTITIES[entity_name], [record_id]):
+        raise MergeError(
+            f"conflict {conflict_id} is about a {entity_name} this store does not hold yet "
+            "(its creation has not arrived): import the earlier bundles first"
+        )
     with store.transaction():
         current = refold(store, entity_name, record_id, now=now)
         if name == "deleted":

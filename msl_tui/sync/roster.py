@@ -9,6 +9,7 @@ same name and institution; otherwise it creates one.
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from msl_tui.models import Kol
+from msl_tui.models.problems import describe
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
 from msl_tui.store.store import Store
@@ -87,9 +89,15 @@ def _cell(name: str, raw: str) -> Any:
 
 
 def _problem(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "row"
-    return f"{where}: {err['msg']}"
+    return describe(exc)
+
+
+def _canonical_id(text: str) -> str | None:
+    """A roster's id cell as the store writes ids (lower case), or None if it is not one."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
 
 
 def _csv_problem(exc: csv.Error) -> str:
@@ -150,7 +158,20 @@ def import_roster(store: Store, path: Path, mapping: dict[str, str]) -> RosterRe
                     continue
                 data = {t: _cell(t, v) for t, v in zip(columns, row, strict=True) if t}
                 data = {k: v for k, v in data.items() if v not in ("", [])}
-                current = existing.get(data.get("id", "")) if data.get("id") else None
+                current = None
+                if data.get("id"):
+                    record_id = _canonical_id(str(data["id"]))
+                    if record_id is None:
+                        problems.append(f"{path}:{line}: id: is not a record id (UUID)")
+                        continue
+                    data["id"] = record_id
+                    current = existing.get(record_id)
+                    if current is None and store.get(Kol, record_id) is not None:
+                        problems.append(
+                            f"{path}:{line}: the KOL with this id was deleted; restore it in "
+                            "the app, or leave the id out to add a new KOL"
+                        )
+                        continue
                 key = (str(data.get("name", "")).lower(), str(data.get("institution", "")).lower())
                 if current is None and "id" not in data:
                     current = by_key.get(key)

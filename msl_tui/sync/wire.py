@@ -8,7 +8,8 @@ is exactly what the rest of the program expects; nothing else reaches the store.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -113,6 +114,33 @@ class ChangeLine(_Wire):
 
 CHANGE_LINES: TypeAdapter[list[ChangeLine]] = TypeAdapter(list[ChangeLine])
 
+# Why a KOL was erased: a category, never free text (free text could name the person).
+ErasureReason = Literal[
+    "request",
+    "objection",
+    "consent-withdrawn",
+    "no-longer-needed",
+    "unlawful",
+    "legal-obligation",
+]
+ERASURE_REASONS: tuple[str, ...] = get_args(ErasureReason)
+IsoStamp = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+]
+
+
+class ErasureLine(_Wire):
+    """One erased KOL: the id, when, why (a category), by whom and on which device."""
+
+    kol: Uuid
+    at: IsoStamp
+    reason: ErasureReason
+    by: Author
+    device: DeviceId
+
+
+ERASURE_LINES: TypeAdapter[list[ErasureLine]] = TypeAdapter(list[ErasureLine])
+
 
 # What each grammar-checked value is, for "is not a ..." messages.
 _KINDS = {
@@ -125,7 +153,15 @@ _KINDS = {
     "signer": "an Ed25519 public key",
     "msl_id": "an MSL id",
     "base": "a list of clock stamps",
+    "kol": "a KOL id (UUID)",
+    "at": "a time (YYYY-MM-DDTHH:MM:SSZ)",
 }
+
+
+_SCHEMA_TAG = re.compile(
+    r"^(constrained-|function-|list\[|dict\[|union\[|tagged-union|json-or-python|"
+    r"is-instance|nullable\[|str$|int$|float$|bool$)"
+)
 
 
 def wire_problem(exc: ValidationError) -> tuple[int | None, str]:
@@ -137,6 +173,8 @@ def wire_problem(exc: ValidationError) -> tuple[int | None, str]:
     if isinstance(first, int):
         index = first
         loc.pop(0)
+    # pydantic names the union branch it tried ("constrained-str"): not a place in the file.
+    loc = [p for p in loc if not (isinstance(p, str) and _SCHEMA_TAG.match(p))]
     # Keys in the location may come from the file: printed escaped and cut.
     where = printable(".".join(str(p) for p in loc), 80) or "line"
     if err["type"] == "model_type" or (not loc and err["type"] == "dict_type"):

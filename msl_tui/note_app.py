@@ -1,0 +1,30 @@
+"""`msl note`: the app opened on one visit note, back to the shell once it is saved."""
+
+from __future__ import annotations
+
+from msl_tui.app import MslApp
+
+
+class NoteApp(MslApp):
+    """The whole app (esc still leads to the list), but saving the note it opened on ends it.
+
+    ``saved_id`` holds the saved visit's id for the command to report.
+    """
+
+    saved_id: str | None = None
+    _first_capture = True
+
+    def open_capture(self, kol_id: str, draft_id: str | None = None) -> None:
+        if not self._first_capture:
+            super().open_capture(kol_id, draft_id)
+            return
+        from msl_tui.screens.capture import CaptureScreen
+
+        self._first_capture = False
+
+        def closed(saved: str | None) -> None:
+            if saved:
+                self.saved_id = saved
+                self.exit()
+
+        self.push_screen(CaptureScreen(kol_id, draft_id=draft_id), closed)

@@ -1,0 +1,146 @@
+"""Add a KOL from the keyboard: a centred form, plain-word errors beside each field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static
+
+from msl_tui.models import Influence, Stance
+from msl_tui.screens.dialogs import Dialog
+from msl_tui.services.kols import KolEditError, add_kol
+from msl_tui.services.segments import stance_word
+
+if TYPE_CHECKING:
+    from msl_tui.app import MslApp
+
+# (field, label, placeholder) for the typed fields, in the order tab walks them.
+TEXT_FIELDS = (
+    ("name", "Name", "e.g. Dr Ada Roe"),
+    ("institution", "Institution", "e.g. Nordvik University Hospital"),
+    ("specialty", "Specialty", "e.g. Rheumatology"),
+    ("territory", "Territory", "e.g. North-West"),
+    ("areas", "Areas", "therapeutic areas, separated by commas"),
+)
+
+
+class AddKolScreen(Dialog[str | None]):
+    """Dismisses with the new KOL's id, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save KOL", id="add_kol.save"),
+        Binding("escape", "cancel", "Cancel", id="add_kol.cancel"),
+    ]
+
+    @property
+    def msl_app(self) -> MslApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="add-kol"):
+            yield Static("[b]Add a KOL[/b]  ctrl+s saves · esc cancels", id="question")
+            for field, label, placeholder in TEXT_FIELDS[:3]:
+                yield from self._row(
+                    label, Input(id=f"kol-{field}", placeholder=placeholder, compact=True)
+                )
+                yield Static("", id=f"kol-{field}-error", classes="error")
+            yield from self._row(
+                "Influence",
+                Select(
+                    [(i.value, i.value) for i in Influence],
+                    id="kol-influence",
+                    value=Influence.LOCAL.value,
+                    allow_blank=False,
+                    compact=True,
+                ),
+            )
+            yield from self._row(
+                "Stance",
+                Select(
+                    [(stance_word(s), s.value) for s in Stance],
+                    id="kol-stance",
+                    value=Stance.UNKNOWN.value,
+                    allow_blank=False,
+                    compact=True,
+                ),
+            )
+            yield Static("", id="kol-choice-error", classes="error")
+            for field, label, placeholder in TEXT_FIELDS[3:]:
+                yield from self._row(
+                    label, Input(id=f"kol-{field}", placeholder=placeholder, compact=True)
+                )
+                yield Static("", id=f"kol-{field}-error", classes="error")
+
+    @staticmethod
+    def _row(label: str, widget: Widget) -> ComposeResult:
+        with Horizontal(classes="meta-row"):
+            yield Label(label, classes="meta-label first")
+            yield widget
+
+    def on_mount(self) -> None:
+        for line in self.query(".error"):
+            line.display = False
+        self.query_one("#kol-name", Input).focus()
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        # Enter walks the form like tab; on the last field it saves.
+        if event.input.id == f"kol-{TEXT_FIELDS[-1][0]}":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def _error(self, field: str | None, message: str = "") -> None:
+        for line in self.query(".error"):
+            line.display = False
+        for widget in self.query(".-invalid"):
+            widget.remove_class("-invalid")
+        if field is None:
+            return
+        line_id = (
+            f"kol-{field}-error" if field not in ("influence", "stance") else "kol-choice-error"
+        )
+        line = self.query_one(f"#{line_id}", Static)
+        line.update(Text(message))
+        line.display = True
+        widget = self.query_one(f"#kol-{field}")
+        widget.add_class("-invalid")
+        widget.focus()
+
+    def action_save(self) -> None:
+        values = {
+            field: self.query_one(f"#kol-{field}", Input).value for field, _, _ in TEXT_FIELDS
+        }
+        values["influence"] = str(self.query_one("#kol-influence", Select).value)
+        values["stance"] = str(self.query_one("#kol-stance", Select).value)
+        try:
+            kol = add_kol(self.msl_app.store, values)
+        except KolEditError as exc:
+            self._error(exc.field, exc.message)  # what was typed stays in the form
+            return
+        self.dismiss(kol.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def add_kol_from(app: MslApp, added: Callable[[str], None] | None = None) -> None:
+    """Open the form over any screen; a saved KOL is announced and the views re-rank."""
+
+    def closed(kol_id: str | None) -> None:
+        if not kol_id:
+            return
+        kol = app.store.get_kol(kol_id)
+        app.notify(f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.")
+        if added is not None:
+            added(kol_id)
+        app.refresh_data()
+
+    app.push_screen(AddKolScreen(), closed)

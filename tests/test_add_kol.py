@@ -1,0 +1,138 @@
+"""Adding a KOL in the app, from an empty store: the list says how to start, `a` opens a
+form, plain-word errors, and the new KOL is highlighted, ready for a note."""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+
+from msl_tui.app import MslApp
+from msl_tui.demo import DEMO_PROFILE
+from msl_tui.models import Influence, Kol, Stance
+from msl_tui.screens.add_kol import AddKolScreen
+from msl_tui.screens.capture import CaptureScreen
+from msl_tui.screens.kol_list import EMPTY_STORE, KolListScreen
+from msl_tui.services.kols import KolEditError, add_kol, family_name_key, read_areas
+from msl_tui.store import Store
+from tests.app_helpers import make_app, wait_for
+
+
+def empty_store() -> Store:
+    store = Store.memory()
+    store.set_profile(DEMO_PROFILE)
+    return store
+
+
+def reasons(app: MslApp) -> str:
+    return str(app.screen.query_one("#reasons").render())
+
+
+async def list_loaded(pilot: Pilot[None]) -> KolListScreen:
+    app = pilot.app
+    await wait_for(pilot, lambda: getattr(app.screen, "loaded", False))
+    assert isinstance(app.screen, KolListScreen)
+    return app.screen
+
+
+async def test_an_empty_store_says_how_to_start_and_n_says_what_to_do() -> None:
+    app = make_app(empty_store())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await list_loaded(pilot)
+        assert reasons(app) == EMPTY_STORE
+        assert "No KOL matches" not in reasons(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: bool(app._notifications))
+        assert "press a to add one" in list(app._notifications)[-1].message
+        assert isinstance(app.screen, KolListScreen)
+
+
+async def test_add_a_kol_from_the_empty_store_then_write_a_note() -> None:
+    store = empty_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await list_loaded(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
+        form = app.screen
+        await pilot.press("ctrl+s")  # nothing typed yet
+        await pilot.pause(0.1)
+        error = form.query_one("#kol-name-error")
+        assert error.display and str(error.render()) == "Type the KOL's name, e.g. Dr Ada Roe"
+        await pilot.press(*"Prof Ines Quarles", "tab", *"Caldmoor General Hospital")
+        await pilot.press("tab", *"Cardiology")
+        form.query_one("#kol-influence").value = "national"  # type: ignore[attr-defined]
+        form.query_one("#kol-stance").value = "negative"  # type: ignore[attr-defined]
+        form.query_one("#kol-areas").focus()
+        await pilot.press(*"cardiology, heart failure", "ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+        await wait_for(pilot, lambda: len(screen.rows) == 1)
+        (kol,) = store.list_kols()
+        assert (kol.name, kol.institution, kol.specialty) == (
+            "Prof Ines Quarles",
+            "Caldmoor General Hospital",
+            "Cardiology",
+        )
+        assert (kol.influence, kol.stance) == (Influence.NATIONAL, Stance.NEGATIVE)
+        assert kol.therapeutic_areas == ["cardiology", "heart failure"]
+        assert screen.current_kol_id == kol.id
+        assert "critic" in reasons(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+
+
+async def test_the_palette_entry_opens_the_same_form_from_the_list_and_the_matrix() -> None:
+    app = make_app(empty_store())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await list_loaded(pilot)
+        for screen in ("list", "matrix"):
+            if screen == "matrix":
+                await pilot.press("m")
+                await wait_for(pilot, lambda: type(app.screen).__name__ == "MatrixScreen")
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+            await pilot.press(*"Add KOL")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, AddKolScreen))
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"name": "  "}, "name", "Type the KOL's name, e.g. Dr Ada Roe"),
+        ({"name": "Dr A", "influence": "galactic"}, "influence", "Choose the influence"),
+        ({"name": "Dr A", "areas": "x" * 61}, "areas", "Each area must be under 60 characters"),
+        ({"name": "Dr Ada Roe", "institution": "Nordvik"}, "name", "already in your list"),
+    ],
+)
+def test_add_kol_refuses_in_plain_words(
+    store: Store, values: dict[str, str], field: str, message: str
+) -> None:
+    store.save(Kol(name="Dr Ada Roe", institution="Nordvik"))
+    with pytest.raises(KolEditError) as caught:
+        add_kol(store, values)
+    assert caught.value.field == field and message in caught.value.message
+    assert store.count(Kol) == 1
+
+
+def test_stance_is_read_in_display_words_too(store: Store) -> None:
+    assert add_kol(store, {"name": "Dr B", "stance": "critic"}).stance is Stance.NEGATIVE
+
+
+def test_areas_are_a_comma_separated_list() -> None:
+    assert read_areas(" oncology, , Oncology,lung cancer ") == ["oncology", "lung cancer"]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Dr Amara Aldane", ("aldane", "amara")),
+        ("Prof. Jo van Dyke, MD", ("dyke", "jo van")),
+        ("Dr Bram Zelenko 2", ("zelenko", "bram")),
+        ("Cher", ("cher", "")),
+    ],
+)
+def test_family_name_key(name: str, key: tuple[str, str]) -> None:
+    assert family_name_key(name) == key

@@ -1,0 +1,78 @@
+"""Guards a hostile tester found missing: the store is never taken for a bundle or an
+output, an existing store is not silently handed to someone else, and MSL ids from names
+in any script stay distinct."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from sync_helpers import add_kol, file_hash, make_store
+
+from msl_tui.cli import main, slug
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_the_store_is_not_imported_as_a_bundle_nor_set_aside(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    make_store(db, "ana", "dev-a").close()
+    before = file_hash(db)
+    result = _run("--db", str(db), "import", str(db), "--set-aside", str(tmp_path / "aside"))
+    assert result.exit_code == 1
+    assert "is the store itself" in result.stderr
+    assert db.exists() and file_hash(db) == before
+    assert not (tmp_path / "aside").exists()
+
+
+def test_export_never_overwrites_the_store(tmp_path: Path) -> None:
+    db = tmp_path / "s.mslsync"  # a store that happens to be named like a bundle
+    store = make_store(db, "ana", "dev-a")
+    add_kol(store, "Dr Mira Holt")
+    store.close()
+    before = file_hash(db)
+    result = _run("--db", str(db), "export", "--out", str(db), "--force")
+    assert result.exit_code == 1 and "is the store itself" in result.stderr
+    assert file_hash(db) == before
+
+
+def test_init_does_not_hand_a_store_to_someone_else_silently(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    assert _run("--db", str(db), "init", "--name", "Ana Silva").exit_code == 0
+    before = file_hash(db)
+    other = _run("--db", str(db), "init", "--name", "Bob Jones")
+    assert other.exit_code == 1 and "belongs to Ana Silva" in other.stderr
+    assert file_hash(db) == before
+    assert (
+        _run("--db", str(db), "init", "--name", "Ana Silva", "--territory", "North").exit_code == 0
+    )
+    assert _run("--db", str(db), "init", "--name", "Bob Jones", "--force").exit_code == 0
+
+
+def test_report_out_naming_a_file_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    make_store(db, "ana", "dev-a").close()
+    taken = tmp_path / "taken.txt"
+    taken.write_text("x")
+    result = _run("--db", str(db), "report", "--out", str(taken))
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "is a file" in result.stderr
+
+
+def test_msl_ids_from_names_in_any_script_stay_distinct() -> None:
+    assert slug("Zoë Ångström") == "zoe.angstrom"
+    assert slug("Ana Silva") == "ana.silva"
+    ids = {slug(n) for n in ("李小龙", "王芳", "محمد علي", "Иван Петров")}
+    assert len(ids) == 4 and "msl" not in ids
+    assert slug("李小龙") == slug("李小龙")  # stable: the same MSL gets the same id
+
+
+def test_a_pinned_name_must_be_one_a_bundle_can_carry(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    make_store(db, "ho", "dev-ho").close()
+    key = "ab" * 32
+    typo = _run("--db", str(db), "keys", "--trust", "ann field", key)
+    assert typo.exit_code == 1 and "is not a sender name" in typo.stderr
+    assert _run("--db", str(db), "keys", "--trust", "ann.field", key).exit_code == 0
