@@ -272,6 +272,9 @@ def test_head_office_erases_on_the_server_and_the_erasure_goes_out(
 ) -> None:
     assert _run("--db", pg_url, "import", *map(str, bundles)).exit_code == 0
     kol_id, name = _erasable_kol(bundles[0].parent / "a.db")
+    access = _run("--db", pg_url, "kol", "export", kol_id, "--out", str(tmp_path / "sar"))
+    assert access.exit_code == 0, access.stderr  # a subject-access export first
+    assert name in (tmp_path / "sar.md").read_text()
     erased = _run("--db", pg_url, "kol", "erase", kol_id, "--reason", "request", "--yes")
     assert erased.exit_code == 0, erased.stderr
     with psycopg.connect(pg_url) as conn:
@@ -288,3 +291,9 @@ def test_head_office_erases_on_the_server_and_the_erasure_goes_out(
     with zipfile.ZipFile(bundle) as zf:
         assert kol_id in zf.read("erasures.jsonl").decode()
         assert not any(name.encode() in zf.read(n) for n in zf.namelist())
+
+
+def test_file_only_commands_say_so_for_a_server(pg_url: str) -> None:
+    result = _run("--db", pg_url, "encrypt")
+    assert result.exit_code == 1
+    assert "msl encrypt is for a store file" in result.stderr and "PostgreSQL" in result.stderr
