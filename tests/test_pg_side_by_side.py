@@ -199,3 +199,44 @@ def test_a_merge_the_server_stops_for_a_deadlock_is_run_again(
     assert importer.count(Kol) == 4
     holder.close()
     importer.close()
+
+
+def test_an_encrypted_weekly_bundle_merges_beside_the_others(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its manifest is sealed until the import decrypts it: its size stands in for its count.
+    from click.testing import CliRunner
+    from sync_helpers import add_kol, add_visit, make_store
+
+    from msl_tui.cli import main
+    from msl_tui.sync import side_by_side
+
+    def keys(db: str, *args: str) -> str:
+        result = CliRunner().invoke(main, ["--db", db, "keys", *args])
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    [line] = [x for x in keys(pg_url).splitlines() if "age recipient" in x]
+    laptop = make_store(tmp_path / "ana.db", "ana", "laptop-ana")
+    add_visit(laptop, add_kol(laptop, "Dr Ida Berg"), notes="asked about dosing")
+    laptop.close()
+    keys(str(tmp_path / "ana.db"), "--recipient", "head office", line.rsplit(" ", 1)[1])
+    store = Store.open(tmp_path / "ana.db")
+    from msl_tui.sync.export import export_bundle
+
+    bundle = export_bundle(store, tmp_path / "out.mslsync").path
+    store.close()
+    assert bundle is not None and bundle.read_bytes().startswith(b"age-encryption.org/")
+    assert 0 < side_by_side.declared_changes(bundle) <= side_by_side.MERGE_BUDGET
+    merged: list[bool] = []
+    server = Store.open(pg_url)
+    real = server.merging
+
+    def watched():
+        merged.append(True)
+        return real()
+
+    monkeypatch.setattr(server, "merging", watched)
+    report = import_one(server, bundle)
+    assert merged == [True] and report.tables["interactions"].inserted == 1
+    server.close()

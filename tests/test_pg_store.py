@@ -95,7 +95,7 @@ def test_commands_work_on_a_postgresql_store(
     pg_url: str, bundles: list[Path], tmp_path: Path
 ) -> None:
     dry = _run("--db", pg_url, "import", "--dry-run", *map(str, bundles))
-    assert dry.exit_code == 1 and "not set up for this msl-tui yet" in dry.stderr
+    assert dry.exit_code == 1 and "a dry run needs the store it would import into" in dry.stderr
     result = _run("--db", pg_url, "import", *map(str, bundles[:1]))
     assert result.exit_code == 0, result.stderr
     before = _dump(pg_url)
@@ -214,7 +214,7 @@ def test_without_psycopg_a_url_says_what_to_install(monkeypatch: pytest.MonkeyPa
 
 def test_a_read_only_command_never_creates_the_schema(pg_url: str) -> None:
     result = _run("--db", pg_url, "report", "--out", "/tmp/never-written")
-    assert result.exit_code == 1 and "not set up for this msl-tui yet" in result.stderr
+    assert result.exit_code == 1 and "no store at postgresql://" in result.stderr
     with psycopg.connect(pg_url) as conn:
         assert conn.execute(
             "select count(*) from pg_tables where schemaname = 'public'"

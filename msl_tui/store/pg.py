@@ -256,8 +256,8 @@ class PgDatabase:
 
         ``write``: take the store's write lock, exclusive (one writer, as on SQLite) or,
         for a ``merge``, shared with other merges (each then locks the records it merges).
-        Waiting for the store lock lasts the busy timeout, like SQLite's; a merge waits on
-        another merge's records for as long as that merge takes. ``write=False``: a
+        An ordinary write waits for the store lock the busy timeout, like SQLite's; a
+        merge waits as long as it takes. ``write=False``: a
         read-only snapshot (REPEATABLE READ), as consistent as SQLite's read transaction;
         ``settled``: taken while no writer is at work (see ``_settle``).
         """
@@ -270,13 +270,13 @@ class PgDatabase:
         try:
             if write:
                 self._conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-                self._conn.execute(f"SET LOCAL lock_timeout = {int(self.busy_ms)}")
+                # A merge is a batch job: it waits for the store and for other merges'
+                # records as long as they take (deadlocks are the server's to detect). A
+                # person's write waits the busy timeout, as on SQLite.
+                wait = 0 if merge else int(self.busy_ms)
+                self._conn.execute(f"SET LOCAL lock_timeout = {wait}")
                 lock = "pg_advisory_xact_lock_shared" if merge else "pg_advisory_xact_lock"
                 self._conn.execute(f"SELECT {lock}(%s, %s)", _STORE_LOCK)
-                if merge:
-                    # Record locks wait for the merge that holds them; deadlocks are the
-                    # server's to detect.
-                    self._conn.execute("SET LOCAL lock_timeout = 0")
             elif settled:
                 self._settle()
             else:
@@ -370,6 +370,20 @@ def _connect(url: str, where: str) -> Any:
         raise describe(exc, where) from None
     except ValueError:
         raise StoreError(f"{where} is not a usable PostgreSQL address") from None
+
+
+def holds_store(url: str) -> bool:
+    """Whether the database holds an msl-tui store already (StoreError if it cannot be
+    reached). Reads only."""
+    from msl_tui.store.pg_migrations import TABLE
+
+    where = redact(url)
+    db = PgDatabase(_connect(url, where), where, read_only=True, busy_ms=0)
+    try:
+        rows = list(db.query("select to_regclass(?) is not null as found", [TABLE]))
+        return bool(rows and rows[0]["found"])
+    finally:
+        db.close()
 
 
 def open_pg(url: str, *, read_only: bool = False, busy_ms: int = 5000) -> PgDatabase:

@@ -29,11 +29,12 @@ def redact(url: str) -> str:
 
 class ServerUrl:
     """``--db postgresql://...``: a store on a server. Shown without its password; it
-    answers the two questions commands ask of a store path (a server store always
-    "exists": the server creates the tables on first use)."""
+    answers the two questions commands ask of a store path: it "exists" once the database
+    holds an msl-tui store (asked of the server once), as a store file exists once made."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._exists: bool | None = None
 
     def __str__(self) -> str:
         return redact(self.url)
@@ -48,7 +49,11 @@ class ServerUrl:
         return hash(self.url)
 
     def exists(self) -> bool:
-        return True
+        if self._exists is None:
+            from msl_tui.store.pg import holds_store
+
+            self._exists = holds_store(self.url)
+        return self._exists
 
     def is_symlink(self) -> bool:
         return False

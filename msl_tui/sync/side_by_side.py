@@ -3,7 +3,8 @@
 Each import still goes in whole or not at all, as one transaction, and the store ends
 exactly as if the bundles had been imported one after another. How (see ``store/pg.py``):
 
-- A bundle of up to ``MERGE_BUDGET`` changes is imported as a *merge*: it shares the store
+- A bundle of up to ``MERGE_BUDGET`` changes (an encrypted one judged by its size) is
+  imported as a *merge*: it shares the store
   with other merges and locks each record before it reads it, so merges over different
   records run at once and two merges of one record take turns (a record is the fold of all
   its changes: the second must see the first's). The ledger entry is locked the same way.
@@ -26,6 +27,22 @@ from msl_tui.sync.importer import ImportError_, ImportReport, Progress, bundle_t
 
 MERGE_BUDGET = 1000
 ATTEMPTS = 5
+# An encrypted bundle's manifest cannot be read before the import decrypts it: its size
+# stands in for its count, taking a change to be at least this many bytes (compressed
+# change lines are 40 to 150 bytes), so a large bundle is never taken for a small one.
+MIN_BYTES_PER_CHANGE = 40
+
+
+def declared_changes(path: Path) -> int:
+    """How many changes the bundle holds, or an upper bound for an encrypted one."""
+    from msl_tui.sync import crypto
+
+    try:
+        if crypto.is_encrypted(path):
+            return max(1, path.stat().st_size // MIN_BYTES_PER_CHANGE)
+    except OSError:
+        return 0
+    return bundle_total(path)
 
 
 def _retryable(exc: ImportError_) -> bool:
@@ -45,7 +62,7 @@ def import_one(
     """``import_bundle``, merging beside other importers where the store allows it."""
     if not store.server or dry_run:
         return import_bundle(store, path, dry_run=dry_run, now=now, progress=progress)
-    beside = 0 < bundle_total(path) <= MERGE_BUDGET
+    beside = 0 < declared_changes(path) <= MERGE_BUDGET
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if beside:
