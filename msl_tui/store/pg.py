@@ -216,18 +216,16 @@ class PgDatabase:
 
     def stream(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
         """A big read, fetched in slices through a server-side cursor (a million rows are
-        never held at once). Outside a transaction it runs in its own read snapshot."""
+        never held here at once). Outside a transaction the cursor is WITH HOLD: the server
+        keeps the result of one snapshot, and no transaction stays open if the reader stops
+        halfway."""
         from psycopg.rows import dict_row
 
-        if not self.in_transaction:
-            with self.transaction(write=False):
-                yield from self.stream(sql, params)
-            return
+        hold = not self.in_transaction
         try:
             cursor = self._conn.cursor(
-                name=f"msl_stream_{next(self._cursors)}", row_factory=dict_row
+                name=f"msl_stream_{next(self._cursors)}", row_factory=dict_row, withhold=hold
             )
-            cursor.itersize = 5000
             cursor.execute(translate(sql), list(params or ()))
         except Exception as exc:
             raise self._fail(exc) from exc
@@ -241,7 +239,7 @@ class PgDatabase:
                     break
                 yield from rows
         finally:
-            if not cursor.closed and self.in_transaction:
+            if not cursor.closed and (hold or self.in_transaction):
                 # If the transaction is failing already, its end closes the cursor.
                 with suppress(Exception):
                     cursor.close()
