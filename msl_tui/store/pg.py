@@ -2,7 +2,8 @@
 
 ``Store`` and ``sync_log`` speak through ``db.query`` / ``db.execute`` / ``db.conn.execute`` /
 ``executemany`` with ``?`` placeholders; ``PgDatabase`` offers the same calls over psycopg 3,
-so the merge, the ledger, conflicts and tombstones run the very same code on both engines.
+so the merge, the ledger, conflicts, tombstones and erasures run the very same code on
+both engines.
 What differs is kept here: placeholder translation, transactions and their locks, streaming
 big reads through a server-side cursor, and errors turned into one line a person can act on.
 
@@ -13,7 +14,8 @@ shared mode instead, so several imports run at once, and locks each record it me
 (``lock_keys``) before reading it: a record is the fold of all its changes, so two merges
 touching one record take turns, and the second sees the first's changes. Records are locked
 per batch in key order; the server detects the rare deadlock (two bundles whose parts come
-in different orders) and the import is retried from the start.
+in different orders) and the import is retried from the start. An export that moves its
+mark reads a *settled* snapshot (``_settle``), taken while no write is in flight.
 
 psycopg is imported only here, and only when a PostgreSQL store is opened: the laptop
 install does not need it.

@@ -4,10 +4,10 @@ Each import still goes in whole or not at all, as one transaction, and the store
 exactly as if the bundles had been imported one after another. How (see ``store/pg.py``):
 
 - A bundle of up to ``MERGE_BUDGET`` changes (an encrypted one judged by its size) is
-  imported as a *merge*: it shares the store
-  with other merges and locks each record before it reads it, so merges over different
-  records run at once and two merges of one record take turns (a record is the fold of all
-  its changes: the second must see the first's). The ledger entry is locked the same way.
+  imported as a *merge*: it shares the store with other merges and locks each record
+  before it reads it, so merges over different records run at once and two merges of one
+  record take turns (a record is the fold of all its changes: the second must see the
+  first's). The ledger entry is locked the same way. Merges wait as long as it takes.
 - A larger bundle takes the store alone, as every other write does: record locks live in
   the server's shared lock table (about 6,400 by default), and a full export's million
   records would not fit.
