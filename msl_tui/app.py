@@ -33,6 +33,7 @@ class MslApp(KolActions, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("b", "brief", "Brief", id="brief"),  # on the KOL list (see kol_actions)
+        Binding("f", "field_view", "Field", id="field", show=False),
         Binding("ctrl+t", "toggle_dark_mode", "Theme", id="theme", show=False),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -93,6 +94,9 @@ class MslApp(KolActions, App[None]):
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.push_screen(KolListScreen())
+        profile = self.store.get_profile()
+        if profile is not None and profile.role == "head office" and not self._open_capture_for:
+            self.action_field_view()  # head office starts on the field at a glance
         if self._open_capture_for:
             self.open_capture(self._open_capture_for)
         else:
@@ -153,6 +157,12 @@ class MslApp(KolActions, App[None]):
         from msl_tui.screens.matrix import MatrixScreen
 
         self.push_screen(MatrixScreen())
+
+    def action_field_view(self) -> None:
+        from msl_tui.screens.head_office import HeadOfficeScreen
+
+        if not isinstance(self.screen, HeadOfficeScreen):
+            self.push_screen(HeadOfficeScreen())
 
     def action_sync(self) -> None:
         self.open_sync()

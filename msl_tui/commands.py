@@ -59,6 +59,11 @@ PALETTE: tuple[PaletteEntry, ...] = (
     ),
     PaletteEntry("Reopen follow-up", "Open again a follow-up ticked done", "reopen_followup"),
     PaletteEntry("Sync with head office", "Export your log, import a roster or plans", "sync"),
+    PaletteEntry(
+        "Field at a glance",
+        "Head office: insights, adverse events, coverage and segment mix, plotted",
+        "field_view",
+    ),
     PaletteEntry("Help", "Keys and how msl-tui works", "help"),
     PaletteEntry(
         "Toggle light/dark theme", "Switch between the light and dark theme", "toggle_dark_mode"

@@ -87,6 +87,12 @@ async def sync_preview(pilot: Pilot[None]) -> None:
         await pilot.pause(0.1)
 
 
+async def field_view(pilot: Pilot[None]) -> None:
+    """Head office's view of the field (a head-office store opens on it; ``f`` anywhere)."""
+    await pilot.press("f")
+    await pilot.app.workers.wait_for_complete()
+
+
 SHOTS: dict[str, Steps] = {
     "kol-list": keys(),
     "segment-matrix": keys("m"),
@@ -97,6 +103,7 @@ SHOTS: dict[str, Steps] = {
     ),
     "sync": sync_preview,
     "help": keys("question_mark"),
+    "field-view": field_view,
 }
 
 

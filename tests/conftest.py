@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from pg_helpers import PgServer, start_server
 
 from msl_tui.demo import seed_demo
 from msl_tui.store import Store
@@ -39,3 +40,19 @@ def demo_store() -> Iterator[Store]:
     seed_demo(db, kols=40, years=1.0, seed=7, now=FIXED_NOW)
     yield db
     db.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A private PostgreSQL server for the whole run (started on first use)."""
+    server = start_server()
+    if isinstance(server, str):
+        pytest.skip(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a fresh, empty PostgreSQL database."""
+    return pg_server.create_database()

@@ -62,10 +62,11 @@ def test_everything_msl_writes_is_private(tmp_path: Path, umask: int) -> None:
         *(tmp_path / "data" / "exports").glob("*.mslsync"),
         *(tmp_path / "usb" / "week").glob("*.mslsync"),
         *(tmp_path / "reports" / "nov").glob("*.csv"),
+        tmp_path / "reports" / "nov" / "head_office_reports.xlsx",
         tmp_path / "aside" / "nov" / "bad.mslsync",
         tmp_path / "aside" / "nov" / "bad.mslsync.reason.txt",
     ]
-    assert len(files) == 1 + 1 + 1 + 7 + 2
+    assert len(files) == 1 + 1 + 1 + 13 + 1 + 2
     assert {f.name: oct(_mode(f)) for f in files} == {f.name: oct(0o600) for f in files}
     folders = [
         db.parent,

@@ -36,6 +36,7 @@ def test_the_script_writes_every_main_screen(tmp_path: Path) -> None:
             "visit-capture",
             "sync",
             "help",
+            "field-view",
         ]
     )
     assert "leading" in svg_text(tmp_path / "visit-capture.svg")  # the language hint shows

@@ -26,6 +26,7 @@ from msl_tui import __version__, locations
 from msl_tui.safe_text import printable
 from msl_tui.store import Store, StoreError
 from msl_tui.store.database import describe_sqlite_error
+from msl_tui.store.urls import ServerUrl, is_server_url
 
 MAX_ERROR = 300
 
@@ -114,13 +115,14 @@ class MslGroup(click.Group):
             fail(explain(exc))
 
 
-def open_store(path: Path, *, create: bool = True, read_only: bool = False) -> Store:
+def open_store(path: Path | ServerUrl, *, create: bool = True, read_only: bool = False) -> Store:
     """The store at ``path``; one line and exit 1 if it cannot be (or is not ours)."""
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         root = ctx.find_root()
         root.ensure_object(dict)
-        root.obj["store_path"] = path
+        if isinstance(path, Path):
+            root.obj["store_path"] = path
     try:
         store = Store.open(path, create=create, read_only=read_only)
     except StoreError as exc:
@@ -143,19 +145,34 @@ def _tidy(store: Store) -> None:
         say(f"msl: {line}", err=True)
 
 
+class StoreParam(click.ParamType):
+    """A store file, or at head office a ``postgresql://`` URL (kept whole: a path would
+    fold its ``//``)."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path | ServerUrl:
+        if isinstance(value, Path | ServerUrl):
+            return value
+        if is_server_url(value):
+            return ServerUrl(value)
+        return Path(value)
+
+
 def db_option(func: Any) -> Any:
     return click.option(
         "--db",
         "db_path",
         # Checked by the store, which explains a bad path in one line.
-        type=click.Path(path_type=Path),
+        type=StoreParam(),
         envvar="MSL_DB",
         default=None,
-        help="Store file (default: the user data folder; env MSL_DB).",
+        help="Store file, or a postgresql:// URL at head office (default: the user data "
+        "folder; env MSL_DB).",
     )(func)
 
 
-def resolve_db(db_path: Path | None) -> Path:
+def resolve_db(db_path: Path | ServerUrl | None) -> Path | ServerUrl:
     """A command's own --db, else the one given before the command, else the default."""
     if db_path is None:
         ctx = click.get_current_context(silent=True)
@@ -163,6 +180,14 @@ def resolve_db(db_path: Path | None) -> Path:
         if root is not None and root.obj:
             db_path = root.obj.get("db_path")
     return db_path or locations.default_db_path()
+
+
+def store_file(path: Path | ServerUrl, what: str) -> Path:
+    """The store's file, for what only a file has (encryption by SQLCipher): a server store
+    is protected by its server."""
+    if isinstance(path, ServerUrl):
+        fail(f"{what} is for a store file: {path} is a PostgreSQL store, protected by its server")
+    return path
 
 
 def slug(name: str) -> str:
@@ -250,6 +275,7 @@ def init(
         fail("--remember goes with --encrypt")
     passphrase = ""
     if encrypt:
+        path = store_file(path, "--encrypt")
         if (path.exists() or path.is_symlink()) and path.stat().st_size > 0:
             fail(f"{path} exists already: `msl encrypt` encrypts an existing store")
         from msl_tui.cli.privacy import encryption_ready
@@ -270,9 +296,9 @@ def init(
     if encrypt:
         from msl_tui.cli.privacy import encrypt_store
 
-        encrypt_store(path, passphrase, remember=remember)
+        encrypt_store(store_file(path, "--encrypt"), passphrase, remember=remember)
     say(
-        f"store {store.path} belongs to {name.strip()} (device {store.device_id})"
+        f"store {store.where} belongs to {name.strip()} (device {store.device_id})"
         + (", encrypted" if encrypt else "")
     )
 

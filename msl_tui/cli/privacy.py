@@ -9,11 +9,12 @@ from pathlib import Path
 
 import click
 
-from msl_tui.cli import db_option, fail, main, open_store, resolve_db, say
+from msl_tui.cli import db_option, fail, main, open_store, resolve_db, say, store_file
 from msl_tui.cli.kol_lookup import choose_kol
 from msl_tui.models import Kol
 from msl_tui.safe_text import printable
 from msl_tui.store import Store, StoreError
+from msl_tui.store.urls import ServerUrl
 from msl_tui.sync.wire import ERASURE_REASONS
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -30,7 +31,7 @@ def _find(store: Store, query: str) -> Kol:
     return choose_kol(store, query)
 
 
-def _existing(path: Path) -> None:
+def _existing(path: Path | ServerUrl) -> None:
     if not (path.exists() or path.is_symlink()):
         fail(f"no store at {path}: nothing to do")
 
@@ -193,7 +194,7 @@ def encrypt_store(path: Path, passphrase: str, *, remember: bool) -> None:
 def encrypt_cmd(db_path: Path | None, remember: bool) -> None:
     """Encrypt the store file (SQLCipher): a new encrypted copy is written, checked, and put
     in place; the plain file is overwritten before it is removed."""
-    path = resolve_db(db_path)
+    path = store_file(resolve_db(db_path), "msl encrypt")
     _existing(path)
     from msl_tui.store import cipher
 
@@ -215,7 +216,7 @@ def decrypt_cmd(db_path: Path | None) -> None:
     the OS keyring)."""
     from msl_tui.store import cipher
 
-    path = resolve_db(db_path)
+    path = store_file(resolve_db(db_path), "msl decrypt")
     _existing(path)
     if not cipher.looks_encrypted(path):
         fail(f"{printable(path, 160)} is not encrypted")

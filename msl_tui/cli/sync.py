@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from msl_tui.cli import db_option, fail, main, open_store, resolve_db, say
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
 from msl_tui.store import Store, StoreError
+from msl_tui.store.urls import ServerUrl
 from msl_tui.timestamps import now_iso, utcnow
 
 
@@ -32,13 +33,15 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-def _existing_store(path: Path, what: str) -> None:
+def _existing_store(path: Path | ServerUrl, what: str) -> None:
     """Commands that need a store refuse a missing one before anything is created."""
     if not (path.exists() or path.is_symlink()):
         fail(f"no store at {path}: {what}")
 
 
-def _writable(path: Path) -> bool:
+def _writable(path: Path | ServerUrl) -> bool:
+    if isinstance(path, ServerUrl):
+        return True  # the server says, when the listing's refresh tries
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
@@ -93,18 +96,20 @@ def export_cmd(
         fail(str(exc))
     store = open_store(path, create=False)
     try:
-        total = pending_export_count(store) if not (full or roster) else 0
-        with _progress(total, "exporting") as update:
-            result = export_bundle(
-                store,
-                target,
-                full=full,
-                roster_for=for_msl,
-                sign=not no_sign,
-                progress=update,
-                force=force,
-                plain=plain,
-            )
+        # An export that moves its mark reads settled snapshots (see Store.settled).
+        with store.settled() if not roster else nullcontext():
+            total = pending_export_count(store) if not (full or roster) else 0
+            with _progress(total, "exporting") as update:
+                result = export_bundle(
+                    store,
+                    target,
+                    full=full,
+                    roster_for=for_msl,
+                    sign=not no_sign,
+                    progress=update,
+                    force=force,
+                    plain=plain,
+                )
     except ExportError as exc:
         fail(str(exc))
     finally:
@@ -130,7 +135,8 @@ def import_cmd(
 
     Each bundle goes in whole or not at all; a refused one does not stop the others.
     """
-    from msl_tui.sync.importer import ImportError_, bundle_total, import_bundle
+    from msl_tui.sync.importer import ImportError_, bundle_total
+    from msl_tui.sync.side_by_side import import_one
 
     # A folder stands for the bundles in it: head office drops a week's files in one place.
     paths = [p for f in files for p in (sorted(f.glob("*.mslsync")) if f.is_dir() else [f])]
@@ -153,7 +159,7 @@ def import_cmd(
         with _progress(total, "importing") as update:
             for bundle in paths:
                 try:
-                    report = import_bundle(store, bundle, dry_run=dry_run, progress=update)
+                    report = import_one(store, bundle, dry_run=dry_run, progress=update)
                 except ImportError_ as exc:
                     _raise_if_the_store_failed(exc)
                     refused.append((bundle, str(exc)))
@@ -177,8 +183,10 @@ def import_cmd(
         sys.exit(1)
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def _same_file(a: Path, b: Path | ServerUrl) -> bool:
     """Whether two paths name one file (or ``a`` is the store's journal beside ``b``)."""
+    if isinstance(b, ServerUrl):
+        return False  # a server's store is no file here
     for candidate in (b, Path(f"{b}-wal"), Path(f"{b}-shm"), Path(f"{b}-journal")):
         try:
             if a.exists() and candidate.exists() and os.path.samefile(a, candidate):
@@ -296,6 +304,10 @@ def report_cmd(db_path: Path | None, out: Path) -> None:
         store.close()
     for file, rows in written:
         say(f"wrote {file} ({plural(rows, 'row')})")
+    from msl_tui.sync import reports_xlsx
+
+    if not reports_xlsx.available():
+        say('no workbook: pip install "msl-tui[headoffice]" to have the XLSX too', err=True)
 
 
 @main.command("keys")
@@ -447,7 +459,7 @@ def conflicts_cmd(ctx: click.Context, db_path: Path | None, show_all: bool) -> N
         )
 
 
-def _refresh(path: Path) -> None:
+def _refresh(path: Path | ServerUrl) -> None:
     """Local edits may have settled some conflicts: recompute those records (a write). A
     busy or full store is no reason to refuse a listing: it is shown as last computed."""
     from msl_tui.sync.merge import refresh_conflicts

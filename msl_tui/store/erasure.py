@@ -89,11 +89,14 @@ def records_of_kol(store: Store, kol_id: str) -> dict[str, set[str]]:
             found[name].update(
                 r[0] for r in conn.execute(f"select id from {table} where kol_id = ?", [kol_id])
             )
-        # instr first: a cheap text test that skips parsing nearly every patch.
+        # A cheap text test first, which skips parsing nearly every patch.
+        named = (
+            "strpos(patch, ?) > 0 and patch::jsonb ->> 'kol_id' = ?"
+            if store.server
+            else "instr(patch, ?) > 0 and json_valid(patch) and json_extract(patch, '$.kol_id') = ?"
+        )
         for entity, record_id in conn.execute(
-            "select distinct entity, record_id from changes where instr(patch, ?) > 0 "
-            "and json_valid(patch) and json_extract(patch, '$.kol_id') = ?",
-            [kol_id, kol_id],
+            f"select distinct entity, record_id from changes where {named}", [kol_id, kol_id]
         ):
             if entity in found:
                 found[entity].add(record_id)
@@ -144,7 +147,9 @@ def erase_drafts(store: Store, kol_id: str) -> int:
 
 def optimise_indexes(store: Store) -> None:
     """Merge the full-text indexes into one segment each: a deleted row's words otherwise
-    stay in older segments until a merge happens to reach them."""
+    stay in older segments until a merge happens to reach them. A server has none."""
+    if store.server:
+        return
     with store._lock:
         for fts in ("kols_fts", "interactions_fts"):
             store.db.conn.execute(f"insert into {fts}({fts}) values ('optimize')")
@@ -209,6 +214,16 @@ def notes_mentioning(store: Store, terms: list[str]) -> int:
     if not terms:
         return 0
     phrase = '"' + " ".join(terms) + '"'
+    if store.server:
+        # No full-text tables at head office: the words as a phrase, in any case.
+        like = "%" + " ".join(terms) + "%"
+        with store._lock:
+            row = store.db.conn.execute(
+                "select (select count(*) from interactions where notes ilike ?) + "
+                "(select count(*) from kols where profile_note ilike ? or name ilike ?)",
+                [like, like, like],
+            ).fetchone()
+        return int(row[0])
     with store._lock:
         conn = store.db.conn
         visits = conn.execute(
@@ -248,7 +263,20 @@ def scrub(store: Store) -> bool:
     (dropping deleted words), secure_delete zeroes freed space, VACUUM rewrites the file without free pages, and a truncating checkpoint empties the
     write-ahead log, which still holds old page images. Needs no open transaction. True
     when it all happened; False when another connection kept the log in use (the pending
-    mark stays, and the next writable open tries again)."""
+    mark stays, and the next writable open tries again).
+
+    On a server, the rows are gone from every table when the erasure commits; VACUUM then
+    removes their dead versions from the table files. What the server keeps beyond (its
+    write-ahead log, replicas, backups) follows the retention its administrators set."""
+    if store.server:
+        with store._lock:
+            tables = ", ".join(
+                [*(e.table for e in ENTITIES.values()), "changes", "conflicts", "drafts"]
+            )
+            store.db.conn.execute(f"VACUUM {tables}")
+            with store.transaction():
+                store.db.conn.execute("delete from meta where key = ?", [SCRUB_PENDING_META])
+        return True
     with store._lock:
         conn = store.db.conn
         conn.execute("PRAGMA secure_delete = ON")

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
@@ -43,9 +43,14 @@ from msl_tui.store.codec import (
 )
 from msl_tui.store.database import open_database
 from msl_tui.store.errors import StoreBusyError, StoreError
+from msl_tui.store.urls import ServerUrl, is_server_url
 from msl_tui.timestamps import now_iso
 
+if TYPE_CHECKING:
+    from msl_tui.store.pg import PgDatabase
+
 R = TypeVar("R", bound=SyncedRecord)
+BULK_ROWS = 200  # from this many rows, a server store is written through COPY
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +72,38 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
 
 
 class Store:
-    """One MSL's (or head office's) database. Thread-safe: one lock guards the connection."""
+    """One MSL's (or head office's) database. Thread-safe: one lock guards the connection.
 
-    def __init__(self, db: Database, path: Path | None = None, *, read_only: bool = False) -> None:
-        self.db = db
+    The database is an SQLite file, or at head office a PostgreSQL server (``pg``): then
+    ``db`` is a ``PgDatabase``, which offers the calls used here with the same meaning, and
+    ``server`` is true. The few statements that differ between the two ask ``server``.
+    """
+
+    def __init__(
+        self, db: Database | PgDatabase, path: Path | None = None, *, read_only: bool = False
+    ) -> None:
+        # PgDatabase offers the part of sqlite-utils' Database this package uses (query,
+        # execute, conn.execute/executemany, atomic, close): typed as one for the checker.
+        self.db = cast(Database, db)
+        self.server = not isinstance(db, Database)
         self.path = path
         self.read_only = read_only
         self._lock = threading.RLock()
+        self._merging = False
+        self._settled = False
         device = self.get_meta("device_id")
+        if device is None and not read_only:
+            # Minted once per store: it names this machine's changes in every export. Two
+            # processes opening a new server store at once keep the first one's.
+            with self._lock, self.db.atomic():
+                self.db.execute(
+                    "insert into meta(key, value) values ('device_id', ?) "
+                    "on conflict(key) do nothing",
+                    [f"dev-{uuid.uuid4().hex[:12]}"],
+                )
+            device = self.get_meta("device_id")
         if device is None:
-            # Minted once per store: it names this machine's changes in every export.
             device = f"dev-{uuid.uuid4().hex[:12]}"
-            if not read_only:
-                self.set_meta("device_id", device)
         last = self.get_meta("hlc_last")
         self.device_id = device
         self.clock = HybridLogicalClock(self.device_id, Stamp.parse(last) if last else None)
@@ -87,8 +111,21 @@ class Store:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, *, create: bool = True, read_only: bool = False) -> Store:
-        """``read_only``: an existing store through a read-only connection (never written)."""
+    def open(
+        cls, path: Path | str | ServerUrl, *, create: bool = True, read_only: bool = False
+    ) -> Store:
+        """``read_only``: an existing store through a read-only connection (never written).
+
+        A ``postgresql://`` URL opens a head-office store on a PostgreSQL server.
+        """
+        if isinstance(path, ServerUrl) or is_server_url(path):
+            from msl_tui.store.database import busy_timeout_ms
+            from msl_tui.store.pg import open_pg
+
+            url = path.url if isinstance(path, ServerUrl) else str(path)
+            return cls(
+                open_pg(url, read_only=read_only, busy_ms=busy_timeout_ms()), read_only=read_only
+            )
         db = open_database(path, create=create, read_only=read_only)
         return cls(db, None if str(path) == ":memory:" else Path(path), read_only=read_only)
 
@@ -100,6 +137,36 @@ class Store:
         with self._lock:
             self.db.close()
 
+    @property
+    def where(self) -> str:
+        """The store's name in messages (a server URL without its password)."""
+        if self.server:
+            return str(getattr(self.db, "where", "the store"))
+        return str(self.path) if self.path else "the store"
+
+    @contextmanager
+    def merging(self) -> Iterator[None]:
+        """Write transactions begun inside are merges of incoming changes: on PostgreSQL they
+        share the store with other merges and lock each record they merge (see
+        ``store/pg.py``); SQLite has one writer at a time anyway."""
+        previous, self._merging = self._merging, True
+        try:
+            yield
+        finally:
+            self._merging = previous
+
+    @contextmanager
+    def settled(self) -> Iterator[None]:
+        """Read transactions begun inside see no write half done: on PostgreSQL they wait
+        for merges in flight (see ``PgDatabase._settle``), so an incremental export cannot
+        skip a change that commits later under a lower rowid. SQLite has one writer: its
+        snapshots are settled already."""
+        previous, self._settled = self._settled, True
+        try:
+            yield
+        finally:
+            self._settled = previous
+
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[None]:
         """Group writes: all of them land, or none do.
@@ -109,6 +176,14 @@ class Store:
         gives a consistent read snapshot and works on a read-only store. Nested levels are
         savepoints.
         """
+        if self.server:
+            pg = cast("PgDatabase", self.db)
+            with (
+                self._lock,
+                pg.transaction(write=write, merge=self._merging, settled=self._settled),
+            ):
+                yield
+            return
         with self._lock:
             conn = self.db.conn
             if conn.in_transaction:
@@ -145,10 +220,14 @@ class Store:
         return rows[0]["value"] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
+        # The clock's high-water mark only moves forward: merges running at once (on a
+        # server) each write theirs, and the latest stamp must be the one that stays.
+        keep = "case when meta.value > excluded.value then meta.value else excluded.value end"
         with self._lock, self.db.atomic():
             self.db.execute(
                 "insert into meta(key, value) values (?, ?) "
-                "on conflict(key) do update set value = excluded.value",
+                "on conflict(key) do update set value = "
+                + (keep if key == "hlc_last" else "excluded.value"),
                 [key, value],
             )
 
@@ -212,11 +291,20 @@ class Store:
             f"insert into {entity.table} ({', '.join(columns)}) "
             f"values ({', '.join('?' for _ in columns)})"
         )
+        tail = ""
         if not insert_only:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
-            sql += f" on conflict(id) do update set {assignments}"
+            tail = f" on conflict(id) do update set {assignments}"
         with self._lock:
-            self.db.conn.executemany(sql, rows)
+            if self.server and len(rows) >= BULK_ROWS:
+                # Same rows, another way in: a server takes many at once through COPY. One
+                # statement may change a row once only: the last row of each id wins, as
+                # it does one statement after another.
+                key = columns.index("id")
+                unique = list({row[key]: row for row in rows}.values())
+                cast("PgDatabase", self.db).insert_rows(entity.table, columns, unique, tail)
+            else:
+                self.db.conn.executemany(sql + tail, rows)
         return len(rows)
 
     def save(self, record: R) -> R:
@@ -337,7 +425,7 @@ class Store:
         return self.get(Kol, kol_id)
 
     def list_kols(self) -> list[Kol]:
-        return self._select(Kol, "1", [], "name")
+        return self._select(Kol, "1 = 1", [], "name")
 
     def count(self, model: type[SyncedRecord]) -> int:
         entity = ENTITY_BY_MODEL[model]
@@ -444,7 +532,8 @@ class Store:
                 by_id[r["id"]]["last_contact"] = r["last_contact"]
             for r in self.db.query(
                 "select kol_id, count(*) as open_followups, "
-                "sum(due is not null and due < ?) as overdue_followups, min(due) as oldest_due "
+                "count(case when due < ? then 1 end) as overdue_followups, "
+                "min(due) as oldest_due "
                 "from followups where done = 0 and deleted = 0 group by kol_id",
                 [today.isoformat()],
             ):
@@ -456,7 +545,7 @@ class Store:
                     )
             for r in self.db.query(
                 "select kol_id, min(ae_pending_since) as since "
-                "from interactions indexed by idx_interactions_ae_pending "
+                f"from interactions {self._indexed_by('idx_interactions_ae_pending')} "
                 "where ae_pending_since is not null and deleted = 0 group by kol_id"
             ):
                 if r["kol_id"] in by_id:
@@ -475,6 +564,41 @@ class Store:
                     )
         return rows
 
+    def _indexed_by(self, index: str) -> str:
+        # SQLite's planner needs telling on a million rows; PostgreSQL's has no such clause.
+        return "" if self.server else f"indexed by {index}"
+
+    def _search_server(self, terms: list[str], limit: int, *, names_only: bool) -> list[str]:
+        """Head office on a server has no FTS tables: every word must appear in the name
+        (or, for the list filter, in the profile fields, or in one of the KOL's notes)."""
+        columns = ["name"]
+        if not names_only:
+            columns += ["institution", "specialty", "tags", "profile_note"]
+        where, params = [], []
+        for term in terms:
+            pattern = f"%{term}%"
+            where.append("(" + " or ".join(f"{c} ilike ?" for c in columns) + ")")
+            params += [pattern] * len(columns)
+        with self._lock:
+            rows = self.db.query(
+                f"select id from kols where deleted = 0 and {' and '.join(where)} "
+                "order by name limit ?",
+                [*params, limit],
+            )
+            ids = [r["id"] for r in rows]
+            if not names_only:
+                seen = set(ids)
+                notes = " and ".join("notes ilike ?" for _ in terms)
+                for r in self.db.query(
+                    f"select distinct kol_id from interactions where deleted = 0 and {notes} "
+                    "limit ?",
+                    [*(f"%{t}%" for t in terms), limit],
+                ):
+                    if r["kol_id"] not in seen:
+                        seen.add(r["kol_id"])
+                        ids.append(r["kol_id"])
+        return ids
+
     def search_kol_ids(self, query: str, *, limit: int = 5000) -> list[str]:
         """KOL ids whose name, institution, specialty, tags, profile or notes match.
 
@@ -484,6 +608,8 @@ class Store:
         terms = fts_terms(query)
         if not terms:
             return []
+        if self.server:
+            return self._search_server(terms, limit, names_only=False)
         match = " ".join(f'"{t}"*' for t in terms)
         with self._lock:
             kol_rows = self.db.query(
@@ -510,6 +636,9 @@ class Store:
         terms = fts_terms(query)
         if not terms:
             return []
+        if self.server:
+            ids = self._search_server(terms, limit, names_only=True)
+            return [k for k in (self.get_kol(i) for i in ids) if k is not None]
         match = "name : (" + " ".join(f'"{t}"*' for t in terms) + ")"
         with self._lock:
             rows = list(
@@ -529,6 +658,21 @@ class Store:
         """Keep unsent text. ``wait_ms`` bounds the wait for another writer (a screen saving
         while the MSL types must not freeze for the whole busy timeout): past it,
         StoreBusyError, and the caller keeps the text and tries again."""
+        if self.server:
+            pg = cast("PgDatabase", self.db)
+            with self._lock:
+                previous_ms, pg.busy_ms = pg.busy_ms, wait_ms if wait_ms is not None else pg.busy_ms
+                try:
+                    with self.transaction():
+                        self.db.execute(
+                            "insert into drafts(id, kol_id, payload, updated_at) "
+                            "values (?, ?, ?, ?) on conflict(id) do update set "
+                            "payload = excluded.payload, updated_at = excluded.updated_at",
+                            [draft_id, kol_id, json.dumps(payload), now_iso()],
+                        )
+                finally:
+                    pg.busy_ms = previous_ms
+            return
         with self._lock:
             previous = None
             if wait_ms is not None:

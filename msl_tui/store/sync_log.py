@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from msl_tui.store.codec import ENTITIES, Entity
-from msl_tui.store.store import Store
+from msl_tui.store.store import BULK_ROWS, Store
+
+if TYPE_CHECKING:
+    from msl_tui.store.pg import PgDatabase
 
 CHANGE_COLUMNS = "rowid, device_id, seq, hlc, entity, record_id, patch, base, author"
 _IN_BATCH = 500  # stays under SQLite's bound-parameter limit
@@ -20,6 +23,54 @@ _IN_BATCH = 500  # stays under SQLite's bound-parameter limit
 def _chunks(items: Sequence[Any], size: int = _IN_BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _in_parts(store: Store, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """``column IN (...)`` over ``values``, as the engine likes it: SQLite in slices under
+    its bound-parameter limit; PostgreSQL as one array parameter (``= any``), which it
+    hashes or looks up by index, where a long IN list of parameters is compared row by row."""
+    if store.server:
+        if values:
+            yield f"{column} = any(?)", list(values)
+        return
+    for part in _chunks(values):
+        yield f"{column} in ({', '.join('?' for _ in part)})", list(part)
+
+
+def _stream(store: Store, sql: str, params: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    """Rows of a big read, one at a time: SQLite's cursor is lazy already; a server's is
+    read in slices through a server-side cursor."""
+    if store.server:
+        yield from cast("PgDatabase", store.db).stream(sql, params)
+        return
+    cursor = store.db.conn.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        yield dict(zip(names, values, strict=True))
+
+
+def _params(store: Store, part: list[Any]) -> list[Any]:
+    """The parameters of an ``_in_parts`` clause: the values, or the one array."""
+    return [part] if store.server else part
+
+
+# -- locks for merges running side by side (a server store) ------------------------------
+
+
+def lock_records(store: Store, entity: str, record_ids: Iterable[str]) -> None:
+    """Inside a merge on a server, make other merges wait for these records until this
+    transaction ends: a record is the fold of all its changes, so two merges must not
+    interleave on one. SQLite has one writer at a time: nothing to do."""
+    if store.server:
+        from msl_tui.store.pg import record_key
+
+        db = cast("PgDatabase", store.db)
+        db.lock_keys(record_key(entity, r) for r in record_ids)
+
+
+def _lock_bundle(store: Store, bundle_id: str) -> None:
+    # Two merges of one bundle at once: the second waits, then finds it in the ledger.
+    lock_records(store, "bundle", [bundle_id])
 
 
 # -- the change log ----------------------------------------------------------------------
@@ -49,10 +100,7 @@ def iter_changes(
     sql += " order by rowid"
     wanted = set(record_ids) if record_ids is not None else None
     with store._lock:
-        cursor = store.db.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        for values in cursor:
-            row = dict(zip(names, values, strict=True))
+        for row in _stream(store, sql, params):
             if wanted is None or row["record_id"] in wanted:
                 yield row
 
@@ -93,11 +141,10 @@ def changes_for_records(
 ) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     with store._lock:
-        for part in _chunks(list(record_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "record_id", list(record_ids)):
             cursor = store.db.conn.execute(
-                f"select {CHANGE_COLUMNS} from changes where entity = ? and record_id in ({marks})",
-                [entity, *part],
+                f"select {CHANGE_COLUMNS} from changes where entity = ? and {clause}",
+                [entity, *_params(store, part)],
             )
             names = [d[0] for d in cursor.description]
             for values in cursor:
@@ -109,6 +156,13 @@ def changes_for_records(
 def insert_changes(store: Store, rows: Sequence[Sequence[Any]]) -> None:
     """Rows of (device_id, seq, hlc, entity, record_id, patch, base, author)."""
     with store._lock:
+        if store.server and len(rows) >= BULK_ROWS:
+            cast("PgDatabase", store.db).insert_rows(
+                "changes",
+                ["device_id", "seq", "hlc", "entity", "record_id", "patch", "base", "author"],
+                rows,
+            )
+            return
         store.db.conn.executemany(
             "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
             "values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -139,13 +193,12 @@ def record_ids_for_msl(store: Store, msl_id: str) -> dict[str, set[str]]:
             )
         }
         ids: dict[str, set[str]] = {"kol": kol_ids, "plan": set(), "followup": set()}
-        for part in _chunks(sorted(kol_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "kol_id", sorted(kol_ids)):
             for entity, table in (("plan", "plans"), ("followup", "followups")):
                 ids[entity].update(
                     r["id"]
                     for r in store.db.query(
-                        f"select id from {table} where kol_id in ({marks})", list(part)
+                        f"select id from {table} where {clause}", _params(store, part)
                     )
                 )
     return ids
@@ -157,12 +210,11 @@ def record_ids_for_msl(store: Store, msl_id: str) -> dict[str, set[str]]:
 def existing_ids(store: Store, entity: Entity, record_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     with store._lock:
-        for part in _chunks(list(record_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "id", list(record_ids)):
             found.update(
                 r[0]
                 for r in store.db.conn.execute(
-                    f"select id from {entity.table} where id in ({marks})", list(part)
+                    f"select id from {entity.table} where {clause}", _params(store, part)
                 )
             )
     return found
@@ -173,10 +225,7 @@ def iter_rows(store: Store, entity: Entity, *, live_only: bool = True) -> Iterat
     if live_only:
         sql += " where deleted = 0"
     with store._lock:
-        cursor = store.db.conn.execute(sql + " order by id")
-        names = [d[0] for d in cursor.description]
-        for values in cursor:
-            yield dict(zip(names, values, strict=True))
+        yield from _stream(store, sql + " order by id", [])
 
 
 def field_stamps(store: Store, entity: Entity, record_id: str) -> dict[str, Any] | None:
@@ -195,12 +244,11 @@ def open_conflict_keys(
 ) -> dict[str, set[tuple[str, str]]]:
     found: dict[str, set[tuple[str, str]]] = {}
     with store._lock:
-        for part in _chunks(list(record_ids)):
-            marks = ", ".join("?" for _ in part)
+        for clause, part in _in_parts(store, "record_id", list(record_ids)):
             for r in store.db.conn.execute(
                 f"select record_id, field, other_hlc from conflicts where entity = ? "
-                f"and resolved_at is null and record_id in ({marks})",
-                [entity, *part],
+                f"and resolved_at is null and {clause}",
+                [entity, *_params(store, part)],
             ):
                 found.setdefault(r[0], set()).add((r[1], r[2]))
     return found
@@ -284,6 +332,7 @@ def records_with_open_conflicts(store: Store) -> list[tuple[str, str]]:
 
 
 def ledger_entry(store: Store, bundle_id: str) -> dict[str, Any] | None:
+    _lock_bundle(store, bundle_id)
     with store._lock:
         rows = list(
             store.db.query("select * from imported_bundles where bundle_id = ?", [bundle_id])
@@ -314,7 +363,9 @@ def all_entities() -> list[Entity]:
 
 
 def integrity_check(store: Store) -> str:
-    """SQLite's own verdict on the file ("ok" when sound)."""
+    """SQLite's own verdict on the file ("ok" when sound); a server keeps its own."""
+    if store.server:
+        return "ok"
     with store._lock:
         rows = store.db.conn.execute("PRAGMA integrity_check").fetchall()
     return "; ".join(str(r[0]) for r in rows)

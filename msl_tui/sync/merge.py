@@ -364,6 +364,9 @@ def apply_batch(
     """
     entity = ENTITIES[entity_name]
     counts = Counts()
+    # Before anything is read: a merge beside this one (on a server) touching the same
+    # records waits until this transaction ends, then sees its changes.
+    sync_log.lock_records(store, entity_name, sorted({c.record_id for c in batch}))
     known = known_changes(store, batch)
     fresh: list[Change] = []
     for c in batch:

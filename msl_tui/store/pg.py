@@ -1,0 +1,406 @@
+"""Head office on PostgreSQL: a connection that offers the store what SQLite's does.
+
+``Store`` and ``sync_log`` speak through ``db.query`` / ``db.execute`` / ``db.conn.execute`` /
+``executemany`` with ``?`` placeholders; ``PgDatabase`` offers the same calls over psycopg 3,
+so the merge, the ledger, conflicts, tombstones and erasures run the very same code on
+both engines.
+What differs is kept here: placeholder translation, transactions and their locks, streaming
+big reads through a server-side cursor, and errors turned into one line a person can act on.
+
+Locking (see ``transaction``). SQLite has one writer at a time; PostgreSQL keeps that rule
+for every ordinary write with an exclusive advisory lock on the store, taken at BEGIN. A
+*merge* (an import of a bundle small enough to lock record by record) takes that lock in
+shared mode instead, so several imports run at once, and locks each record it merges
+(``lock_keys``) before reading it: a record is the fold of all its changes, so two merges
+touching one record take turns, and the second sees the first's changes. Records are locked
+per batch in key order; the server detects the rare deadlock (two bundles whose parts come
+in different orders) and the import is retried from the start. An export that moves its
+mark reads a *settled* snapshot (``_settle``), taken while no write is in flight.
+
+psycopg is imported only here, and only when a PostgreSQL store is opened: the laptop
+install does not need it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from msl_tui.store.errors import StoreBusyError, StoreError
+from msl_tui.store.urls import redact
+
+INSTALL_HINT = 'a PostgreSQL store needs psycopg: pip install "msl-tui[headoffice]"'
+
+# Advisory lock keys. The two-integer form and the bigint form never collide (PostgreSQL
+# keeps them apart), so the store-wide lock cannot meet a record's hash.
+_STORE_LOCK = (0x4D534C, 1)  # "MSL", the store's write lock
+_MIGRATION_LOCK = (0x4D534C, 2)
+
+
+class StoreRetry(StoreBusyError):
+    """Two merges waited on each other (a deadlock the server broke), or raced for one key:
+    nothing of this transaction was kept, and running it again settles it."""
+
+    def __init__(self, where: str) -> None:
+        StoreError.__init__(
+            self, f"{where} is busy (two imports met on the same records): try again"
+        )
+
+
+class _Busy(StoreBusyError):
+    def __init__(self, where: str) -> None:
+        StoreError.__init__(
+            self, f"{where} is busy (another msl is writing to it): try again in a moment"
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """SQLite's ``?`` placeholders as psycopg's ``%s``; a literal ``%`` doubled. Quoted text
+    is left alone (a ``?`` inside a string literal is not a placeholder)."""
+    out: list[str] = []
+    quote = ""
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append("%s")
+            continue
+        out.append("%%" if ch == "%" else ch)
+    return "".join(out)
+
+
+def record_key(entity: str, record_id: str) -> int:
+    """A record's advisory-lock key: 64 bits of its hash, as PostgreSQL's signed bigint."""
+    digest = hashlib.blake2b(f"{entity}\x00{record_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+_SQLSTATE_WORDS = {
+    "53100": "the disk holding the PostgreSQL store is full: nothing was changed",
+    "53200": "the PostgreSQL server ran out of lock space (max_locks_per_transaction): "
+    "run fewer imports at once",
+    "25006": "{where} is open read-only: nothing was changed",
+    "42501": "the database user may not do this on {where} (permission denied)",
+    "3D000": "{where}: no such database (create it first: createdb NAME)",
+    "28P01": "{where}: the server refused the password",
+    "28000": "{where}: the server refused this user",
+}
+
+
+def describe(exc: BaseException, where: str) -> StoreError:
+    """A psycopg error as a StoreError with one line in the user's words."""
+    import psycopg
+
+    state = getattr(exc, "sqlstate", None) or ""
+    if state in ("40P01", "40001", "23505"):
+        return StoreRetry(where)
+    if state == "55P03":
+        return _Busy(where)
+    if state in _SQLSTATE_WORDS:
+        return StoreError(_SQLSTATE_WORDS[state].format(where=where))
+    if isinstance(exc, psycopg.OperationalError):
+        text = str(exc).lower()
+        if "password" in text:
+            return StoreError(f"{where}: the server refused the password")
+        if "does not exist" in text and "database" in text:
+            return StoreError(f"{where}: no such database (create it first: createdb NAME)")
+        if "role" in text and "does not exist" in text:
+            return StoreError(f"{where}: the server has no such user")
+        if "translate host name" in text or "name or service not known" in text:
+            return StoreError(f"{where}: unknown host")
+        if "timeout" in text:
+            return StoreError(f"{where}: the server did not answer in time")
+        if "refused" in text or "no such file" in text or "could not connect" in text:
+            return StoreError(f"{where}: no PostgreSQL server answers there (is it running?)")
+        if "closed" in text or "terminat" in text or "lost" in text:
+            return StoreError(f"{where}: the connection to the server was lost")
+        return StoreError(f"{where}: the server could not be reached")
+    code = f" {state}" if state else ""
+    return StoreError(f"{where} could not be used (the server reported {type(exc).__name__}{code})")
+
+
+class PgDatabase:
+    """The subset of sqlite-utils' ``Database`` the store uses, over one psycopg connection.
+
+    ``conn`` is the object itself, so ``db.conn.execute`` reads as it does on SQLite.
+    """
+
+    def __init__(self, conn: Any, where: str, *, read_only: bool, busy_ms: int) -> None:
+        self._conn = conn
+        self.where = where
+        self.read_only = read_only
+        self.busy_ms = busy_ms
+        self.merging = False  # the current transaction is a shared merge
+        self._savepoints = itertools.count(1)
+        self._cursors = itertools.count(1)
+
+    @property
+    def conn(self) -> PgDatabase:
+        return self
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg import pq
+
+        return bool(self._conn.info.transaction_status != pq.TransactionStatus.IDLE)
+
+    # -- statements ----------------------------------------------------------------------
+
+    def _fail(self, exc: BaseException) -> StoreError:
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            if getattr(exc, "sqlstate", None) == "23505" and not self.merging:
+                # Only merges side by side can race for one key; elsewhere it is a fault.
+                return StoreError(f"{self.where}: a record was written twice (unique key)")
+            return describe(exc, self.where)
+        raise exc
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        try:
+            return self._conn.execute(translate(sql), list(params or ()))
+        except Exception as exc:
+            raise self._fail(exc) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        rows = list(rows)
+        if not rows:
+            return None
+        try:
+            cursor = self._conn.cursor()
+            cursor.executemany(translate(sql), rows)
+            return cursor
+        except Exception as exc:
+            raise self._fail(exc) from exc
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+    ) -> None:
+        """``insert into table (columns) values ... tail`` for many rows at once: COPY into a
+        private staging table, then one INSERT ... SELECT (row-by-row statements cost a
+        round trip each). ``tail`` is an ON CONFLICT clause; the rows must have distinct
+        keys, as one INSERT can change a row only once."""
+        names = ", ".join(columns)
+        stage = f"_stage_{table}"
+        try:
+            self._conn.execute(
+                f"create temp table if not exists {stage} as "
+                f"select {names} from {table} with no data"
+            )
+            self._conn.execute(f"truncate {stage}")
+            with self._conn.cursor().copy(f"copy {stage} ({names}) from stdin") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self._conn.execute(
+                f"insert into {table} ({names}) select {names} from {stage} {translate(tail)}"
+            )
+        except Exception as exc:
+            raise self._fail(exc) from exc
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+        from psycopg.rows import dict_row
+
+        try:
+            cursor = self._conn.cursor(row_factory=dict_row)
+            cursor.execute(translate(sql), list(params or ()))
+            rows = cursor.fetchall() if cursor.description else []
+        except Exception as exc:
+            raise self._fail(exc) from exc
+        yield from rows
+
+    def stream(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+        """A big read, fetched in slices through a server-side cursor (a million rows are
+        never held here at once). Outside a transaction the cursor is WITH HOLD: the server
+        keeps the result of one snapshot, and no transaction stays open if the reader stops
+        halfway."""
+        from psycopg.rows import dict_row
+
+        hold = not self.in_transaction
+        try:
+            cursor = self._conn.cursor(
+                name=f"msl_stream_{next(self._cursors)}", row_factory=dict_row, withhold=hold
+            )
+            cursor.execute(translate(sql), list(params or ()))
+        except Exception as exc:
+            raise self._fail(exc) from exc
+        try:
+            while True:
+                try:
+                    rows = cursor.fetchmany(5000)
+                except Exception as exc:
+                    raise self._fail(exc) from exc
+                if not rows:
+                    break
+                yield from rows
+        finally:
+            if not cursor.closed and (hold or self.in_transaction):
+                # If the transaction is failing already, its end closes the cursor.
+                with suppress(Exception):
+                    cursor.close()
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(
+        self, *, write: bool = True, merge: bool = False, settled: bool = False
+    ) -> Iterator[None]:
+        """One transaction; nested calls are savepoints.
+
+        ``write``: take the store's write lock, exclusive (one writer, as on SQLite) or,
+        for a ``merge``, shared with other merges (each then locks the records it merges).
+        An ordinary write waits for the store lock the busy timeout, like SQLite's; a
+        merge waits as long as it takes. ``write=False``: a
+        read-only snapshot (REPEATABLE READ), as consistent as SQLite's read transaction;
+        ``settled``: taken while no writer is at work (see ``_settle``).
+        """
+        if self.in_transaction:
+            with self.atomic():
+                yield
+            return
+        if write and self.read_only:
+            raise StoreError(f"{self.where} is open read-only: nothing was changed")
+        try:
+            if write:
+                self._conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                # A merge is a batch job: it waits for the store and for other merges'
+                # records as long as they take (deadlocks are the server's to detect). A
+                # person's write waits the busy timeout, as on SQLite.
+                wait = 0 if merge else int(self.busy_ms)
+                self._conn.execute(f"SET LOCAL lock_timeout = {wait}")
+                lock = "pg_advisory_xact_lock_shared" if merge else "pg_advisory_xact_lock"
+                self._conn.execute(f"SELECT {lock}(%s, %s)", _STORE_LOCK)
+            elif settled:
+                self._settle()
+            else:
+                self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        except Exception as exc:
+            self._end("ROLLBACK")
+            raise self._fail(exc) from exc
+        self.merging = write and merge
+        try:
+            yield
+        except BaseException:
+            self._end("ROLLBACK")
+            raise
+        else:
+            try:
+                self._conn.execute("COMMIT")
+            except Exception as exc:
+                self._end("ROLLBACK")
+                raise self._fail(exc) from exc
+        finally:
+            self.merging = False
+
+    def _settle(self) -> None:
+        """Begin a read snapshot at a moment when no write is in flight.
+
+        The change log's rowid comes from a sequence, and transactions commit in any order:
+        a snapshot taken while a merge is at work can show rowid 105 and not yet 104. An
+        export that moves its "exported up to" mark must not skip 104, so it reads from a
+        settled snapshot: the store lock, taken exclusively for a moment (waiting at most
+        the busy timeout for merges in flight), so every rowid up to the highest one seen
+        is committed for good.
+        """
+        self._conn.execute(f"SET lock_timeout = {int(self.busy_ms)}")
+        self._conn.execute("SELECT pg_advisory_lock(%s, %s)", _STORE_LOCK)
+        try:
+            self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._conn.execute("SELECT 1")  # the snapshot is taken here
+        finally:
+            self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", _STORE_LOCK)
+
+    def _end(self, statement: str) -> None:
+        if self.in_transaction:
+            # If the connection is gone, the server rolls back on its own.
+            with suppress(Exception):
+                self._conn.execute(statement)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A savepoint inside a transaction, or a short transaction of its own."""
+        if not self.in_transaction:
+            with self.transaction(write=not self.read_only):
+                yield
+            return
+        name = f"msl_sp_{next(self._savepoints)}"
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if self.in_transaction:
+                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            raise
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
+    def lock_keys(self, keys: Iterable[int]) -> None:
+        """Inside a merge, lock these record keys until the transaction ends (in key order,
+        so merges that lock alike cannot wait on each other in a circle)."""
+        if not self.merging:
+            return
+        ordered = sorted(set(keys))
+        if ordered:
+            self.execute(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(?::bigint[]) AS k", [ordered]
+            )
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self._conn.close()
+
+
+def _connect(url: str, where: str) -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError(INSTALL_HINT) from None
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="msl")
+    except psycopg.ProgrammingError:
+        # libpq could not parse it: a typo in the URL or an unknown option.
+        raise StoreError(f"{where} is not a usable PostgreSQL address") from None
+    except psycopg.Error as exc:
+        raise describe(exc, where) from None
+    except ValueError:
+        raise StoreError(f"{where} is not a usable PostgreSQL address") from None
+
+
+def holds_store(url: str) -> bool:
+    """Whether the database holds an msl-tui store already (StoreError if it cannot be
+    reached). Reads only."""
+    from msl_tui.store.pg_migrations import TABLE
+
+    where = redact(url)
+    db = PgDatabase(_connect(url, where), where, read_only=True, busy_ms=0)
+    try:
+        rows = list(db.query("select to_regclass(?) is not null as found", [TABLE]))
+        return bool(rows and rows[0]["found"])
+    finally:
+        db.close()
+
+
+def open_pg(url: str, *, read_only: bool = False, busy_ms: int = 5000) -> PgDatabase:
+    """Connect, check that the database is an msl-tui store (or empty), and migrate it."""
+    from msl_tui.store import pg_migrations
+
+    where = redact(url)
+    conn = _connect(url, where)
+    db = PgDatabase(conn, where, read_only=read_only, busy_ms=busy_ms)
+    try:
+        encoding = next(db.query("SHOW server_encoding"))["server_encoding"]
+        if str(encoding).upper() not in ("UTF8", "UTF-8"):
+            raise StoreError(f"{where} uses the {encoding} encoding: msl-tui needs a UTF8 database")
+        pg_migrations.migrate(db, read_only=read_only, lock=_MIGRATION_LOCK)
+        if read_only:
+            db.execute("SET default_transaction_read_only = on")
+    except BaseException:
+        db.close()
+        raise
+    return db
