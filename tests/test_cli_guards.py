@@ -76,3 +76,15 @@ def test_a_pinned_name_must_be_one_a_bundle_can_carry(tmp_path: Path) -> None:
     typo = _run("--db", str(db), "keys", "--trust", "ann field", key)
     assert typo.exit_code == 1 and "is not a sender name" in typo.stderr
     assert _run("--db", str(db), "keys", "--trust", "ann.field", key).exit_code == 0
+
+
+def test_two_kols_of_one_name_are_never_picked_silently(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    store = make_store(db, "ana", "dev-a")
+    add_kol(store, "Dr Hal Fairlow", institution="North Clinic")
+    add_kol(store, "Dr Hal Fairlow", institution="South Hospital")
+    store.close()
+    result = _run("--db", str(db), "brief", "Dr Hal Fairlow")
+    assert result.exit_code == 1
+    assert "2 KOLs match" in result.stderr
+    assert "North Clinic" in result.stderr and "South Hospital" in result.stderr

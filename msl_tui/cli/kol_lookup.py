@@ -19,14 +19,24 @@ def choose_kol(store: Store, text: str) -> Kol:
     if not matches:
         fail(f"no KOL in {store.path or 'the store'} matches {printable(text)!r}")
     exact = [k for k in matches if k.name.lower() == text.lower()]
-    if exact:
+    if len(exact) == 1:
         return exact[0]
-    if len(matches) == 1:
+    if exact:
+        # Two people share the name: a note must not go to the wrong one.
+        matches = exact
+    elif len(matches) == 1:
         return matches[0]
     if not sys.stdin.isatty():
-        names = "; ".join(printable(k.name, 60) for k in matches)
+        names = "; ".join(_described(k) for k in matches)
         fail(f"{len(matches)} KOLs match {printable(text)!r} ({names}): be more specific")
     for number, kol in enumerate(matches, start=1):
-        click.echo(f"  {number}. {printable(kol.name)} — {printable(kol.institution)}", err=True)
-    pick = click.prompt("Which one", type=click.IntRange(1, len(matches)), default=1, err=True)
+        click.echo(f"  {number}. {_described(kol)}", err=True)
+    # No default: with two of the same name, enter alone must not pick one.
+    pick = click.prompt("Which one", type=click.IntRange(1, len(matches)), err=True)
     return matches[pick - 1]
+
+
+def _described(kol: Kol) -> str:
+    """Enough to tell two KOLs of one name apart: institution, city, specialty."""
+    where = ", ".join(printable(v, 40) for v in (kol.institution, kol.city, kol.specialty) if v)
+    return f"{printable(kol.name, 60)}" + (f" ({where})" if where else "")

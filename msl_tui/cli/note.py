@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from msl_tui.cli import db_option, fail, main, open_store, resolve_db
+from msl_tui.cli.kol_lookup import choose_kol
 from msl_tui.models import Kol
 from msl_tui.safe_text import printable
 
@@ -33,21 +33,7 @@ def note(query: tuple[str, ...], db_path: Path | None) -> None:
             f"no KOL name in {path} matches '{printable(text, 60)}' "
             f"(searched {store.count(Kol):,} KOLs)"
         )
-    chosen = matches[0]
-    exact = [k for k in matches if k.name.lower() == text.lower()]
-    if exact:
-        chosen = exact[0]
-    elif len(matches) > 1:
-        if not sys.stdin.isatty():
-            names = "; ".join(printable(k.name, 60) for k in matches)
-            fail(
-                f"{len(matches)} KOLs in {path} match '{printable(text, 60)}' ({names}): "
-                "be more specific"
-            )
-        for number, kol in enumerate(matches, start=1):
-            click.echo(f"  {number}. {printable(kol.name)} — {printable(kol.institution)}")
-        pick = click.prompt("Which one", type=click.IntRange(1, len(matches)), default=1)
-        chosen = matches[pick - 1]
+    chosen = choose_kol(store, text)  # two KOLs of one name are never picked silently
     from msl_tui.note_app import NoteApp  # Textual loads only when a screen is needed.
 
     app = NoteApp(store, open_capture_for=chosen.id)
