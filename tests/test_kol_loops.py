@@ -422,3 +422,47 @@ async def test_a_report_is_corrected_or_undone_from_its_visit_on_the_timeline() 
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
         await wait_for(pilot, lambda: _list(app).rows[0].kol_id == top.kol_id)
         assert _list(app).rows[0].ae_hours_left is not None
+
+
+async def test_an_adverse_event_told_in_an_amendment_is_questioned_and_recorded() -> None:
+    """A correction that adds "an overdose" to a visit asks the adverse-event question a new
+    note asks; yes records the event with day zero at the visit, and the list ranks it."""
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _list_ready(pilot, app)
+        rows = _list(app).rows
+        plain = next(
+            r
+            for r in rows[5:]
+            if not any(i.adverse_event for i in store.interactions_for(r.kol_id))
+        )
+        page = await _open_kol(pilot, app, plain.name)
+        await wait_for(pilot, lambda: bool(page.visits))
+        await pilot.press("tab", "tab")
+        await wait_for(pilot, lambda: page.highlighted_visit() is not None)
+        visit = page.highlighted_visit()
+        assert visit is not None and visit.adverse_event is None
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
+        await pilot.press(*"A patient took an overdose of the product. ", "tab")
+        await pilot.press(*"added what the KOL said at the door", "enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        stored = store.get(Interaction, visit.id)
+        assert stored is not None and stored.adverse_event is not None
+        assert stored.adverse_event.day_zero == visit.occurred_at
+        assert stored.adverse_event.reported_at is None
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+        await wait_for(
+            pilot,
+            lambda: (
+                _list(app).rows[0].kol_id == plain.kol_id
+                or any(
+                    r.kol_id == plain.kol_id and r.ae_hours_left is not None
+                    for r in _list(app).rows
+                )
+            ),
+        )

@@ -12,9 +12,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
 from msl_tui.models import Interaction
-from msl_tui.screens.dialogs import Choice
+from msl_tui.screens.dialogs import Choice, confirm_adverse_event
 from msl_tui.services.adverse_events import local_stamp
-from msl_tui.services.visit import VisitError, amend
+from msl_tui.services.visit import VisitError, amend, new_adverse_event_mentions
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -116,12 +116,44 @@ class AmendScreen(Screen[bool]):
             self._error("Say why it changes: the reason is kept with the earlier text.")
             reason.focus()
             return
+        added = (
+            new_adverse_event_mentions(self.visit.notes, text)
+            if self.visit.adverse_event is None
+            else []
+        )
+        if not added:
+            self._save(text, reason.value, adverse_event=False)
+            return
+
+        # The same question a new note asks: an event told in a correction must not sit
+        # unreported because it arrived by amendment.
+        def answered(answer: str | None) -> None:
+            if answer in ("yes", "no"):
+                self._save(text, reason.value, adverse_event=answer == "yes")
+
+        self.app.push_screen(confirm_adverse_event(added), answered)
+
+    def _save(self, text: str, reason: str, *, adverse_event: bool) -> None:
         try:
-            amend(self.msl_app.store, self.visit.id, text, reason.value, self.msl_app.now())
+            amend(
+                self.msl_app.store,
+                self.visit.id,
+                text,
+                reason,
+                self.msl_app.now(),
+                adverse_event=adverse_event,
+            )
         except VisitError as error:
             # The reason is checked above; what is left is a note past the size a record holds.
             self._error(error.message if error.field == "reason" else "The text is too long.")
             return
+        if adverse_event:
+            self.notify(
+                "Adverse event recorded: report it to pharmacovigilance within 24 hours "
+                "of the visit (r on the KOL page).",
+                severity="warning",
+                timeout=8,
+            )
         self.dismiss(True)
 
     def action_leave(self) -> None:

@@ -376,10 +376,27 @@ def submit(store: Store, draft: VisitDraft, now: datetime, *, dayfirst: bool = T
     return saved
 
 
+def new_adverse_event_mentions(before: str, after: str) -> list[str]:
+    """Possible adverse-event phrases an amended text adds to what the visit said."""
+    seen = {m.phrase.lower() for m in detect_adverse_events(before)}
+    return [m.phrase for m in detect_adverse_events(after) if m.phrase.lower() not in seen]
+
+
 def amend(
-    store: Store, interaction_id: str, new_notes: str, reason: str, now: datetime
+    store: Store,
+    interaction_id: str,
+    new_notes: str,
+    reason: str,
+    now: datetime,
+    *,
+    adverse_event: bool = False,
 ) -> Interaction:
-    """Correct a submitted visit: the earlier text stays in its history, with the reason."""
+    """Correct a submitted visit: the earlier text stays in its history, with the reason.
+
+    ``adverse_event``: the correction reveals a possible adverse event the visit did not
+    record; it is recorded now, with day zero at the visit (when the company learned of it),
+    so its 24-hour clock and the list's ranking start from there.
+    """
     interaction = store.get(Interaction, interaction_id)
     if interaction is None:
         raise VisitError("interaction", f"no interaction with id {interaction_id}")
@@ -387,6 +404,10 @@ def amend(
         raise VisitError("reason", "an amendment needs a reason")
     try:
         amended = interaction.amended(new_notes, reason, store.author, now)
+        if adverse_event and amended.adverse_event is None:
+            amended = amended.evolve(
+                adverse_event=AdverseEvent(day_zero=interaction.occurred_at).model_dump()
+            )
     except (ValidationError, ValueError) as exc:
         raise VisitError("notes", str(exc)) from exc
     return store.save(amended)
