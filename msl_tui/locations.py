@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,6 +103,33 @@ def private_temp_path(final: Path) -> Path:
     write leaves nothing that an import or a spreadsheet would pick up."""
     stem = final.name.split(".", 1)[0] or "msl"
     return final.with_name(f".{stem}.tmp-{secrets.token_hex(6)}")
+
+
+_TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}\Z")
+STALE_TEMP_S = 3600
+
+
+def sweep_stale_temps(folder: Path, *, older_than_s: float = STALE_TEMP_S) -> int:
+    """Remove temporary files a killed write of ours left in ``folder`` (they may hold a
+    bundle's personal data). Only our own name pattern, and only files old enough that no
+    running write can still own them. Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in entries:
+        if not _TEMP_NAME.match(entry.name):
+            continue
+        try:
+            info = entry.lstat()
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than_s:
+                entry.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def fsync_dir(folder: Path) -> None:

@@ -174,3 +174,25 @@ def test_a_file_where_a_folder_is_expected(db: Path, tmp_path: Path) -> None:
     assert (tmp_path / "notes").read_text() == "mine"
     assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
     assert sorted(os.listdir(tmp_path)) == ["notes", "store"]
+
+
+def test_an_export_sweeps_what_a_killed_export_left_an_hour_ago(tmp_path: Path) -> None:
+    """A killed export's hidden temporary file holds personal data: the next export into
+    that folder removes it once it is old enough that no running export can own it."""
+    import os
+    import time as _time
+
+    from msl_tui.locations import sweep_stale_temps
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    old = folder / ".msl-ana-msl-log.tmp-0123456789ab"
+    fresh = folder / ".msl-ana-msl-log.tmp-ba9876543210"
+    other = folder / ".notes.tmp-0123456789ab.txt"
+    for f in (old, fresh, other):
+        f.write_bytes(b"personal data")
+    hour_ago = _time.time() - 7200
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+    assert sweep_stale_temps(folder) == 1
+    assert not old.exists() and fresh.exists() and other.exists()

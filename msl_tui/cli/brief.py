@@ -95,6 +95,6 @@ def brief(query: tuple[str, ...], db_path: Path | None) -> None:
     path = resolve_db(db_path)
     if not path.exists():
         fail(f"no store at {path}: run `msl init --name NAME` or pass --db")
-    store = open_store(path, create=False)
+    store = open_store(path, create=False, read_only=True)  # a brief only reads
     kol = choose_kol(store, " ".join(query))
     click.echo(brief_markdown(build_brief(store, kol.id, utcnow())), nl=False)

@@ -19,6 +19,7 @@ from msl_tui.locations import (
     private_scratch,
     private_temp_path,
     publish,
+    sweep_stale_temps,
 )
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
@@ -184,6 +185,7 @@ def export_bundle(
     who = slug_for_file(roster_for or (profile.msl_id if profile else store.device_id))
     bundle_id = str(uuid.uuid4())
     path = _destination(out, f"msl-{who}-{kind}-{stamp}-{bundle_id[:8]}{SUFFIX}", force=force)
+    sweep_stale_temps(path.parent)  # what a killed export left there, an hour or more ago
     ranges: dict[str, list[int]] = {}
     counts: dict[str, int] = {}
     to = {} if plain else crypto.export_recipients(store)
