@@ -268,15 +268,18 @@ class DemoSummary:
     extra: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count:,} {one if count == 1 else many}"
+
         return [
-            f"{self.kols:,} KOLs",
-            f"{self.plans:,} engagement plans",
-            f"{self.interactions:,} interactions",
-            f"{self.followups:,} follow-ups ({self.overdue_followups:,} overdue)",
-            f"{self.adverse_events:,} adverse-event mentions "
-            f"({self.unreported_adverse_events:,} not yet reported)",
-            f"{self.negative_feedback:,} negative feedback records",
-            f"{self.transfers_of_value:,} transfers of value",
+            n(self.kols, "KOL", "KOLs"),
+            n(self.plans, "engagement plan", "engagement plans"),
+            n(self.interactions, "interaction", "interactions"),
+            n(self.followups, "follow-up", "follow-ups") + f" ({self.overdue_followups:,} overdue)",
+            n(self.adverse_events, "adverse-event mention", "adverse-event mentions")
+            + f" ({self.unreported_adverse_events:,} not yet reported)",
+            n(self.negative_feedback, "negative feedback record", "negative feedback records"),
+            n(self.transfers_of_value, "transfer of value", "transfers of value"),
         ]
 
 

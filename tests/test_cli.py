@@ -135,3 +135,30 @@ def test_note_on_a_store_without_kols_says_how_to_start(tmp_path: Path) -> None:
     db = tmp_path / "msl.db"
     msl("init", "--db", str(db), "--name", "Alex Morgan")
     assert_one_line_error(msl("note", "--db", str(db), "roe"), f"the store {db} has no KOLs yet")
+
+
+def test_a_fresh_machine_gets_its_data_folder_made_privately(tmp_path: Path) -> None:
+    """The quick start on a machine with no ~/.local/share at all: the default store's
+    folder is created, 0700, and the store is 0600 (a --db folder that is missing is not)."""
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    home = tmp_path / "fresh-home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MSL_", "XDG_"))}
+    env["HOME"] = str(home)
+    msl = str(Path(sys.executable).with_name("msl"))
+    made = subprocess.run(
+        [msl, "seed-demo", "--kols", "3", "--years", "0.1"], env=env, capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    store = next(home.rglob("msl.db"))
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.parent.stat().st_mode) == 0o700
+    typo = subprocess.run(
+        [msl, "--db", str(tmp_path / "no" / "such" / "x.db"), "init", "--name", "Ana"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert typo.returncode == 1 and "does not exist" in typo.stderr

@@ -123,6 +123,8 @@ def open_store(path: Path | ServerUrl, *, create: bool = True, read_only: bool =
         root.ensure_object(dict)
         if isinstance(path, Path):
             root.obj["store_path"] = path
+    if create and not read_only and isinstance(path, Path) and not path.exists():
+        _make_home_for(path)
     try:
         store = Store.open(path, create=create, read_only=read_only)
     except StoreError as exc:
@@ -130,6 +132,18 @@ def open_store(path: Path | ServerUrl, *, create: bool = True, read_only: bool =
     if not read_only:
         _tidy(store)
     return store
+
+
+def _make_home_for(path: Path) -> None:
+    """A fresh machine may not have the user data folder (nor ~/.local/share): the
+    default places are ours to create, privately. A folder the user named with --db is
+    not: a typo there must not grow a tree of folders."""
+    home = locations.data_dir()
+    try:
+        if path.resolve().parent == home.resolve():
+            locations.ensure_private_dir(home)
+    except OSError as exc:
+        fail(f"cannot create the folder {printable(home, 120)}: {exc.strerror or 'not allowed'}")
 
 
 def _tidy(store: Store) -> None:
