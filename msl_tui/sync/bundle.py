@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from pydantic import ValidationError
 
+from msl_tui.locations import fsync_dir
 from msl_tui.safe_text import printable
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.migrations import SCHEMA_VERSION
@@ -296,7 +297,7 @@ class BundleWriter:
         with self.tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(self.tmp, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         return self.path
 
     def abort(self) -> None:
@@ -304,19 +305,6 @@ class BundleWriter:
             self.zip.close()
         finally:
             self.tmp.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- reading ------------------------------------------------------------------------------
