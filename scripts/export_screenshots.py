@@ -97,6 +97,8 @@ SHOTS: dict[str, Steps] = {
     "kol-list": keys(),
     "segment-matrix": keys("m"),
     "kol-page": keys("enter"),
+    "pre-call-brief": keys("b"),
+    "ae-report": keys("enter", "r"),
     "engagement-plan": keys("enter", "p"),
     "visit-capture": keys(
         "n", *"Discussed renal outcomes. Don't you agree it is the best option?", "ctrl+o"

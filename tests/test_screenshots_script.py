@@ -32,6 +32,8 @@ def test_the_script_writes_every_main_screen(tmp_path: Path) -> None:
             "kol-list",
             "segment-matrix",
             "kol-page",
+            "pre-call-brief",
+            "ae-report",
             "engagement-plan",
             "visit-capture",
             "sync",
