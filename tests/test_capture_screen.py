@@ -155,3 +155,27 @@ async def test_a_leading_own_prompt_is_reworded_and_only_the_neutral_one_is_save
         await pilot.press("enter")  # accept the rewording
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
     assert [p.text for p in my_prompts(store)] == [neutral]
+
+
+@pytest.mark.parametrize(
+    "leading",
+    [
+        "Don\u2019t you think our drug works better?",  # a typographic ’, as pasted from mail
+        "You're happy with the results of our drug, aren't you?",
+    ],
+)
+async def test_a_pasted_or_tagged_leading_prompt_is_not_saved_as_typed(leading: str) -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _capture_for_top_kol(pilot, app)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
+        editor = app.screen
+        await pilot.press(*leading, "enter")
+        await wait_for(pilot, lambda: editor.query_one("#prompt-text").value != leading)  # type: ignore[attr-defined]
+        assert isinstance(app.screen, PromptEditor) and my_prompts(store) == []
+        await pilot.press("enter")  # accept the rewording
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+    [saved] = my_prompts(store)
+    assert saved.text.startswith("How ") and "our drug" in saved.text
