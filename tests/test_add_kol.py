@@ -136,3 +136,8 @@ def test_areas_are_a_comma_separated_list() -> None:
 )
 def test_family_name_key(name: str, key: tuple[str, str]) -> None:
     assert family_name_key(name) == key
+
+
+def test_pasted_control_characters_never_block_adding_a_kol(store: Store) -> None:
+    kol = add_kol(store, {"name": "Dr Bell\x07", "institution": "\x1b[1mNordvik\x1b[0m\u202e"})
+    assert (kol.name, kol.institution) == ("Dr Bell", "Nordvik")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from textual import events
+from textual.widgets import TextArea
 
 from msl_tui.models import Interaction
 from msl_tui.screens.capture import CaptureScreen
@@ -179,3 +181,16 @@ async def test_a_pasted_or_tagged_leading_prompt_is_not_saved_as_typed(leading: 
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
     [saved] = my_prompts(store)
     assert saved.text.startswith("How ") and "our drug" in saved.text
+
+
+async def test_a_paste_holding_a_bell_still_saves_without_it() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        kol_id = await _capture_for_top_kol(pilot, app)
+        notes = app.screen.query_one("#notes", TextArea)
+        app.post_message(events.Paste("Line one\twith tab \x07bell\n"))  # as the terminal sends it
+        await wait_for(pilot, lambda: "\x07" in notes.text)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+    assert store.interactions_for(kol_id, limit=1)[0].notes == "Line one\twith tab bell\n"

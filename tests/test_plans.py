@@ -119,3 +119,11 @@ def test_history_reads_like_sentences(plan_store) -> None:  # type: ignore[no-un
         "plan created for 2026-11-23 to 2027-12-31",
     ]
     assert not any("_" in s for s in sentences)  # never a raw field name
+
+
+def test_pasted_control_characters_are_taken_out_of_plan_text(plan_store) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    plan, _ = save_objective(
+        store, plan, objective(description="Map\x07 evidence gaps", target="2\x00"), None, NOW
+    )
+    assert [(o.description, o.target) for o in plan.objectives] == [("Map evidence gaps", 2)]
