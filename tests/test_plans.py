@@ -127,3 +127,42 @@ def test_pasted_control_characters_are_taken_out_of_plan_text(plan_store) -> Non
         store, plan, objective(description="Map\x07 evidence gaps", target="2\x00"), None, NOW
     )
     assert [(o.description, o.target) for o in plan.objectives] == [("Map evidence gaps", 2)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("15/03/2026", "Due date 15 Mar 2026 is in the past"),
+        ("yesterday", "Due date 22 Nov 2026 is in the past"),
+    ],
+)
+def test_a_due_date_in_the_past_is_refused_in_words(plan_store, typed: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    with pytest.raises(PlanEditError) as caught:
+        save_activity(store, plan, {"kind": "visit", "due": typed}, None, NOW)
+    assert (caught.value.field, caught.value.message.split(":")[0]) == ("due", message)
+    assert store.current_plan(plan.kol_id).activities == []  # type: ignore[union-attr]
+
+
+def test_a_day_and_month_without_a_year_is_the_next_one(plan_store) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    plan, _ = save_activity(store, plan, {"kind": "advisory board", "due": "15/03"}, None, NOW)
+    assert plan.activities[0].due == date(2027, 3, 15)
+
+
+def test_a_due_date_before_the_plan_starts_is_refused(store: Store) -> None:
+    kol = store.save(Kol(name="Dr Ada Quist"))
+    plan = new_plan(store, kol.id, date(2027, 1, 1))  # a plan for next year
+    with pytest.raises(PlanEditError, match=r"before the plan starts \(1 Jan 2027\)"):
+        save_objective(store, plan, objective(due="20/12"), None, NOW)
+
+
+def test_an_overdue_activity_is_edited_without_moving_its_date(plan_store) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    plan, aid = save_activity(store, plan, {"kind": "visit", "due": "30/11"}, None, NOW)
+    later = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # now overdue
+    typed = {"kind": "visit", "description": "Clinic visit", "due": "2026-11-30"}
+    plan, _ = save_activity(store, plan, typed, aid, later)
+    assert [(a.description, a.due) for a in plan.activities] == [
+        ("Clinic visit", date(2026, 11, 30))
+    ]

@@ -170,6 +170,19 @@ def set_lifecycle_phase(store: Store, plan: EngagementPlan, phase: Any) -> Engag
     return _save(store, plan, "phase", lifecycle_phase=value)
 
 
+def _check_due(plan: EngagementPlan, due: date | None, kept: date | None, today: date) -> None:
+    """A new due date must lie ahead and within the plan; one already saved may stand (an
+    overdue activity is edited without being moved)."""
+    if due is None or due == kept:
+        return
+    shown = f"{due:%d %b %Y}".lstrip("0")
+    if due < today:
+        raise PlanEditError("due", f"Due date {shown} is in the past: type a later date")
+    if due < plan.period_start:
+        start = f"{plan.period_start:%d %b %Y}".lstrip("0")
+        raise PlanEditError("due", f"Due date {shown} is before the plan starts ({start})")
+
+
 def _dumped(items: Iterable[Objective | Activity]) -> list[dict[str, Any]]:
     return [i.model_dump() for i in items]
 
@@ -187,6 +200,8 @@ def save_objective(
     second save of the same form edits that objective instead of adding it again."""
     fields = read_objective(values, now, dayfirst=dayfirst)
     objectives = list(plan.objectives)
+    kept = next((o.due for o in objectives if o.id == objective_id), None)
+    _check_due(plan, fields["due"], kept, now.date())
     if objective_id is None or not any(o.id == objective_id for o in objectives):
         objective = _checked(lambda: Objective(**fields), "description")
         objectives.append(objective)
@@ -226,6 +241,8 @@ def save_activity(
     """Add (no id) or replace one activity; returns the plan and the activity's id."""
     fields = read_activity(values, now, dayfirst=dayfirst)
     activities = list(plan.activities)
+    kept = next((a.due for a in activities if a.id == activity_id), None)
+    _check_due(plan, fields["due"], kept, now.date())
     if activity_id is None or not any(a.id == activity_id for a in activities):
         activity = _checked(lambda: Activity(**fields), "description")
         activities.append(activity)
