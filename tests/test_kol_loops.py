@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import DataTable, ListView, Static
+from textual.widgets import DataTable, Input, ListView, Static, TextArea
 
 from msl_tui.app import MslApp
 from msl_tui.models import FollowUp, Interaction, InteractionStatus, Kol
@@ -236,6 +236,33 @@ async def test_amending_a_visit_needs_a_reason_and_keeps_the_earlier_text() -> N
         assert (entry.previous_notes, entry.reason) == (original.notes, "the dose was typed wrong")
         await wait_for(pilot, lambda: "earlier text" in _visit_text(page, original.id))
         assert "the dose was typed wrong" in _visit_text(page, original.id)
+
+
+async def test_f6_moves_from_the_text_to_the_reason_without_touching_the_text() -> None:
+    # QA 10: TextArea's own f6 (select line) won, and the reason typed next replaced a line.
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _list_ready(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        page = _page(app)
+        await wait_for(pilot, lambda: bool(page.visits))
+        await pilot.press("tab", "tab")
+        await wait_for(pilot, lambda: page.highlighted_visit() is not None)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
+        amend = app.screen
+        text = amend.query_one("#amend-text", TextArea)
+        assert text.has_focus
+        # Shown in the footer from the start, while the text has focus.
+        assert amend.active_bindings["f6"].binding.action == "focus_reason"
+        text.move_cursor(text.document.end)
+        await pilot.press("enter", *"- [ ] call her back by mon", "f6", *"door")
+        reason = amend.query_one("#amend-reason", Input)
+        await wait_for(pilot, lambda: reason.value == "door")
+        assert text.text.endswith("\n- [ ] call her back by mon")
+        assert "door" not in text.text
 
 
 async def test_amend_visit_from_the_palette_on_the_list_offers_the_visits() -> None:
