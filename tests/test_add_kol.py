@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets._toast import Toast
 
 from msl_tui.app import MslApp
 from msl_tui.demo import DEMO_PROFILE
@@ -141,3 +142,18 @@ def test_family_name_key(name: str, key: tuple[str, str]) -> None:
 def test_pasted_control_characters_never_block_adding_a_kol(store: Store) -> None:
     kol = add_kol(store, {"name": "Dr Bell\x07", "institution": "\x1b[1mNordvik\x1b[0m\u202e"})
     assert (kol.name, kol.institution) == ("Dr Bell", "Nordvik")
+
+
+async def test_a_name_holding_markup_is_announced_as_typed() -> None:
+    name = "[b]Bold[/b] [red]x $var \\ [@click=app.quit]y[/]"
+    store = empty_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await list_loaded(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
+        await pilot.press(*name, "ctrl+s")
+        await wait_for(pilot, lambda: bool(app.screen.query(Toast)))
+        toast = app.screen.query_one(Toast)
+        assert str(toast.render()).startswith(f"{name} added.")
+        assert app.is_running

@@ -138,7 +138,10 @@ def add_kol_from(app: MslApp, added: Callable[[str], None] | None = None) -> Non
         if not kol_id:
             return
         kol = app.store.get_kol(kol_id)
-        app.notify(f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.")
+        # The name is the MSL's text, never markup: "[b]" or "[@click=...]" stay as typed.
+        app.notify(
+            f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.", markup=False
+        )
         if added is not None:
             added(kol_id)
         app.refresh_data()
