@@ -15,8 +15,9 @@ from msl_tui.screens.ae_report import AEReportDialog
 from msl_tui.screens.amend import AmendScreen
 from msl_tui.screens.brief import BriefScreen
 from msl_tui.screens.kol_list import KolListScreen
-from msl_tui.screens.kol_page import KolPageScreen
+from msl_tui.screens.kol_page import KolPageScreen, profile_text
 from msl_tui.screens.pick import Pick
+from msl_tui.services.kol_page import load_kol_page
 from msl_tui.store import Store
 from tests.app_helpers import FIXED_NOW, fixed_store, make_app, wait_for
 
@@ -296,9 +297,11 @@ async def test_x_twice_on_one_follow_up_ticks_it_then_reopens_it_under_the_curso
         first, second = page.rows["open"][:2]
         assert table.cursor_row == 0
 
+        assert page.active_bindings["x"].binding.description == "Tick"
         await pilot.press("x")
         await wait_for(pilot, lambda: store.get(FollowUp, first.id).done)  # type: ignore[union-attr]
         await wait_for(pilot, lambda: page.rows["open"][0].done)
+        await wait_for(pilot, lambda: page.active_bindings["x"].binding.description == "Reopen")
         assert page.rows["open"][0].id == first.id and table.cursor_row == 0
         assert "1 just ticked" in _text(page.query_one("#open-title", Static))
 
@@ -323,6 +326,8 @@ async def test_a_done_follow_up_is_reachable_and_reopens_from_done() -> None:
         await wait_for(pilot, lambda: done_table.has_focus)
         await pilot.press("down")
         target = page.rows["done"][1]
+        # The footer says what x does here (QA 10: it said "Tick" on a done row).
+        await wait_for(pilot, lambda: page.active_bindings["x"].binding.description == "Reopen")
 
         await pilot.press("x")
         await wait_for(pilot, lambda: not store.get(FollowUp, target.id).done)  # type: ignore[union-attr]
@@ -449,3 +454,21 @@ async def test_a_report_is_corrected_or_undone_from_its_visit_on_the_timeline() 
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
         await wait_for(pilot, lambda: _list(app).rows[0].kol_id == top.kol_id)
         assert _list(app).rows[0].ae_hours_left is not None
+
+
+@pytest.mark.parametrize(
+    ("institution", "city", "where"),
+    [
+        ("Nordvik University Hospital", "", "· Nordvik University Hospital"),
+        ("Nordvik University Hospital", "Nordvik", "· Nordvik University Hospital, Nordvik"),
+        ("", "Nordvik", "· Nordvik"),
+    ],
+)
+def test_the_kol_header_has_no_dangling_comma(
+    store: Store, institution: str, city: str, where: str
+) -> None:
+    kol = store.save(
+        Kol(name="Dr Ada Roe", specialty="Oncology", institution=institution, city=city)
+    )
+    header = profile_text(load_kol_page(store, kol.id, FIXED_NOW)).plain.splitlines()[0]
+    assert header.endswith(where)

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from msl_tui.models import Kol
+from msl_tui.models import Interaction, Kol
+from msl_tui.services.plan_progress import plan_progress
 from msl_tui.services.plans import (
     PlanEditError,
     delete_activity,
@@ -166,3 +167,12 @@ def test_an_overdue_activity_is_edited_without_moving_its_date(plan_store) -> No
     assert [(a.description, a.due) for a in plan.activities] == [
         ("Clinic visit", date(2026, 11, 30))
     ]
+
+
+def test_progress_never_reads_two_of_zero(plan_store) -> None:  # type: ignore[no-untyped-def]
+    _, plan = plan_store
+    kol_visit = Interaction(kol_id=plan.kol_id, occurred_at=NOW)
+    today = plan_progress(plan, [kol_visit], NOW.date())  # the plan started today
+    assert today.summary(NOW.date()).startswith("1 contact (none expected yet) · ")
+    later = plan_progress(plan, [kol_visit, kol_visit], date(2027, 2, 1))
+    assert later.summary(date(2027, 2, 1)).startswith("2 contacts (3 expected) · ")
