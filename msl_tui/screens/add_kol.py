@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from msl_tui.models import Influence, Stance
-from msl_tui.screens.dialogs import Dialog
+from msl_tui.screens.dialogs import Dialog, confirm_discard
 from msl_tui.services.kols import KolEditError, add_kol
 from msl_tui.services.segments import stance_word
 
@@ -128,7 +128,18 @@ class AddKolScreen(Dialog[str | None]):
         self.dismiss(kol.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        typed = any(
+            self.query_one(f"#kol-{field}", Input).value.strip() for field, _, _ in TEXT_FIELDS
+        )
+        if not typed:
+            self.dismiss(None)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                self.dismiss(None)
+
+        self.app.push_screen(confirm_discard("the new KOL"), answered)
 
 
 def add_kol_from(app: MslApp, added: Callable[[str], None] | None = None) -> None:
