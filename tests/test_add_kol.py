@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
+from textual.widgets._toast import Toast
 
 from msl_tui.app import MslApp
 from msl_tui.demo import DEMO_PROFILE
 from msl_tui.models import Influence, Kol, Stance
 from msl_tui.screens.add_kol import AddKolScreen
 from msl_tui.screens.capture import CaptureScreen
+from msl_tui.screens.dialogs import Choice
 from msl_tui.screens.kol_list import EMPTY_STORE, KolListScreen
 from msl_tui.services.kols import KolEditError, add_kol, family_name_key, read_areas
 from msl_tui.store import Store
@@ -136,3 +139,45 @@ def test_areas_are_a_comma_separated_list() -> None:
 )
 def test_family_name_key(name: str, key: tuple[str, str]) -> None:
     assert family_name_key(name) == key
+
+
+def test_pasted_control_characters_never_block_adding_a_kol(store: Store) -> None:
+    kol = add_kol(store, {"name": "Dr Bell\x07", "institution": "\x1b[1mNordvik\x1b[0m\u202e"})
+    assert (kol.name, kol.institution) == ("Dr Bell", "Nordvik")
+
+
+async def test_a_name_holding_markup_is_announced_as_typed() -> None:
+    name = "[b]Bold[/b] [red]x $var \\ [@click=app.quit]y[/]"
+    store = empty_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await list_loaded(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
+        await pilot.press(*name, "ctrl+s")
+        await wait_for(pilot, lambda: bool(app.screen.query(Toast)))
+        toast = app.screen.query_one(Toast)
+        assert str(toast.render()).startswith(f"{name} added.")
+        assert app.is_running
+
+
+async def test_esc_with_typed_text_asks_before_throwing_it_away() -> None:
+    store = empty_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await list_loaded(pilot)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
+        form = app.screen
+        await pilot.press(*"Something important typed", "escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.press("escape")  # stay
+        await wait_for(pilot, lambda: app.screen is form)
+        assert form.query_one("#kol-name", Input).value == "Something important typed"
+        await pilot.press("escape", "d")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+        assert store.list_kols() == []
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
+        await pilot.press("escape")  # nothing typed: closes without asking
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))

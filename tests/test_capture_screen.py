@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from textual import events
+from textual.widgets import TextArea
 
 from msl_tui.models import Interaction
 from msl_tui.screens.capture import CaptureScreen
@@ -155,3 +157,40 @@ async def test_a_leading_own_prompt_is_reworded_and_only_the_neutral_one_is_save
         await pilot.press("enter")  # accept the rewording
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
     assert [p.text for p in my_prompts(store)] == [neutral]
+
+
+@pytest.mark.parametrize(
+    "leading",
+    [
+        "Don\u2019t you think our drug works better?",  # a typographic ’, as pasted from mail
+        "You're happy with the results of our drug, aren't you?",
+    ],
+)
+async def test_a_pasted_or_tagged_leading_prompt_is_not_saved_as_typed(leading: str) -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _capture_for_top_kol(pilot, app)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
+        editor = app.screen
+        await pilot.press(*leading, "enter")
+        await wait_for(pilot, lambda: editor.query_one("#prompt-text").value != leading)  # type: ignore[attr-defined]
+        assert isinstance(app.screen, PromptEditor) and my_prompts(store) == []
+        await pilot.press("enter")  # accept the rewording
+        await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
+    [saved] = my_prompts(store)
+    assert saved.text.startswith("How ") and "our drug" in saved.text
+
+
+async def test_a_paste_holding_a_bell_still_saves_without_it() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        kol_id = await _capture_for_top_kol(pilot, app)
+        notes = app.screen.query_one("#notes", TextArea)
+        app.post_message(events.Paste("Line one\twith tab \x07bell\n"))  # as the terminal sends it
+        await wait_for(pilot, lambda: "\x07" in notes.text)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+    assert store.interactions_for(kol_id, limit=1)[0].notes == "Line one\twith tab bell\n"

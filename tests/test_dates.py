@@ -74,6 +74,14 @@ DUE_CASES = [
     ("in 2 weeks", date(2026, 12, 7)),
     ("tomorrow", date(2026, 11, 24)),
     ("2027-01-15", date(2027, 1, 15)),
+    # A day and month without a year: the next one, never eight months ago (QA 10).
+    ("15/03", date(2027, 3, 15)),
+    ("by 15/03", date(2027, 3, 15)),
+    ("15 mar", date(2027, 3, 15)),
+    ("23/11", date(2026, 11, 23)),
+    ("1/12", date(2026, 12, 1)),
+    # A year typed is kept as typed, even in the past; the plan form refuses that.
+    ("15/03/2026", date(2026, 3, 15)),
 ]
 
 

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 
+from msl_tui.screens.amend import AmendScreen
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.help import HelpScreen, help_text, render_help
 from msl_tui.screens.kol_list import KolListScreen
@@ -54,7 +55,7 @@ KEY_WORDS = {"slash": "/", "plus": "+", "escape": "esc", "delete": "del", "quest
 
 
 @pytest.mark.parametrize(
-    "screen", [KolListScreen, KolPageScreen, PlanScreen, CaptureScreen, MatrixScreen]
+    "screen", [KolListScreen, KolPageScreen, PlanScreen, CaptureScreen, MatrixScreen, AmendScreen]
 )
 def test_every_key_a_screen_binds_is_in_help(screen: type[Screen[object]]) -> None:
     written = set(re.findall(r"`([^`]+)`", help_text()))

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import DataTable, ListView, Static
+from textual.widgets import DataTable, Input, ListView, Static, TextArea
 
 from msl_tui.app import MslApp
 from msl_tui.models import FollowUp, Interaction, InteractionStatus, Kol
@@ -15,8 +15,9 @@ from msl_tui.screens.ae_report import AEReportDialog
 from msl_tui.screens.amend import AmendScreen
 from msl_tui.screens.brief import BriefScreen
 from msl_tui.screens.kol_list import KolListScreen
-from msl_tui.screens.kol_page import KolPageScreen
+from msl_tui.screens.kol_page import KolPageScreen, profile_text
 from msl_tui.screens.pick import Pick
+from msl_tui.services.kol_page import load_kol_page
 from msl_tui.store import Store
 from tests.app_helpers import FIXED_NOW, fixed_store, make_app, wait_for
 
@@ -238,6 +239,33 @@ async def test_amending_a_visit_needs_a_reason_and_keeps_the_earlier_text() -> N
         assert "the dose was typed wrong" in _visit_text(page, original.id)
 
 
+async def test_f6_moves_from_the_text_to_the_reason_without_touching_the_text() -> None:
+    # QA 10: TextArea's own f6 (select line) won, and the reason typed next replaced a line.
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _list_ready(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        page = _page(app)
+        await wait_for(pilot, lambda: bool(page.visits))
+        await pilot.press("tab", "tab")
+        await wait_for(pilot, lambda: page.highlighted_visit() is not None)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
+        amend = app.screen
+        text = amend.query_one("#amend-text", TextArea)
+        assert text.has_focus
+        # Shown in the footer from the start, while the text has focus.
+        assert amend.active_bindings["f6"].binding.action == "focus_reason"
+        text.move_cursor(text.document.end)
+        await pilot.press("enter", *"- [ ] call her back by mon", "f6", *"door")
+        reason = amend.query_one("#amend-reason", Input)
+        await wait_for(pilot, lambda: reason.value == "door")
+        assert text.text.endswith("\n- [ ] call her back by mon")
+        assert "door" not in text.text
+
+
 async def test_amend_visit_from_the_palette_on_the_list_offers_the_visits() -> None:
     store = fixed_store()
     app = make_app(store)
@@ -269,9 +297,11 @@ async def test_x_twice_on_one_follow_up_ticks_it_then_reopens_it_under_the_curso
         first, second = page.rows["open"][:2]
         assert table.cursor_row == 0
 
+        assert page.active_bindings["x"].binding.description == "Tick"
         await pilot.press("x")
         await wait_for(pilot, lambda: store.get(FollowUp, first.id).done)  # type: ignore[union-attr]
         await wait_for(pilot, lambda: page.rows["open"][0].done)
+        await wait_for(pilot, lambda: page.active_bindings["x"].binding.description == "Reopen")
         assert page.rows["open"][0].id == first.id and table.cursor_row == 0
         assert "1 just ticked" in _text(page.query_one("#open-title", Static))
 
@@ -296,6 +326,8 @@ async def test_a_done_follow_up_is_reachable_and_reopens_from_done() -> None:
         await wait_for(pilot, lambda: done_table.has_focus)
         await pilot.press("down")
         target = page.rows["done"][1]
+        # The footer says what x does here (QA 10: it said "Tick" on a done row).
+        await wait_for(pilot, lambda: page.active_bindings["x"].binding.description == "Reopen")
 
         await pilot.press("x")
         await wait_for(pilot, lambda: not store.get(FollowUp, target.id).done)  # type: ignore[union-attr]
@@ -466,3 +498,21 @@ async def test_an_adverse_event_told_in_an_amendment_is_questioned_and_recorded(
                 )
             ),
         )
+
+
+@pytest.mark.parametrize(
+    ("institution", "city", "where"),
+    [
+        ("Nordvik University Hospital", "", "· Nordvik University Hospital"),
+        ("Nordvik University Hospital", "Nordvik", "· Nordvik University Hospital, Nordvik"),
+        ("", "Nordvik", "· Nordvik"),
+    ],
+)
+def test_the_kol_header_has_no_dangling_comma(
+    store: Store, institution: str, city: str, where: str
+) -> None:
+    kol = store.save(
+        Kol(name="Dr Ada Roe", specialty="Oncology", institution=institution, city=city)
+    )
+    header = profile_text(load_kol_page(store, kol.id, FIXED_NOW)).plain.splitlines()[0]
+    assert header.endswith(where)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from msl_tui.services.language import (
@@ -49,6 +51,17 @@ CASES = [
     ("Response is guaranteed.", ["promotional"]),
     ("It is the new gold standard.", ["promotional"]),
     ("Surely it is the best choice?", ["leading", "promotional"]),
+    # Found by QA 10: curly quotes, tag questions, negative openers, agreement frames.
+    ("Don’t you think our drug works better?", ["leading"]),
+    ("You're happy with the results of our drug, aren't you?", ["leading"]),
+    ("It fits your practice, isn't it?", ["leading"]),
+    ("Isn't the efficacy impressive?", ["leading"]),
+    ("Shouldn't guidelines recommend Examplimab first?", ["leading"]),
+    ("Would you agree it is better tolerated?", ["leading"]),
+    ("Wouldn't you agree the data are strong?", ["leading"]),
+    ("Can you confirm that patients do better on Examplimab?", ["leading"]),
+    ("Do you agree our drug is different?", ["leading"]),
+    ("Given its excellent safety, when will you start using it?", ["leading", "leading"]),
     # Neutral: must not be flagged.
     ("What is the best time to reach you?", []),
     ("How do you best like to receive updates?", []),
@@ -63,6 +76,10 @@ CASES = [
     ("Where do your patients still struggle most?", []),
     ("She discussed the safety data in detail.", []),
     ("All the best with the congress.", []),
+    ("To what extent do you agree with the new guideline?", []),
+    ("Do you agree or disagree with the change?", []),
+    ("Don't forget to send the poster.", []),
+    ("Why aren't patients adherent?", []),
 ]
 
 
@@ -113,6 +130,37 @@ REWORDINGS = [
     ("Surely it is the best choice?", "How do you see this choice compared with other options?"),
     ("What do you think of our breakthrough therapy?", "What do you think of our therapy?"),
     ("Don't you agree?", "What is your view on this?"),
+    (
+        "Don’t you think our drug works better?",
+        "How do you see our drug compared with other options?",
+    ),
+    (
+        "You're happy with the results of our drug, aren't you?",
+        "How would you describe your experience with the results of our drug?",
+    ),
+    ("Isn't the efficacy impressive?", "How would you describe the efficacy?"),
+    (
+        "Shouldn't guidelines recommend Examplimab first?",
+        "What is your view on whether guidelines should recommend Examplimab first?",
+    ),
+    # Not "Do you agree our drug is different?": a ranking swapped for another still leads.
+    ("Do you agree our drug is superior?", "How do you see our drug compared with other options?"),
+    ("Do you agree our drug is different?", "How do you see our drug compared with other options?"),
+    (
+        "Can you confirm that patients do better on Examplimab?",
+        "How do you see patients on Examplimab compared with other options?",
+    ),
+    ("Given its excellent safety, when will you start using it?", "What is your view on using it?"),
+    ("What makes our drug superior?", "What is your view on this?"),
+    # A shouted question keeps its casing rather than becoming "oUR DRUG".
+    (
+        "DON'T YOU THINK OUR DRUG WORKS BETTER?",
+        "How do you see OUR DRUG compared with other options?",
+    ),
+    (
+        "How do patients respond? Isn't it slow?",
+        "How do patients respond? What is your view on whether it is slow?",
+    ),
     ("How do you see it?", "How do you see it?"),
 ]
 
@@ -127,6 +175,20 @@ def test_every_rewording_passes_the_check(text: str) -> None:
     reworded = neutral_rewording(text)
     assert is_neutral(reworded), reworded
     assert reworded[0].isupper() and reworded.endswith(("?", "."))
+
+
+@pytest.mark.parametrize("text", [t for t, _ in REWORDINGS], ids=lambda t: t[:40])
+def test_no_rewording_keeps_a_ranking_or_a_yes_no_frame(text: str) -> None:
+    reworded = neutral_rewording(text)
+    assert is_neutral(reworded), reworded
+    assert not re.search(r"\b(?:superior|better|different|agree|confirm)\b", reworded, re.I)
+
+
+def test_curly_quotes_are_checked_like_straight_ones() -> None:
+    curly = "Isn’t it true that patients prefer oral dosing?"
+    [hint] = check_text(curly)
+    assert curly[hint.start : hint.end] == "Isn’t it true"
+    assert neutral_rewording(curly) == neutral_rewording(curly.replace("’", "'"))
 
 
 def test_a_leading_hint_in_a_note_suggests_its_sentence_reworded() -> None:

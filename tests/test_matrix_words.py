@@ -29,8 +29,10 @@ async def test_axes_are_labelled_and_the_highlighted_kol_says_why() -> None:
         assert isinstance(screen, MatrixScreen)
         await wait_for(pilot, lambda: bool(screen.rows_by_id))
         axes = " ".join(str(w.render()) for w in screen.query(".axis-x, .axis-y, .axis-corner"))
-        for words in ("advocacy →", "influence ↑", "advocate or critic", "neutral or unknown"):
+        # One vocabulary with help: the axis is interest (critics are high interest too).
+        for words in ("interest →", "influence ↑", "advocate or critic", "neutral or unknown"):
             assert words in axes
+        assert "advocacy" not in axes and "high interest" in help_text()
         # Two regional advocates in different cells: the labels and the why line differ.
         regional_advocates = [
             r

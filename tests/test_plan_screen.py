@@ -207,3 +207,25 @@ async def test_delete_objective_from_the_palette_asks_first() -> None:
         assert question.startswith("Delete objective '")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
+
+
+async def test_esc_on_a_form_with_typed_text_asks_before_throwing_it_away() -> None:
+    # QA 10: esc in the objective/activity forms discarded typed text without a word.
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_plan(pilot)
+        before = len(plan_of(store, screen).objectives)
+        await pilot.press("a", *"Something important typed", "escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, Choice))
+        assert "not saved" in str(app.screen.query_one("#question").render())
+        await pilot.press("escape")  # stay
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.form == "objective"
+        assert screen.query_one("#obj-description").value == "Something important typed"  # type: ignore[attr-defined]
+        await pilot.press("escape", "d")  # ask again, then discard
+        await wait_for(pilot, lambda: app.screen is screen and screen.form is None)
+        assert len(plan_of(store, screen).objectives) == before
+        await pilot.press("a", "escape")  # nothing typed: closes without asking
+        await wait_for(pilot, lambda: screen.form is None)
+        assert app.screen is screen

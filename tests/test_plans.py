@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from msl_tui.models import Kol
+from msl_tui.models import Interaction, Kol
+from msl_tui.services.plan_progress import plan_progress
 from msl_tui.services.plans import (
     PlanEditError,
     delete_activity,
@@ -119,3 +120,59 @@ def test_history_reads_like_sentences(plan_store) -> None:  # type: ignore[no-un
         "plan created for 2026-11-23 to 2027-12-31",
     ]
     assert not any("_" in s for s in sentences)  # never a raw field name
+
+
+def test_pasted_control_characters_are_taken_out_of_plan_text(plan_store) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    plan, _ = save_objective(
+        store, plan, objective(description="Map\x07 evidence gaps", target="2\x00"), None, NOW
+    )
+    assert [(o.description, o.target) for o in plan.objectives] == [("Map evidence gaps", 2)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("15/03/2026", "Due date 15 Mar 2026 is in the past"),
+        ("yesterday", "Due date 22 Nov 2026 is in the past"),
+    ],
+)
+def test_a_due_date_in_the_past_is_refused_in_words(plan_store, typed: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    with pytest.raises(PlanEditError) as caught:
+        save_activity(store, plan, {"kind": "visit", "due": typed}, None, NOW)
+    assert (caught.value.field, caught.value.message.split(":")[0]) == ("due", message)
+    assert store.current_plan(plan.kol_id).activities == []  # type: ignore[union-attr]
+
+
+def test_a_day_and_month_without_a_year_is_the_next_one(plan_store) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    plan, _ = save_activity(store, plan, {"kind": "advisory board", "due": "15/03"}, None, NOW)
+    assert plan.activities[0].due == date(2027, 3, 15)
+
+
+def test_a_due_date_before_the_plan_starts_is_refused(store: Store) -> None:
+    kol = store.save(Kol(name="Dr Ada Quist"))
+    plan = new_plan(store, kol.id, date(2027, 1, 1))  # a plan for next year
+    with pytest.raises(PlanEditError, match=r"before the plan starts \(1 Jan 2027\)"):
+        save_objective(store, plan, objective(due="20/12"), None, NOW)
+
+
+def test_an_overdue_activity_is_edited_without_moving_its_date(plan_store) -> None:  # type: ignore[no-untyped-def]
+    store, plan = plan_store
+    plan, aid = save_activity(store, plan, {"kind": "visit", "due": "30/11"}, None, NOW)
+    later = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # now overdue
+    typed = {"kind": "visit", "description": "Clinic visit", "due": "2026-11-30"}
+    plan, _ = save_activity(store, plan, typed, aid, later)
+    assert [(a.description, a.due) for a in plan.activities] == [
+        ("Clinic visit", date(2026, 11, 30))
+    ]
+
+
+def test_progress_never_reads_two_of_zero(plan_store) -> None:  # type: ignore[no-untyped-def]
+    _, plan = plan_store
+    kol_visit = Interaction(kol_id=plan.kol_id, occurred_at=NOW)
+    today = plan_progress(plan, [kol_visit], NOW.date())  # the plan started today
+    assert today.summary(NOW.date()).startswith("1 contact (none expected yet) · ")
+    later = plan_progress(plan, [kol_visit, kol_visit], date(2027, 2, 1))
+    assert later.summary(date(2027, 2, 1)).startswith("2 contacts (3 expected) · ")

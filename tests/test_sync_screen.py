@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sync_helpers import add_kol, make_store
 from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
 from msl_tui.models import Kol
+from msl_tui.screens import sync as sync_screen
 from msl_tui.screens.sync import SyncScreen
 from msl_tui.store import Store, sync_log
 from msl_tui.sync.export import export_bundle
 from msl_tui.sync.importer import import_bundle
+from tests.app_helpers import wait_for
 
 
 class Harness(App[None]):
@@ -86,3 +91,43 @@ async def test_one_key_takes_the_other_value_of_a_conflict(tmp_path: Path) -> No
         assert table.row_count == 0
     assert b.get(Kol, kol.id).city == "Leeds"  # type: ignore[union-attr]
     assert sync_log.list_conflicts(b) == []
+
+
+async def test_more_f2_presses_during_an_export_start_no_second_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # QA 10: extra f2 presses queued exports, and the last one hid the first one's result.
+    store = make_store(tmp_path / "a.db", "ana", "laptop-a")
+    add_kol(store, "Dr Mira Holt")
+    release, calls = threading.Event(), []
+
+    def slow_export(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        release.wait(10)  # the export is under way until the test lets it finish
+        return export_bundle(*args, **kwargs)
+
+    monkeypatch.setattr(sync_screen, "export_bundle", slow_export)
+    app = Harness(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.query_one("#export-folder", Input).value = str(tmp_path / "out")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: len(calls) == 1)
+        await pilot.press("f2", "f2")
+        release.set()
+        await wait_for(pilot, lambda: "wrote" in _status(app))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(calls) == 1 and "wrote" in _status(app)
+    assert len(list((tmp_path / "out").glob("*.mslsync"))) == 1
+
+
+async def test_nothing_new_to_export_is_said_in_the_app_s_words(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "a.db", "ana", "laptop-a")
+    add_kol(store, "Dr Mira Holt")
+    export_bundle(store, tmp_path / "first", sign=False)
+    app = Harness(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.query_one("#export-folder", Input).value = str(tmp_path / "out")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: "Nothing new" in _status(app))
+        assert "--" not in _status(app)

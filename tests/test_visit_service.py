@@ -250,3 +250,22 @@ def test_a_leading_own_prompt_is_never_saved_and_a_rewording_is_offered(
 def test_built_in_prompts_cannot_be_edited(store: Store) -> None:
     with pytest.raises(visit.VisitError):
         visit.edit_prompt(store, "practice-1", "unmet needs", "Anything else?")
+
+
+def test_pasted_control_characters_are_taken_out_and_the_visit_saves(
+    store: Store, kol: Kol
+) -> None:
+    # QA 10: a pasted BEL blocked the save with "Visit: check this value"; colour codes
+    # from a terminal paste left "[31m" in the note.
+    pasted = "Line one\twith tab \x07bell\n\x1b[31mred\x1b[0m text\x85"
+    draft = _visit(kol.id, notes=pasted, feedback_sentiment="neutral", feedback_about="dose\x07")
+    saved = visit.submit(store, draft, NOW)
+    assert saved.notes == "Line one\twith tab bell\nred text"
+    assert saved.feedback is not None and saved.feedback.about == "dose"
+
+
+def test_a_refusal_from_the_records_names_the_field_in_words(store: Store, kol: Kol) -> None:
+    with pytest.raises(visit.VisitError) as error:
+        visit.submit(store, _visit(kol.id, notes="x" * 100_001), NOW)
+    assert error.value.message.startswith("the note is too long")
+    assert "this value" not in error.value.message

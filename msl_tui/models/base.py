@@ -59,6 +59,24 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     return f"contains the control character U+{code:04X}"
 
 
+# Terminal colour and title sequences that a paste from a terminal carries: dropped whole, so
+# "ESC[31m" does not leave "[31m" behind in the note.
+_ANSI = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]"
+)
+
+
+def typed_text(value: str, *, multiline: bool = False) -> str:
+    """What the person typed or pasted, without the invisible characters the text grammars
+    refuse (control characters, direction overrides, lone surrogates; in one-line text also
+    zero-width marks). They cannot see them, so they could never find and remove them.
+    Newlines and tabs stay in multi-line text; in one-line text they become spaces."""
+    value = _ANSI.sub("", value)
+    if multiline:
+        return _BAD_MULTILINE.sub("", _OTHER_BREAKS.sub("\n", value))
+    return _BAD_ONE_LINE.sub("", re.sub("[\t\n\r\u2028\u2029]", " ", value))
+
+
 def _one_line(value: str) -> str:
     problem = text_problem(value)
     if problem:

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from msl_tui.models import Influence, Stance
-from msl_tui.screens.dialogs import Dialog
+from msl_tui.screens.dialogs import Dialog, confirm_discard
 from msl_tui.services.kols import KolEditError, add_kol
 from msl_tui.services.segments import stance_word
 
@@ -128,7 +128,18 @@ class AddKolScreen(Dialog[str | None]):
         self.dismiss(kol.id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        typed = any(
+            self.query_one(f"#kol-{field}", Input).value.strip() for field, _, _ in TEXT_FIELDS
+        )
+        if not typed:
+            self.dismiss(None)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                self.dismiss(None)
+
+        self.app.push_screen(confirm_discard("the new KOL"), answered)
 
 
 def add_kol_from(app: MslApp, added: Callable[[str], None] | None = None) -> None:
@@ -138,7 +149,10 @@ def add_kol_from(app: MslApp, added: Callable[[str], None] | None = None) -> Non
         if not kol_id:
             return
         kol = app.store.get_kol(kol_id)
-        app.notify(f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.")
+        # The name is the MSL's text, never markup: "[b]" or "[@click=...]" stay as typed.
+        app.notify(
+            f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.", markup=False
+        )
         if added is not None:
             added(kol_id)
         app.refresh_data()

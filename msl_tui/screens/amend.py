@@ -51,7 +51,8 @@ class AmendScreen(Screen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save amendment", id="amend.save"),
         Binding("escape", "leave", "Cancel", id="amend.cancel"),
-        Binding("f6", "focus_reason", "Reason", id="amend.reason"),
+        # priority: TextArea uses f6 itself (select line), and the reason would overwrite it.
+        Binding("f6", "focus_reason", "Reason", id="amend.reason", priority=True),
     ]
 
     def __init__(self, kol_name: str, visit: Interaction) -> None:

@@ -54,6 +54,7 @@ from msl_tui.services.visit import (
     submit,
 )
 from msl_tui.store import StoreError
+from msl_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -227,7 +228,7 @@ class CaptureScreen(Screen[str | None]):
                     yield from _labelled("Product", _line("ae-product"), first=True)
                     yield from _labelled("Event", _line("ae-event", "what happened"))
                 with Horizontal(classes="meta-row"):
-                    yield Checkbox("forwarded to pharmacovigilance", id="ae-forwarded")
+                    yield TickBox("forwarded to pharmacovigilance", id="ae-forwarded")
                     yield from _labelled("PV ref.", _line("ae-reference", "case reference"))
             with Collapsible(
                 title="Unsolicited request · transfer of value", id="other-box", collapsed=True

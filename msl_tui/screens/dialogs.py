@@ -64,6 +64,14 @@ def confirm_leave() -> Choice:
     )
 
 
+def confirm_discard(what: str) -> Choice:
+    """Before esc throws away a form's typed text; ``what`` names it, e.g. "the new KOL"."""
+    return Choice(
+        f"What you typed for {what} is not saved. Discard it?",
+        {"d": ("discard", "discard it"), "escape": ("stay", "stay here")},
+    )
+
+
 def confirm_adverse_event(phrases: list[str]) -> Choice:
     quoted = ", ".join(f"“{p}”" for p in phrases[:3])
     return Choice(

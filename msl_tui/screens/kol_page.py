@@ -41,12 +41,12 @@ def profile_text(page: KolPage) -> Content:
     k = page.kol
     lines = [
         Content.from_markup(
-            "[b]$name[/b] $cred · $specialty · $institution, $city",
+            "[b]$name[/b] $cred · $specialty · $where",
             name=k.name,
             cred=k.credentials,
             specialty=k.specialty,
-            institution=k.institution,
-            city=k.city,
+            # No dangling comma when the city (or the institution) is not known.
+            where=", ".join(part for part in (k.institution, k.city) if part),
         ),
         Content.from_markup(
             "Segment: [b]$segment[/b] ($influence influence, $stance) · $stage"
@@ -161,7 +161,9 @@ class KolPageScreen(Screen[None]):
         Binding("n", "note", "Note", id="kol.note"),
         Binding("p", "plan", "Plan", id="kol.plan"),
         Binding("b", "app.brief", "Brief", id="kol.brief"),
-        Binding("x,space", "tick", "Tick", id="kol.tick", tooltip="Tick done, or reopen"),
+        Binding("x,space", "tick", "Tick", id="kol.tick", tooltip="Tick the follow-up done"),
+        # The same keys on a done follow-up, named for what they do there.
+        Binding("x,space", "reopen", "Reopen", id="kol.reopen", tooltip="Reopen the follow-up"),
         Binding("a", "amend", "Amend", id="kol.amend", tooltip="Amend the highlighted visit"),
         Binding("r", "report_ae", "AE reported", id="kol.ae"),
         Binding("i", "ae_followup", "AE info", id="kol.ae_followup"),
@@ -360,8 +362,10 @@ class KolPageScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The footer follows the focus: 80 columns hold the keys of one part at a time.
-        if action == "tick":
-            return self.highlighted_followup() is not None
+        if action in ("tick", "reopen"):
+            # One key toggles; the footer names what it does to the highlighted row.
+            followup = self.highlighted_followup()
+            return followup is not None and followup.done == (action == "reopen")
         if action == "amend":
             return bool(self.visits)
         if action == "report_ae":
@@ -396,6 +400,9 @@ class KolPageScreen(Screen[None]):
 
     def action_ae_followup(self) -> None:
         self.msl_app.action_ae_followup()
+
+    def action_reopen(self) -> None:
+        self.action_tick()  # the toggle reopens a done follow-up
 
     def action_tick(self) -> None:
         followup = self.highlighted_followup()

@@ -1,4 +1,4 @@
-"""The stakeholder matrix: influence up, advocacy across; four cells with counts and names,
+"""The stakeholder matrix: influence up, interest across; four cells with counts and names,
 the mix the product lifecycle phase calls for, and why the highlighted KOL sits where they do."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from msl_tui.services.segments import lifecycle_words, stance_word, why_cell
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
 
-# Influence (reach) up the vertical axis, advocacy (interest) across: the usual stakeholder
+# Influence (reach) up the vertical axis, interest (stance) across: the usual stakeholder
 # grid, high reach on top, high interest on the right.
 LAYOUT = (
     Segment.KEEP_SATISFIED,
@@ -32,7 +32,7 @@ LAYOUT = (
     Segment.KEEP_INFORMED,
 )
 CELL_LIMIT = 200
-AXIS_CORNER = "advocacy →"
+AXIS_CORNER = "interest →"  # help's word: critics care a lot too, so not "advocacy"
 AXIS_X = ("low: neutral or unknown", "high: advocate or critic")
 AXIS_Y = (
     "influence ↑\nhigh:\nglobal,\nnational,\nregional\nif growing",

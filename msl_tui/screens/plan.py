@@ -32,7 +32,7 @@ from msl_tui.models import (
     ObjectiveKind,
     OwnerRole,
 )
-from msl_tui.screens.dialogs import confirm_delete
+from msl_tui.screens.dialogs import confirm_delete, confirm_discard
 from msl_tui.services.dates import DUE_EXAMPLES
 from msl_tui.services.plan_progress import plan_progress
 from msl_tui.services.plans import (
@@ -120,6 +120,7 @@ class PlanScreen(Screen[None]):
         self.section: Section = "objective"  # the table `a`, `e` and `delete` act on
         self.form: Section | None = None  # the form open, if any
         self.editing: str | None = None  # the id the open form saves to (None: a new one)
+        self.form_opened_with: Mapping[str, Any] = {}  # what esc compares with before asking
         self._narrow: bool | None = None  # the column set shown, None before the first
 
     @property
@@ -400,6 +401,7 @@ class PlanScreen(Screen[None]):
         )
         form = self.query_one(f"#{section}-form")
         form.display = True
+        self.form_opened_with = self._form_values(section)
         self.query_one(f"#{prefix}-description", Input).focus()
         form.scroll_visible()
 
@@ -554,7 +556,17 @@ class PlanScreen(Screen[None]):
         add_kol_from(self.msl_app)
 
     def action_back(self) -> None:
-        if self.form is not None:
-            self._close_form()  # esc cancels the form first, then leaves the plan
+        if self.form is None:
+            self.app.pop_screen()
             return
-        self.app.pop_screen()
+        # esc cancels the form first, then leaves the plan; typed text is not lost unasked.
+        if self._form_values(self.form) == self.form_opened_with:
+            self._close_form()
+            return
+        what = f"the {'new ' if self.editing is None else ''}{self.form}"
+
+        def answered(answer: str | None) -> None:
+            if answer == "discard":
+                self._close_form()
+
+        self.app.push_screen(confirm_discard(what), answered)

@@ -60,6 +60,9 @@ class SyncScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.previewed: Path | None = None
+        # A file is being written or read: another f2/f3/f4 would start a second run that
+        # replaces the first one's result on screen.
+        self.busy = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -106,12 +109,19 @@ class SyncScreen(Screen[None]):
     @on(Button.Pressed, "#export-button")
     @on(Input.Submitted, "#export-folder")
     def action_export(self) -> None:
+        if self.busy:
+            return
         folder = self.query_one("#export-folder", Input).value.strip()
         if not folder:
             self._status(["Choose a folder to export to."], error=True)
             return
         self._status([f"Exporting to {folder}..."])
+        self._start()
         self.run_export(Path(folder).expanduser())
+
+    def _start(self) -> None:
+        self.busy = True
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="sync")
     def run_export(self, folder: Path) -> None:
@@ -122,13 +132,20 @@ class SyncScreen(Screen[None]):
         except (ExportError, OSError) as exc:
             self.post_message(self.Finished([f"Export failed: {exc}"], error=True))
             return
-        self.post_message(self.Finished([result.line()]))
+        if result.path is None and result.exported_before:
+            # The export's own wording names a command-line option; here it is the app's.
+            line = "Nothing new to export: every change was in your last export."
+        else:
+            line = result.line()
+        self.post_message(self.Finished([line]))
 
     # -- import ------------------------------------------------------------------------------
 
     @on(Button.Pressed, "#preview-button")
     @on(Input.Submitted, "#import-file")
     def action_preview(self) -> None:
+        if self.busy:
+            return
         name = self.query_one("#import-file", Input).value.strip()
         if not name:
             self._status(["Choose a .mslsync file to import."], error=True)
@@ -136,14 +153,18 @@ class SyncScreen(Screen[None]):
         self.previewed = None
         self.query_one("#confirm-button", Button).disabled = True
         self._status([f"Checking {name}..."])
+        self._start()
         self.run_import(Path(name).expanduser(), dry_run=True)
 
     @on(Button.Pressed, "#confirm-button")
     def action_confirm(self) -> None:
+        if self.busy:
+            return
         if self.previewed is None:
             self._status(["Preview the file first (F3): nothing is imported unseen."], error=True)
             return
         self.query_one("#confirm-button", Button).disabled = True
+        self._start()
         self.run_import(self.previewed, dry_run=False)
 
     @work(thread=True, exclusive=True, group="sync")
@@ -163,6 +184,8 @@ class SyncScreen(Screen[None]):
         )
 
     def on_sync_screen_finished(self, message: Finished) -> None:
+        self.busy = False
+        self.refresh_bindings()
         self._status(message.lines, error=message.error)
         self.previewed = message.preview
         self.query_one("#confirm-button", Button).disabled = message.preview is None
@@ -206,6 +229,8 @@ class SyncScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Dim keys that would do nothing now (None shows them disabled in the footer).
+        if action in ("export", "preview", "confirm") and self.busy:
+            return None
         if action == "confirm":
             return self.previewed is not None or None
         if action == "resolve":

@@ -160,6 +160,28 @@ def parse_due(text: str, now: datetime, *, dayfirst: bool = True) -> date:
     if not cleaned:
         raise DateParseError(f"no date given: type e.g. {DUE_EXAMPLES}")
     try:
-        return parse_when(cleaned, now, dayfirst=dayfirst, direction="future").date()
+        due = parse_when(cleaned, now, dayfirst=dayfirst, direction="future").date()
     except DateParseError as exc:
         raise DateParseError(f"cannot read {text.strip()!r}; try {DUE_EXAMPLES}") from exc
+    # "15/03" typed in November means next March, not eight months ago.
+    years = 0
+    while due < now.date() and not _year_given(cleaned, dayfirst) and years < 8:
+        years += 1
+        try:
+            due = due.replace(year=now.year + years)
+        except ValueError:  # 29/02: the next leap year
+            continue
+    return due
+
+
+def _year_given(cleaned: str, dayfirst: bool) -> bool:
+    """Whether a date as typed names its year: dateutil fills a missing year from its
+    default, so two defaults a year apart give two different answers."""
+    try:
+        first, second = (
+            dateutil_parser.parse(cleaned, dayfirst=dayfirst, default=datetime(year, 1, 1))
+            for year in (2000, 2004)  # both leap years, so "29/02" reads in either
+        )
+    except (ValueError, OverflowError):
+        return True  # not a calendar date (a word like "yesterday"): leave it as read
+    return first.year == second.year

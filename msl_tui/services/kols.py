@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from msl_tui.models import Influence, Kol, Stance
+from msl_tui.models.base import typed_text
 from msl_tui.services.segments import STANCE_WORDS
 from msl_tui.store import Store
 
@@ -61,7 +62,7 @@ def family_name_key(name: str) -> tuple[str, str]:
 
 
 def _text(values: Mapping[str, Any], field: str, label: str, limit: int = TEXT_MAX) -> str:
-    clean = " ".join(str(values.get(field, "")).split())
+    clean = " ".join(typed_text(str(values.get(field, ""))).split())
     if len(clean) > limit:
         raise KolEditError(field, f"{label} is too long: keep it under {limit} characters")
     return clean
@@ -70,7 +71,7 @@ def _text(values: Mapping[str, Any], field: str, label: str, limit: int = TEXT_M
 def read_areas(text: str) -> list[str]:
     """Therapeutic areas typed as a comma-separated list: "oncology, lung cancer"."""
     areas: list[str] = []
-    for part in text.split(","):
+    for part in typed_text(text).split(","):
         area = " ".join(part.split())
         if not area:
             continue
@@ -89,6 +90,29 @@ def _choice(kind: Any, value: Any, field: str, what: str, words: Mapping[Any, st
         if text in (member.value.casefold(), words.get(member, "").casefold()):
             return member
     raise KolEditError(field, f"Choose the {what} from the list")
+
+
+# Model field -> (form field key, the words the form uses for it).
+_FORM_FIELDS = {
+    "name": ("name", "The name"),
+    "institution": ("institution", "The institution"),
+    "specialty": ("specialty", "The specialty"),
+    "territory": ("territory", "The territory"),
+    "therapeutic_areas": ("areas", "A therapeutic area"),
+}
+
+
+def _plain_error(exc: ValidationError) -> KolEditError:
+    """The model's refusal placed beside the field it concerns, in words."""
+    err = exc.errors()[0]
+    field, label = next(
+        (_FORM_FIELDS[str(p)] for p in err["loc"] if str(p) in _FORM_FIELDS),
+        ("name", "One of the details"),
+    )
+    reason = str((err.get("ctx") or {}).get("error", ""))
+    if reason.startswith("text "):
+        return KolEditError(field, f"{label} {reason.removeprefix('text ')}")
+    return KolEditError(field, f"{label} cannot be saved as typed")
 
 
 def add_kol(store: Store, values: Mapping[str, Any]) -> Kol:
@@ -119,5 +143,5 @@ def add_kol(store: Store, values: Mapping[str, Any]) -> Kol:
     try:
         kol = Kol(**kol_fields)
     except ValidationError as exc:  # a last guard; the reads above say it in plain words
-        raise KolEditError("name", "These details cannot be saved: check them") from exc
+        raise _plain_error(exc) from exc
     return store.save(kol)

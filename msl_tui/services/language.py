@@ -38,6 +38,33 @@ def _rule(regex: str, kind: Kind, message: str, suggestion: str) -> _Rule:
 LEADING = "suggests its own answer"
 SELLING = "a claim that sells rather than informs"
 
+# Text pasted from mail or a word processor carries typographic quotes; each maps to one
+# character, so offsets into the normalised text are offsets into the original.
+_PLAIN_QUOTES = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'}
+)
+
+
+def plain_quotes(text: str) -> str:
+    return text.translate(_PLAIN_QUOTES)
+
+
+# "…, aren't you?", "…, isn't it?", "…, right?": a statement with a tag that asks for a yes.
+_NEG_AUX = (
+    r"(?:(?:is|are|was|were|do|does|did|has|have|had|should|would|could|must)n'?t|won'?t|can'?t)"
+)
+TAG_QUESTION = (
+    rf",?\s+(?:{_NEG_AUX}\s+(?:you|it|they|we|he|she|there|that|i)(?:\s+(?:so|right|true))?|"
+    r"(?:right|correct|no|yes|true|agreed))\s*\?"
+)
+# "Isn't the efficacy impressive?", "Shouldn't guidelines ...?": a negative question at the
+# start of a sentence presumes the answer.
+NEGATIVE_OPENER = rf"(?:(?m:^)|(?<=[.!?:]\s)|(?<=[.!?:]\s\s)){_NEG_AUX}(?=\s[^.!?\n]*\?)"
+# Frames that ask for agreement or confirmation rather than a view.
+AGREE_FRAME = (
+    r"(?<!extent )\b(?:do|would|will|can|could) you (?:not )?(?:agree|confirm)\b(?! or disagree)"
+)
+
 RULES: tuple[_Rule, ...] = (
     _rule(
         r"\b(?:don'?t|do not) you (?:agree|think|feel)\b",
@@ -85,10 +112,25 @@ RULES: tuple[_Rule, ...] = (
         "What would work better for your patients?",
     ),
     _rule(
-        r",\s*(?:right|correct|no)\s*\?",
+        TAG_QUESTION,
         "leading",
         "a tag question that asks for a yes",
         "End on an open question: 'How do you see it?'",
+    ),
+    _rule(AGREE_FRAME, "leading", LEADING, "What is your view on this?"),
+    _rule(NEGATIVE_OPENER, "leading", LEADING, "Ask it the other way: 'How do you see ...?'"),
+    _rule(
+        r"\bgiven (?:its|the|our|their) (?:excellent|outstanding|impressive|remarkable|proven|"
+        r"superior|great|strong)\b",
+        "leading",
+        "a premise that praises the product",
+        "Drop the premise and ask openly",
+    ),
+    _rule(
+        r"\bwhen will you (?:start|begin|switch)\b",
+        "leading",
+        "assumes the decision is made",
+        "What is your view on ...?",
     ),
     _rule(
         r"\bbest[- ]in[- ]class\b",
@@ -168,6 +210,7 @@ RULES: tuple[_Rule, ...] = (
 def check_text(text: str) -> list[LanguageHint]:
     """Every leading or promotional phrase in ``text``, in order; overlaps keep the first."""
     hints: list[LanguageHint] = []
+    text = plain_quotes(text)
     for rule in RULES:
         for match in rule.pattern.finditer(text):
             hints.append(
@@ -206,6 +249,7 @@ _FRAMES = re.compile(
     r"(?:don'?t|do not) you (?:agree|think|feel)|"
     r"(?:wouldn'?t|would not|won'?t) you (?:agree|say|think)|"
     r"would you not agree|"
+    r"(?:do|would|will|can|could) you (?:not )?(?:agree|confirm)|"
     r"isn'?t it (?:true|clear|obvious|fair to say)|"
     r"is it not (?:true|clear|obvious)|"
     r"you (?:must|have to|would) (?:admit|agree)|"
@@ -215,15 +259,27 @@ _FRAMES = re.compile(
     re.IGNORECASE,
 )
 _BETTER_TO = re.compile(r"\bwouldn'?t it be better (?:to|if)\s+", re.IGNORECASE)
-_TAG = re.compile(r",\s*(?:right|correct|no)\s*\?\s*$", re.IGNORECASE)
+_TAG = re.compile(TAG_QUESTION + r"\s*$", re.IGNORECASE)
+_NEGATIVE_QUESTION = re.compile(rf"^(?P<aux>{_NEG_AUX})\s+(?P<rest>.+?)\s*\?$", re.IGNORECASE)
+# "Given its excellent safety, ...": the praise is dropped, the question kept.
+_PREMISE = re.compile(r"^given\s+[^,]+,\s*", re.IGNORECASE)
+_WHEN_WILL = re.compile(
+    r"^when will you (?P<verb>start|begin|switch)\s+(?P<what>.+?)[\s?.!]*$", re.IGNORECASE
+)
 _COMPARATIVE = (
-    r"(?:clearly |far |much |way )?(?:better|worse|superior|inferior|safer|"
+    r"(?:clearly |far |much |way )?(?:better|worse|superior|inferior|safer|different|"
     r"(?:more|less) effective|the best|best|the safest|safest|the most effective|most effective)"
 )
 _COMPARISON = re.compile(
     r"^(?P<subject>.+?)\s+(?:works?|is|are|was|were|performs?|does|do|seems?|looks?)\s+"
-    rf"(?:\w+\s+)?{_COMPARATIVE}(?:\s+(?P<noun>[a-z-]+))?(?:\s+(?:than|to)\s+(?P<other>.+?))?$",
+    rf"(?:\w+\s+)?{_COMPARATIVE}(?:\s+(?P<noun>(?!(?:on|with|in|under|at|than|to)\b)[a-z-]+))?"
+    r"(?:\s+(?P<prep>on|with|in|under|at)\s+(?P<cond>.+?))?"
+    r"(?:\s+(?:than|to)\s+(?P<other>.+?))?$",
     re.IGNORECASE,
+)
+# Whatever a rewording says, it must not still carry a ranking the MSL would be asking to confirm.
+_CLAIM_WORDS = re.compile(
+    r"\b(?:better|worse|superior|inferior|safer|different|best|safest)\b", re.IGNORECASE
 )
 _DESCRIPTION = re.compile(
     r"^(?P<subject>.+?)\s+(?:is|are|was|were|looks?|seems?|feels?)\s+(?P<rest>.+)$",
@@ -234,12 +290,35 @@ _SEEN = re.compile(
     r"worse|lower|higher)\s+)?(?P<what>.+)$",
     re.IGNORECASE,
 )
+# "You're happy with the results, aren't you?": asks how their experience has been.
+_FEELING = re.compile(
+    r"^you(?:'re| are)\s+(?:\w+\s+)?(?:happy|satisfied|pleased|impressed|comfortable|confident|"
+    r"convinced)\s+(?:with|by|about|in)\s+(?P<what>.+)$",
+    re.IGNORECASE,
+)
 # "Isn't it the safest option?": a comparison asked as a yes/no question.
 _INVERTED = re.compile(
     r"^(?:is|isn'?t|are|aren'?t|was|wasn'?t)\s+(?P<subject>\S+)\s+(?P<rest>.+?)\s*\?$",
     re.IGNORECASE,
 )
 _VAGUE_SUBJECTS = frozenset({"it", "this", "that", "they", "these", "those", "there"})
+_DETERMINERS = frozenset(
+    {
+        "the",
+        "our",
+        "your",
+        "their",
+        "its",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "his",
+        "her",
+    }
+)
 # Selling words: dropped, or replaced by a plain word where dropping would break the sentence.
 _SELLING_WORDS = re.compile(
     r"\b(?:best[- ]in[- ]class|breakthrough|revolutionary|miracle|unmatched|unrivall?ed|"
@@ -287,8 +366,28 @@ def _calm(text: str) -> str:
 
 
 def _lower_first(text: str) -> str:
+    """ "It works" → "it works" inside a new sentence; a shouted "OUR DRUG" is left as typed."""
     first = text.split(" ", 1)[0]
-    return text[0].lower() + text[1:] if first.lower() in _LOWER_FIRST else text
+    if first.lower().split("'")[0] in _LOWER_FIRST and first[1:] == first[1:].lower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _positive(aux: str) -> str:
+    """The auxiliary of a negative question, made positive: "isn't" → "is", "don't" → ""."""
+    word = aux.lower().replace("'", "")
+    word = {"wont": "will", "cant": "can"}.get(word, word.removesuffix("nt"))
+    return "" if word == "do" else word
+
+
+def _split_subject(words: list[str]) -> tuple[str, str]:
+    """Subject and the rest of a question's words: "the efficacy of X | impressive"."""
+    first = words[0].lower()
+    # "the efficacy", else one word: a pronoun ("it"), a plural ("guidelines") or a name.
+    size = 2 if first in _DETERMINERS and len(words) > 2 else 1
+    while size + 1 < len(words) and words[size].lower() == "of":
+        size += 3 if words[size + 1].lower() in _DETERMINERS and size + 3 < len(words) else 2
+    return " ".join(words[:size]), " ".join(words[size:])
 
 
 def _open_question(claim: str) -> str:
@@ -296,17 +395,30 @@ def _open_question(claim: str) -> str:
     if not claim:
         return FALLBACK_QUESTION
     if match := _COMPARISON.match(claim):
-        subject, noun = match["subject"], match["noun"]
+        subject, noun, other = match["subject"], match["noun"], match["other"] or "other options"
         if noun and subject.lower() in _VAGUE_SUBJECTS:
+            if noun.endswith("ed"):  # "it is better tolerated"
+                return f"How would you compare how {subject} is {noun} with {_calm(other)}?"
             subject = f"this {noun}"  # "it is the best choice" is about this choice
-        other = match["other"] or "other options"
+        if match["prep"]:  # "patients do better on X"
+            subject = f"{subject} {match['prep']} {match['cond']}"
         return f"How do you see {_calm(subject)} compared with {_calm(other)}?"
     if match := _SEEN.match(claim):
         return f"What have you {match['verb']} with regard to {_calm(match['what'])}?"
+    if match := _FEELING.match(claim):
+        return f"How would you describe your experience with {_calm(match['what'])}?"
     match = _DESCRIPTION.match(claim)
     if match and match["subject"].lower() not in _VAGUE_SUBJECTS:
         return f"How would you describe {_calm(match['subject'])}?"
     return f"What is your view on whether {_calm(claim)}?"
+
+
+def _negative_question(aux: str, rest: str) -> str:
+    """ "Isn't the efficacy impressive?" asked openly: "How would you describe the efficacy?"."""
+    subject, predicate = _split_subject(rest.split())
+    if not predicate:
+        return FALLBACK_QUESTION
+    return _open_question(" ".join(w for w in (subject, _positive(aux), predicate) if w))
 
 
 def neutral_rewording(text: str) -> str:
@@ -315,24 +427,39 @@ def neutral_rewording(text: str) -> str:
     >>> neutral_rewording("Don't you think our drug works better?")
     'How do you see our drug compared with other options?'
     """
-    clean = " ".join(text.split())
+    clean = " ".join(plain_quotes(text).split())
     if is_neutral(clean):
         return clean
+    sentences = re.split(r"(?<=[.?!])\s+", clean)
+    if len(sentences) > 1:  # each leading sentence reworded in its place
+        return " ".join(neutral_rewording(sentence) for sentence in sentences)
+    if (match := _PREMISE.match(clean)) and not is_neutral(clean[: match.end()]):
+        clean = clean[match.end() :]
+        clean = clean[:1].upper() + clean[1:]
+    prefix = ""
     if match := _BETTER_TO.search(clean):
         prefix, rest = clean[: match.start()], clean[match.end() :]
         result = f"How do you weigh the option to {_calm(rest.strip(' ?.!'))}?"
+    elif match := _WHEN_WILL.match(clean):
+        what = match["what"]
+        if match["verb"].lower() == "switch":
+            what = f"switching {what}"
+        result = f"What is your view on {_calm(what)}?"
     elif (match := _FRAMES.search(clean)) or _TAG.search(clean):
+        rest = clean
         if match:
             prefix, rest = clean[: match.start()], clean[match.end() :]
-        else:
-            prefix, rest = "", clean
         rest = _TAG.sub("", rest)
-        result = _open_question(rest)
+        if rest.lower().startswith("with "):  # "Would you agree with the guideline?"
+            result = f"What is your view on {_calm(rest[5:].strip(' ?.!'))}?"
+        else:
+            result = _open_question(rest)
+    elif match := _NEGATIVE_QUESTION.match(clean):
+        result = _negative_question(match["aux"], match["rest"])
     elif (match := _INVERTED.match(clean)) and re.search(_COMPARATIVE, match["rest"], re.I):
-        prefix = ""
         result = _open_question(f"{match['subject']} is {match['rest']}")
     else:  # only selling words: keep the question, drop the claims
-        prefix, result = "", _calm(clean)
+        result = _calm(clean)
     prefix = prefix.strip()
     if prefix:
         # "In elderly patients, don't you think..." keeps its opening words.
@@ -344,6 +471,8 @@ def neutral_rewording(text: str) -> str:
     result = " ".join(result.split()).strip(" ,")
     if not result or not is_neutral(result) or len(result) < 12:
         return FALLBACK_QUESTION
+    if _CLAIM_WORDS.search(result.split(" compared with ")[0]):
+        return FALLBACK_QUESTION  # a ranking left in would still ask for a yes
     return result if result.endswith(("?", ".")) else result + "?"
 
 

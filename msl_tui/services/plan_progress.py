@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from msl_tui.models import EngagementPlan, Interaction, Objective
+from msl_tui.plurals import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,12 @@ class PlanProgress:
         return max(0, (today - self.next_checkin).days)
 
     def summary(self, today: date) -> str:
+        # "2/0 expected" read as "2 of 0": say it in words when no contact is due yet.
+        expected = (
+            f"{self.contacts_expected} expected" if self.contacts_expected else "none expected yet"
+        )
         parts = [
-            f"contacts {self.contacts_made}/{self.contacts_expected} expected",
+            f"{plural(self.contacts_made, 'contact')} ({expected})",
             f"objectives met {self.objectives_met}/{len(self.objectives)}",
             f"activities done {self.activities_done}/{self.activities_total}",
         ]

@@ -23,7 +23,7 @@ from msl_tui.models import (
     ObjectiveKind,
     OwnerRole,
 )
-from msl_tui.models.base import FUTURE_LIMIT_DAYS
+from msl_tui.models.base import FUTURE_LIMIT_DAYS, typed_text
 from msl_tui.services.dates import DateParseError, parse_due
 from msl_tui.store import Store
 from msl_tui.store.history import record_history
@@ -48,7 +48,7 @@ class PlanEditError(ValueError):
 def read_whole_number(
     text: str, field: str, label: str, low: int, high: int, *, unit: str = "", example: int = 6
 ) -> int:
-    cleaned = text.strip().replace(",", "")
+    cleaned = typed_text(text).strip().replace(",", "")
     if not cleaned.isdigit():
         raise PlanEditError(field, f"{label} must be a whole number, e.g. {example}")
     value = int(cleaned)
@@ -60,6 +60,7 @@ def read_whole_number(
 
 def read_due(text: str, now: datetime, *, dayfirst: bool = True, field: str = "due") -> date | None:
     """A due date as typed (``next fri``, ``by fri``, ``31/12``); empty means none."""
+    text = typed_text(text)
     if not text.strip():
         return None
     try:
@@ -72,7 +73,7 @@ def read_due(text: str, now: datetime, *, dayfirst: bool = True, field: str = "d
 
 
 def _read_text(text: str, field: str, what: str, *, required: bool) -> str:
-    clean = " ".join(text.split())
+    clean = " ".join(typed_text(text).split())
     if required and not clean:
         raise PlanEditError(field, f"Describe the {what} in a few words")
     if len(clean) > DESCRIPTION_MAX:
@@ -87,12 +88,27 @@ def _enum(kind: Any, value: Any, field: str, what: str) -> Any:
         raise PlanEditError(field, f"Choose a {what} from the list") from exc
 
 
+_FIELD_LABELS = {
+    "description": "The description",
+    "measure": "The measure",
+    "target": "The target",
+    "due": "The due date",
+    "cadence_days": "The cadence",
+}
+
+
 def _checked(build: Any, field: str) -> Any:
     """A last guard: the model's own rules, reported without library wording."""
     try:
         return build()
     except ValidationError as exc:
-        raise PlanEditError(field, "This value cannot be saved: check it and try again") from exc
+        err = exc.errors()[0]
+        where = next((str(p) for p in reversed(err["loc"]) if str(p) in _FIELD_LABELS), field)
+        label = _FIELD_LABELS.get(where, "This value")
+        reason = str((err.get("ctx") or {}).get("error", ""))
+        if reason.startswith("text "):
+            raise PlanEditError(field, f"{label} {reason.removeprefix('text ')}") from exc
+        raise PlanEditError(field, f"{label} cannot be saved as typed") from exc
 
 
 def read_objective(
@@ -154,6 +170,19 @@ def set_lifecycle_phase(store: Store, plan: EngagementPlan, phase: Any) -> Engag
     return _save(store, plan, "phase", lifecycle_phase=value)
 
 
+def _check_due(plan: EngagementPlan, due: date | None, kept: date | None, today: date) -> None:
+    """A new due date must lie ahead and within the plan; one already saved may stand (an
+    overdue activity is edited without being moved)."""
+    if due is None or due == kept:
+        return
+    shown = f"{due:%d %b %Y}".lstrip("0")
+    if due < today:
+        raise PlanEditError("due", f"Due date {shown} is in the past: type a later date")
+    if due < plan.period_start:
+        start = f"{plan.period_start:%d %b %Y}".lstrip("0")
+        raise PlanEditError("due", f"Due date {shown} is before the plan starts ({start})")
+
+
 def _dumped(items: Iterable[Objective | Activity]) -> list[dict[str, Any]]:
     return [i.model_dump() for i in items]
 
@@ -171,6 +200,8 @@ def save_objective(
     second save of the same form edits that objective instead of adding it again."""
     fields = read_objective(values, now, dayfirst=dayfirst)
     objectives = list(plan.objectives)
+    kept = next((o.due for o in objectives if o.id == objective_id), None)
+    _check_due(plan, fields["due"], kept, now.date())
     if objective_id is None or not any(o.id == objective_id for o in objectives):
         objective = _checked(lambda: Objective(**fields), "description")
         objectives.append(objective)
@@ -210,6 +241,8 @@ def save_activity(
     """Add (no id) or replace one activity; returns the plan and the activity's id."""
     fields = read_activity(values, now, dayfirst=dayfirst)
     activities = list(plan.activities)
+    kept = next((a.due for a in activities if a.id == activity_id), None)
+    _check_due(plan, fields["due"], kept, now.date())
     if activity_id is None or not any(a.id == activity_id for a in activities):
         activity = _checked(lambda: Activity(**fields), "description")
         activities.append(activity)

@@ -9,7 +9,7 @@ changes nothing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +31,7 @@ from msl_tui.models import (
     Sentiment,
     TransferOfValue,
 )
+from msl_tui.models.base import typed_text
 from msl_tui.models.enums import PromptPurpose
 from msl_tui.services.adverse_events import AEMention, detect_adverse_events
 from msl_tui.services.dates import DateParseError, parse_when
@@ -99,6 +100,18 @@ class VisitDraft:
     def from_payload(cls, payload: dict[str, Any]) -> VisitDraft:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in payload.items() if k in known})
+
+    def without_invisible(self) -> VisitDraft:
+        """A copy with pasted control characters taken out of every typed text (the records
+        refuse them, and nobody can see them to delete them)."""
+        changes: dict[str, Any] = {
+            f.name: typed_text(value, multiline=f.name == "notes")
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), str)
+        }
+        changes["insights"] = [[typed_text(part) for part in pair] for pair in self.insights]
+        changes["prompts_used"] = [typed_text(text) for text in self.prompts_used]
+        return replace(self, **changes)
 
     def has_text(self) -> bool:
         return bool(
@@ -222,16 +235,35 @@ _FIELD_WORDS = {
     "recipient": "the recipient",
     "duration_min": "the minutes",
     "occurred_at": "the visit time",
+    "notes": "the note",
+    "questions_asked": "a question asked",
+    "action": "a follow-up",
+    "previous_notes": "the earlier text",
+    "reason": "the reason",
+}
+# The form part _validate was asked about, for an error the fields above do not place.
+_PART_WORDS = {
+    "visit": "the visit",
+    "feedback": "the feedback",
+    "insights": "an insight",
+    "adverse event": "the adverse event",
+    "request": "the medical information request",
+    "transfer of value": "the transfer of value",
+    "follow-up": "a follow-up",
+    "notes": "the note",
 }
 
 
-def _plain(err: Any) -> str:
+def _plain(err: Any, part: str = "") -> str:
     """A validation error in the form's words, never the library's."""
-    loc = [str(p) for p in err["loc"]]
-    what = _FIELD_WORDS.get(loc[-1], "this value") if loc else "this value"
+    named = [_FIELD_WORDS[str(p)] for p in err["loc"] if str(p) in _FIELD_WORDS]
+    what = named[-1] if named else _PART_WORDS.get(part, "what you typed")
     context = err.get("ctx") or {}
     match err["type"]:
-        case "string_too_long":
+        case "value_error" if str(context.get("error", "")).startswith("text "):
+            # Our text grammar's reason ("contains the control character U+0007").
+            return f"{what} {str(context['error']).removeprefix('text ')}"
+        case "string_too_long" | "too_long":
             return f"{what} is too long (at most {context.get('max_length')} characters)"
         case "string_too_short" | "missing":
             return f"{what} cannot be empty"
@@ -252,13 +284,14 @@ def _validate(field_name: str, build: Any) -> Any:
     try:
         return build()
     except ValidationError as exc:
-        raise VisitError(field_name, _plain(exc.errors()[0])) from exc
+        raise VisitError(field_name, _plain(exc.errors()[0], field_name)) from exc
 
 
 def build_records(
     store: Store, draft: VisitDraft, now: datetime, *, dayfirst: bool = True
 ) -> tuple[Interaction, list[FollowUp]]:
     """Validate the draft into records without writing anything."""
+    draft = draft.without_invisible()
     local_now = now.astimezone()  # people type times on their own clock
     try:
         when = read_when(draft, now, dayfirst=dayfirst)
@@ -400,6 +433,7 @@ def amend(
     interaction = store.get(Interaction, interaction_id)
     if interaction is None:
         raise VisitError("interaction", f"no interaction with id {interaction_id}")
+    new_notes, reason = typed_text(new_notes, multiline=True), typed_text(reason)
     if not reason.strip():
         raise VisitError("reason", "an amendment needs a reason")
     try:
@@ -408,7 +442,9 @@ def amend(
             amended = amended.evolve(
                 adverse_event=AdverseEvent(day_zero=interaction.occurred_at).model_dump()
             )
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        raise VisitError("notes", _plain(exc.errors()[0], "notes")) from exc
+    except ValueError as exc:
         raise VisitError("notes", str(exc)) from exc
     return store.save(amended)
 
