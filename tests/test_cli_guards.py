@@ -88,3 +88,29 @@ def test_two_kols_of_one_name_are_never_picked_silently(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "2 KOLs match" in result.stderr
     assert "North Clinic" in result.stderr and "South Hospital" in result.stderr
+
+
+def test_init_can_make_a_head_office_store(tmp_path: Path) -> None:
+    db = tmp_path / "ho.db"
+    result = _run("--db", str(db), "init", "--name", "Head Office", "--head-office")
+    assert result.exit_code == 0 and "head office" in result.stdout
+    from msl_tui.store import Store
+
+    store = Store.open(db)
+    profile = store.get_profile()
+    store.close()
+    assert profile is not None and profile.role == "head office"
+
+
+def test_other_connection_strings_are_refused_without_showing_them(tmp_path: Path) -> None:
+    import os
+
+    for db in (
+        "postgresql+psycopg://ho:S3cretPW@localhost/msl",
+        "host=localhost dbname=msl user=ho password=S3cretPW",
+    ):
+        result = _run("--db", db, "report", "--out", str(tmp_path / "r"))
+        assert result.exit_code == 1
+        assert "connection string" in result.stderr and "S3cretPW" not in result.stderr
+    assert not any("S3cretPW" in name for name in os.listdir(tmp_path))
+    assert not any("S3cretPW" in name for name in os.listdir("."))

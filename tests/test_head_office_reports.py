@@ -108,7 +108,7 @@ def test_pharmacovigilance_sees_the_four_facts_timeliness_and_follow_ups(reports
         "woman, 60s", "Dr Holt", "Veltorib", "rash"
     )  # fmt: skip
     assert (late["hours_to_report"], late["late"], late["status"]) == ("30.0", "yes", "late")
-    assert late["reference"] == "PV desk / C-881" and late["missing_facts"] == ""
+    assert late["reported to / case reference"] == "PV desk / C-881" and late["missing_facts"] == ""
     assert (on_time["late"], on_time["missing_facts"]) == ("no", "patient; reporter; event")
     [follow] = _rows(reports, "adverse_event_followups.csv")
     assert follow["text"] == "rash resolved" and follow["interaction_id"] == late["interaction_id"]

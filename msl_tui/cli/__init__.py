@@ -170,7 +170,20 @@ class StoreParam(click.ParamType):
             return value
         if is_server_url(value):
             return ServerUrl(value)
+        if _OTHER_URL.match(str(value)) or _LIBPQ_KEYWORDS.search(str(value)):
+            # Never echoed: such a string may carry a password.
+            fail(
+                "--db looks like a connection string msl does not read: give a "
+                "postgresql://USER@HOST/DATABASE URL (the password from ~/.pgpass or "
+                "PGPASSWORD), or a store file"
+            )
         return Path(value)
+
+
+# Other URL schemes (postgresql+psycopg://, mysql://...) and libpq's "host=... password=..."
+# strings: taken as file names they would make a file named after the password.
+_OTHER_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_LIBPQ_KEYWORDS = re.compile(r"(^|\s)(host|hostaddr|port|dbname|user|password|sslmode)\s*=")
 
 
 def db_option(func: Any) -> Any:
@@ -252,12 +265,18 @@ def _check_profile_text(name: str, territory: str) -> None:
     plain_text("--territory", territory)
 
 
-def _set_profile(store: Store, name: str, territory: str) -> None:
+def _set_profile(store: Store, name: str, territory: str, *, head_office: bool = False) -> None:
     from msl_tui.models import MslProfile
 
     _check_profile_text(name, territory)
     store.set_profile(
-        MslProfile(msl_id=slug(name), name=name, territory=territory, device_id=store.device_id)
+        MslProfile(
+            msl_id=slug(name),
+            name=name,
+            territory=territory,
+            role="head office" if head_office else "msl",
+            device_id=store.device_id,
+        )
     )
 
 
@@ -278,9 +297,20 @@ def _run_app(store: Store, **kwargs: Any) -> None:
 @click.option(
     "--remember", is_flag=True, help="With --encrypt: keep the passphrase in the OS keyring."
 )
+@click.option(
+    "--head-office",
+    is_flag=True,
+    help="This store is head office's: it opens on the field view and merges many MSLs.",
+)
 @db_option
 def init(
-    name: str, territory: str, force: bool, encrypt: bool, remember: bool, db_path: Path | None
+    name: str,
+    territory: str,
+    force: bool,
+    encrypt: bool,
+    remember: bool,
+    head_office: bool,
+    db_path: Path | None,
 ) -> None:
     """Create the store (if needed) and record who the MSL is, without opening the app."""
     _check_profile_text(name.strip(), territory.strip())  # before a store is created
@@ -304,7 +334,7 @@ def init(
                 f"({printable(current.msl_id, 60)}); its bundles carry that name. To hand it "
                 "to someone else, run again with --force"
             )
-        _set_profile(store, name.strip(), territory.strip())
+        _set_profile(store, name.strip(), territory.strip(), head_office=head_office)
     finally:
         store.close()
     if encrypt:
@@ -313,6 +343,7 @@ def init(
         encrypt_store(store_file(path, "--encrypt"), passphrase, remember=remember)
     say(
         f"store {store.where} belongs to {name.strip()} (device {store.device_id})"
+        + (", head office" if head_office else "")
         + (", encrypted" if encrypt else "")
     )
 

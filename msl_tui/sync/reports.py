@@ -30,7 +30,13 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from msl_tui.locations import create_private_file, ensure_private_dir, private_temp_path, publish
+from msl_tui.locations import (
+    create_private_file,
+    ensure_private_dir,
+    private_temp_path,
+    publish,
+    sweep_stale_temps,
+)
 from msl_tui.models import AE_REPORT_WINDOW, Kol
 from msl_tui.models.enums import Segment
 from msl_tui.services.segments import segment_for
@@ -187,7 +193,7 @@ def build_reports(store: Store, *, now: datetime) -> list[Report]:
         Report(
             "adverse_events.csv", "Adverse events", "pharmacovigilance",
             ["interaction_id", "msl_id", "kol", "day_zero", "reported_at", "hours_to_report",
-             "status", "product", "event", "reference", "patient", "reporter",
+             "status", "product", "event", "reported to / case reference", "patient", "reporter",
              "missing_facts", "late", "followups"],
             aes,
         ),
@@ -377,17 +383,20 @@ def write_reports(
     from msl_tui.sync import reports_xlsx
 
     ensure_private_dir(out)
-    reports = build_reports(store, now=now)
+    sweep_stale_temps(out)  # what a killed report left there an hour ago (personal data)
     written: list[tuple[Path, int]] = []
     make_book = reports_xlsx.available() if workbook is None else workbook
     book = reports_xlsx.Book(out / WORKBOOK, created=now) if make_book else None
     try:
-        for report in reports:
-            rows: Iterable[Sequence[Any]] = report.rows
-            if book is not None:
-                rows = book.sheet(report.sheet, report.header, rows)
-            path = out / report.file
-            written.append((path, _write_csv(path, report.header, rows)))
+        # One read snapshot for every file: an import running meanwhile must not show up
+        # in the visits but not yet in the KOLs (a report with nameless rows).
+        with store.transaction(write=False):
+            for report in build_reports(store, now=now):
+                rows: Iterable[Sequence[Any]] = report.rows
+                if book is not None:
+                    rows = book.sheet(report.sheet, report.header, rows)
+                path = out / report.file
+                written.append((path, _write_csv(path, report.header, rows)))
         if book is not None:
             written.append((book.path, book.close()))
             book = None
