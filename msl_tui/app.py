@@ -20,9 +20,13 @@ from msl_tui.commands import MslCommands
 from msl_tui.messages import DataChanged
 from msl_tui.screens.kol_actions import KolActions
 from msl_tui.services.kol_list import KolListService
+from msl_tui.services.unlock import LockedStore
 from msl_tui.settings import Settings, load_settings
 from msl_tui.store import Store, StoreError
 from msl_tui.store.errors import store_trouble_words
+
+# App-wide actions with nothing to act on before an encrypted store is opened.
+NEEDS_STORE = frozenset({"help", "brief", "field_view", "command_palette"})
 
 
 class MslApp(KolActions, App[None]):
@@ -38,22 +42,48 @@ class MslApp(KolActions, App[None]):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
+    kol_list: KolListService
+
     def __init__(
         self,
-        store: Store,
+        store: Store | None,
         *,
+        locked: LockedStore | None = None,
         now: Callable[[], datetime] | None = None,
         settings: Settings | None = None,
         open_capture_for: str | None = None,
     ) -> None:
+        """``store``: the open store; or None with ``locked``, an encrypted store the app
+        asks the passphrase of first (the KOL list follows once it opens)."""
         super().__init__()
-        self.store = store
+        if store is None and locked is None:
+            raise ValueError("MslApp needs a store, or a locked one to open")
+        self._store = store
+        self._locked = locked
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
-        self.kol_list = KolListService(store, self.settings.weights)
         self._open_capture_for = open_capture_for
+        if store is not None:
+            self._take(store)
+
+    def _take(self, store: Store) -> None:
+        self._store = store
+        self.kol_list = KolListService(store, self.settings.weights)
         profile = store.get_profile()
         self.sub_title = profile.name if profile else ""
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise StoreError("the store is not open yet")
+        return self._store
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Until the passphrase opens the store there is nothing to act on: no palette, no
+        # help, no brief (moving focus, the theme and quitting still work).
+        if self._store is None and action in NEEDS_STORE:
+            return False
+        return super().check_action(action, parameters)
 
     def _store_trouble(self, error: BaseException) -> bool:
         """A store that is busy (another msl importing), full or read-only must not close
@@ -89,10 +119,26 @@ class MslApp(KolActions, App[None]):
         return self._now()
 
     def on_mount(self) -> None:
-        from msl_tui.screens.kol_list import KolListScreen
-
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
+        if self._store is None and self._locked is not None:
+            from msl_tui.screens.passphrase import PassphraseScreen
+
+            self.push_screen(PassphraseScreen(self._locked), self._unlocked)
+        else:
+            self._start()
+
+    def _unlocked(self, store: Store | None) -> None:
+        if store is None:
+            self.exit()
+            return
+        self._take(store)
+        self._start()
+
+    def _start(self) -> None:
+        """The KOL list, then a saved draft offered back (or the note asked for)."""
+        from msl_tui.screens.kol_list import KolListScreen
+
         self.push_screen(KolListScreen())
         profile = self.store.get_profile()
         if profile is not None and profile.role == "head office" and not self._open_capture_for:

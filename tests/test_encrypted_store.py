@@ -212,3 +212,35 @@ def test_init_encrypt_refuses_an_existing_store(tmp_path: Path) -> None:
     )
     assert digest(db) == before
     one_line_error(msl("--db", db, "decrypt", **PASS), "is not encrypted")
+
+
+@pytest.mark.e2e
+def test_the_app_asks_the_passphrase_on_its_first_screen(encrypted: Path) -> None:
+    from tests.terminal import Terminal
+
+    ring = {
+        "PYTHON_KEYRING_BACKEND": "fake_keyring.FileKeyring",
+        "PYTHONPATH": str(HERE),
+        "MSL_TEST_KEYRING": str(encrypted.parent / "ring.json"),
+    }
+    before = digest(encrypted)
+    terminal = Terminal([MSL, "--db", str(encrypted)], env=ring)
+    try:
+        terminal.wait_for("This store is encrypted: type its passphrase to open it.")
+        terminal.type("not it")
+        terminal.keys("Enter")
+        terminal.wait_for("That passphrase does not open this store.")
+        assert digest(encrypted) == before
+        terminal.type(PASS[cipher.PASSPHRASE_ENV])
+        terminal.keys("Tab", "Space", "BTab", "Enter")  # remember it, then open
+        terminal.wait_for(NAME)
+        terminal.keys("q")
+    finally:
+        terminal.close()
+    assert "correct horse battery" in (encrypted.parent / "ring.json").read_text()
+    again = Terminal([MSL, "--db", str(encrypted)], env=ring)
+    try:
+        assert "passphrase" not in again.wait_for(NAME)  # the keyring answered
+        again.keys("q")
+    finally:
+        again.close()

@@ -7,11 +7,17 @@ then look at the report before committing.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.app_helpers import fixed_store, make_app, wait_for
+from msl_tui.app import MslApp
+from msl_tui.services.unlock import LockedStore
+from msl_tui.settings import Settings
+from msl_tui.store import Store
+from msl_tui.store.cipher import PassphraseError
+from tests.app_helpers import FIXED_NOW, fixed_store, make_app, wait_for
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -63,3 +69,33 @@ SCREENS = {
 def test_screen_snapshot(snap_compare, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     app = make_app(fixed_store())
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[screen])
+
+
+def _locked_app() -> MslApp:
+    """The app on an encrypted store before its passphrase: a fixed path, and an opener
+    that refuses every passphrase (the picture must not depend on SQLCipher)."""
+
+    def refuse(passphrase: str, remember: bool) -> Store:
+        raise PassphraseError("wrong passphrase")
+
+    locked = LockedStore(Path("/home/ana/.local/share/msl-tui/msl.db"), True, refuse)
+    return MslApp(None, locked=locked, now=lambda: FIXED_NOW, settings=Settings())
+
+
+def _passphrase(*keys: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.press(*keys)
+        if keys:
+            await wait_for(pilot, lambda: bool(getattr(pilot.app.screen, "problem", "")))
+        for widget in pilot.app.screen.query("Input"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.pause(0.1)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("state", ["asked", "wrong"])
+def test_passphrase_snapshot(snap_compare, state: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    keys = ("t", "r", "y", "enter") if state == "wrong" else ()
+    assert snap_compare(_locked_app(), terminal_size=size, run_before=_passphrase(*keys))

@@ -148,15 +148,19 @@ def _make_home_for(path: Path) -> None:
 
 def _tidy(store: Store) -> None:
     """Retention at every writable open, the app's start included: old unsent drafts go."""
+    for line in _housekeeping(store):
+        say(f"msl: {line}", err=True)
+
+
+def _housekeeping(store: Store) -> list[str]:
     from msl_tui.services.retention import housekeeping
     from msl_tui.settings import SettingsError, load_settings
 
     try:
         days = load_settings().drafts_days
     except SettingsError:
-        return  # nothing is removed on a guess; the app names the settings' problem
-    for line in housekeeping(store, days):
-        say(f"msl: {line}", err=True)
+        return []  # nothing is removed on a guess; the app names the settings' problem
+    return housekeeping(store, days)
 
 
 class StoreParam(click.ParamType):
@@ -249,7 +253,13 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
 
     cipher.set_prompt(ask_passphrase)  # an encrypted store asks on the terminal
     if ctx.invoked_subcommand is None:
-        store = open_store(resolve_db(db_path))
+        path = resolve_db(db_path)
+        from msl_tui.services.unlock import needs_passphrase
+
+        if needs_passphrase(path):
+            _run_locked_app(store_file(path, "the passphrase screen"))
+            return
+        store = open_store(path)
         if store.get_profile() is None:
             if not sys.stdin.isatty():
                 fail("this store has no MSL yet: run `msl init --name NAME` first")
@@ -280,13 +290,37 @@ def _set_profile(store: Store, name: str, territory: str, *, head_office: bool =
     )
 
 
-def _run_app(store: Store, **kwargs: Any) -> None:
+def _run_app(store: Store | None, **kwargs: Any) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        store.close()
+        if store is not None:
+            store.close()
         fail("the app needs a terminal (input or output is redirected): see `msl --help`")
     from msl_tui.app import MslApp  # Textual loads only when a screen is needed.
 
     MslApp(store, **kwargs).run()
+
+
+def _run_locked_app(path: Path) -> None:
+    """The app on an encrypted store nobody has given the passphrase of: it starts on the
+    passphrase screen, which opens the store through ``opened`` (in a worker thread)."""
+    from msl_tui.services.unlock import LockedStore, open_encrypted
+    from msl_tui.store import cipher
+
+    ctx = click.get_current_context()
+    ctx.find_root().obj["store_path"] = path
+    said: list[str] = []  # housekeeping's lines, told once the app has given the terminal back
+
+    def opened(passphrase: str, remember: bool) -> Store:
+        store = open_encrypted(path, passphrase, remember=remember)
+        if store.get_profile() is None:
+            store.close()
+            raise StoreError("This store has no MSL yet: quit, and run `msl init --name NAME`.")
+        said.extend(_housekeeping(store))
+        return store
+
+    _run_app(None, locked=LockedStore(path, cipher.keyring_usable(), opened))
+    for line in said:
+        say(f"msl: {line}", err=True)
 
 
 @main.command()

@@ -7,7 +7,8 @@ standard library's ``sqlite3`` errors: every layer above keeps catching what it 
 a plain store, and nothing else in the program needs to know which driver is underneath.
 
 The passphrase comes, in this order, from ``MSL_PASSPHRASE`` (scripts), the OS keyring (when
-the MSL chose to remember it), or a prompt the CLI registers (hidden, on a terminal). The
+the MSL chose to remember it), or a prompt the CLI registers (hidden, on a terminal); the
+app's passphrase screen checks what the MSL types with ``unlock`` before opening. The
 key is derived from it once per process, exactly as SQLCipher 4 does (PBKDF2-HMAC-SHA512,
 256,000 rounds, the salt in the file's first 16 bytes), and given to SQLCipher as a raw key:
 the file stays a standard SQLCipher file that ``PRAGMA key = 'passphrase'`` opens, and a
@@ -140,15 +141,17 @@ def forget(path: Path) -> None:
         pass  # nothing remembered, or no keyring: nothing to forget
 
 
+def known_passphrase(path: Path) -> str | None:
+    """The passphrase found without asking anyone: MSL_PASSPHRASE, else the keyring."""
+    return os.environ.get(PASSPHRASE_ENV) or keyring_passphrase(path) or None
+
+
 def passphrase_for(path: Path) -> str:
     """The passphrase of the encrypted store at ``path``: MSL_PASSPHRASE, else the keyring,
     else the prompt; PassphraseError when there is none."""
-    given = os.environ.get(PASSPHRASE_ENV)
-    if given:
-        return given
-    remembered = keyring_passphrase(path)
-    if remembered:
-        return remembered
+    known = known_passphrase(path)
+    if known:
+        return known
     typed = _prompt(path) if _prompt is not None else None
     if typed:
         return typed
@@ -174,6 +177,15 @@ def _raw_key(path: Path, passphrase: str | None = None) -> str:
         key = hashlib.pbkdf2_hmac("sha512", secret.encode("utf-8"), salt, KDF_ITER, 32)
         _keys[cache] = key.hex()
     return _keys[cache]
+
+
+def unlock(path: Path, passphrase: str) -> None:
+    """Check ``passphrase`` against the encrypted store at ``path`` (reading only) and keep
+    its key for this process, so the store then opens without asking. PassphraseError, with
+    nothing written and nothing kept, when it does not open the store."""
+    _forget_key(path)  # a key kept earlier must not answer for this passphrase
+    _raw_key(path, passphrase)
+    connect(path, read_only=True, timeout_ms=5000).close()  # forgets the key when wrong
 
 
 # -- connections that raise sqlite3's errors -----------------------------------------------
