@@ -105,14 +105,18 @@ def private_temp_path(final: Path) -> Path:
     return final.with_name(f".{stem}.tmp-{secrets.token_hex(6)}")
 
 
-_TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}\Z")
+# Our temporary files (and SQLite's companions of a temporary store: -journal, -wal, -shm)
+# and the scratch folders that hold a bundle's plaintext for a moment.
+_TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}(-journal|-wal|-shm)?\Z")
+_SCRATCH_NAME = re.compile(r"^\.msl-scratch-")
 STALE_TEMP_S = 3600
 
 
 def sweep_stale_temps(folder: Path, *, older_than_s: float = STALE_TEMP_S) -> int:
-    """Remove temporary files a killed write of ours left in ``folder`` (they may hold a
-    bundle's personal data). Only our own name pattern, and only files old enough that no
-    running write can still own them. Returns how many were removed."""
+    """Remove what a killed write of ours left in ``folder``: temporary files (a bundle, a
+    report, a converted store) and plaintext scratch folders. They may hold personal data.
+    Only our own name patterns, and only old enough that no running write still owns them;
+    files are overwritten before they go. Returns how many were removed."""
     removed = 0
     try:
         entries = list(folder.iterdir())
@@ -120,16 +124,41 @@ def sweep_stale_temps(folder: Path, *, older_than_s: float = STALE_TEMP_S) -> in
         return 0
     now = time.time()
     for entry in entries:
-        if not _TEMP_NAME.match(entry.name):
-            continue
         try:
             info = entry.lstat()
-            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than_s:
-                entry.unlink()
+            if now - info.st_mtime <= older_than_s:
+                continue
+            if stat.S_ISREG(info.st_mode) and _TEMP_NAME.match(entry.name):
+                _shred(entry)
+                removed += 1
+            elif stat.S_ISDIR(info.st_mode) and _SCRATCH_NAME.match(entry.name):
+                for inner in entry.iterdir():
+                    if inner.is_file() and not inner.is_symlink():
+                        _shred(inner)
+                shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
         except OSError:
             continue
     return removed
+
+
+def _shred(path: Path) -> None:
+    """Overwrite a file's bytes, then remove it (best effort on SSDs and copy-on-write file
+    systems; full-disk encryption remains the real protection)."""
+    try:
+        size = path.stat().st_size
+        with path.open("r+b") as handle:
+            block = b"\0" * min(size, 1 << 20)
+            written = 0
+            while written < size:
+                chunk = block[: min(len(block), size - written)]
+                handle.write(chunk)
+                written += len(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        pass
+    path.unlink(missing_ok=True)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -161,3 +161,37 @@ def test_a_bad_retention_setting_removes_nothing(db: Path, tmp_path: Path, text:
     result = msl("--db", db, "init", "--name", "Ana", env={"MSL_SETTINGS": str(settings)})
     assert result.returncode == 0
     assert _drafts(db) == 1
+
+
+def test_opening_the_store_removes_plaintext_a_killed_import_left_beside_it(
+    tmp_path: Path,
+) -> None:
+    """A killed import leaves its decrypted bundle in a scratch folder beside the store,
+    and a killed `msl decrypt` a hidden plaintext copy: the next writable open removes both
+    once they are an hour old (no running command can still own them)."""
+    import os
+    import time
+
+    from msl_tui.services.retention import housekeeping
+    from msl_tui.store import Store
+
+    db = tmp_path / "msl.db"
+    Store.open(db).close()
+    scratch = tmp_path / ".msl-scratch-abc123"
+    scratch.mkdir()
+    (scratch / "bundle.zip").write_bytes(b"Dr Secret Name")
+    copy = tmp_path / ".msl.tmp-0123456789ab"
+    journal = tmp_path / ".msl.tmp-0123456789ab-journal"
+    for f in (copy, journal):
+        f.write_bytes(b"Dr Secret Name")
+    fresh = tmp_path / ".msl.tmp-ffffffffffff"
+    fresh.write_bytes(b"in use")
+    old = time.time() - 7200
+    for f in (scratch, copy, journal):
+        os.utime(f, (old, old))
+    store = Store.open(db)
+    said = housekeeping(store, 30)
+    store.close()
+    assert not scratch.exists() and not copy.exists() and not journal.exists()
+    assert fresh.exists()
+    assert any("leftover" in line for line in said)

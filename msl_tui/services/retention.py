@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from msl_tui.locations import sweep_stale_temps
 from msl_tui.plurals import plural
 from msl_tui.store import erasure, retention
 from msl_tui.store.errors import StoreError
@@ -47,4 +49,9 @@ def housekeeping(store: Store, draft_days: int, *, now: datetime | None = None) 
             erasure.try_scrub(store)
     except (StoreError, sqlite3.Error):
         pass
+    if isinstance(store.path, Path):
+        # A killed import, export or conversion left plaintext beside the store.
+        swept = sweep_stale_temps(store.path.absolute().parent)
+        if swept:
+            said.append(f"removed {plural(swept, 'leftover temporary file')} beside the store")
     return said
