@@ -114,3 +114,34 @@ def test_other_connection_strings_are_refused_without_showing_them(tmp_path: Pat
         assert "connection string" in result.stderr and "S3cretPW" not in result.stderr
     assert not any("S3cretPW" in name for name in os.listdir(tmp_path))
     assert not any("S3cretPW" in name for name in os.listdir("."))
+
+
+def test_privacy_guards_from_the_hostile_tester(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A passphrase that is not text leaves no plain store behind; a secret key pasted as a
+    recipient is never echoed; an erasure's 'by' cannot carry free text."""
+    import pytest as _pytest
+    from pydantic import ValidationError
+
+    from msl_tui.sync.wire import ErasureLine
+
+    db = tmp_path / "u2.db"
+    monkeypatch.setenv("MSL_PASSPHRASE", "\udcff\udcfe")
+    made = _run("--db", str(db), "init", "--name", "Ana", "--encrypt")
+    assert made.exit_code == 1 and "passphrase" in made.stderr
+    assert not db.exists()
+    monkeypatch.delenv("MSL_PASSPHRASE")
+    plain = tmp_path / "p.db"
+    make_store(plain, "ana", "dev-a").close()
+    secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+    echoed = _run("--db", str(plain), "keys", "--recipient", "ho", secret)
+    assert echoed.exit_code == 1 and "AGE-SECRET" not in echoed.stderr
+    line = {
+        "kol": "a1c1b1a0-0000-4000-8000-000000000000",
+        "at": "2026-11-01T10:00:00Z",
+        "reason": "request",
+        "by": "ana.silva",
+        "device": "dev-a",
+    }
+    assert ErasureLine.model_validate(line).by == "ana.silva"
+    with _pytest.raises(ValidationError):
+        ErasureLine.model_validate({**line, "by": "Dr X, 12 Elm Street, born 1960"})

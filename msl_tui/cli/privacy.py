@@ -134,6 +134,7 @@ def _new_passphrase(path: Path) -> str:
 
     given = os.environ.get(cipher.PASSPHRASE_ENV)
     if given:
+        _check_passphrase_text(given)
         return given
     if not sys.stdin.isatty():
         fail(f"choose a passphrase: type it on a terminal, or set {cipher.PASSPHRASE_ENV}")
@@ -145,7 +146,24 @@ def _new_passphrase(path: Path) -> str:
     )
     if not str(typed).strip():
         fail("an empty passphrase protects nothing: choose one")
+    _check_passphrase_text(str(typed))
     return str(typed)
+
+
+def _check_passphrase_text(passphrase: str) -> None:
+    """Before anything is made: a passphrase that cannot be encoded would fail halfway."""
+    if not passphrase.strip():
+        fail("an empty passphrase protects nothing: choose one")
+    try:
+        passphrase.encode("utf-8")
+    except UnicodeEncodeError:
+        fail(f"the passphrase in {cipher_env()} is not valid text: choose another")
+
+
+def cipher_env() -> str:
+    from msl_tui.store import cipher
+
+    return cipher.PASSPHRASE_ENV
 
 
 def _check_can_remember(remember: bool) -> None:

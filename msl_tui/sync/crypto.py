@@ -106,12 +106,19 @@ def export_identity(store: Store, out: Path) -> Path:
 # -- recipients and the encryption rule ---------------------------------------------------
 
 
+def _shown_key(text: str) -> str:
+    """What a person typed as a recipient, for an error line; never a secret key."""
+    if text.strip().upper().startswith("AGE-SECRET-KEY"):
+        return "a secret key (never give it out: the public recipient starts age1)"
+    return repr(printable(text, 24))
+
+
 def _parse_recipient(public: str) -> x25519.Recipient:
     try:
         return x25519.Recipient.from_str(public)
     except pyrage.RecipientError:
         raise CryptoError(
-            f"{printable(public, 24)!r} is not an age recipient "
+            f"{_shown_key(public)} is not an age recipient "
             "(age1... as `msl keys` prints it on the other store)"
         ) from None
 
@@ -136,7 +143,7 @@ def add_recipient(store: Store, name: str, public: str) -> None:
     public = public.strip()
     if public != public.lower() or not public.startswith("age1"):
         raise CryptoError(
-            f"{printable(public, 24)!r} is not an age recipient "
+            f"{_shown_key(public)} is not an age recipient "
             "(age1... as `msl keys` prints it on the other store)"
         )
     _parse_recipient(public)

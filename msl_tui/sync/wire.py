@@ -135,7 +135,9 @@ class ErasureLine(_Wire):
     kol: Uuid
     at: IsoStamp
     reason: ErasureReason
-    by: Author
+    # An MSL id (or empty), never free text: the record is kept for good and travels, so it
+    # must not be able to carry personal data of its own.
+    by: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{0,200}$")]
     device: DeviceId
 
 
