@@ -145,3 +145,21 @@ def test_privacy_guards_from_the_hostile_tester(tmp_path: Path, monkeypatch) -> 
     assert ErasureLine.model_validate(line).by == "ana.silva"
     with _pytest.raises(ValidationError):
         ErasureLine.model_validate({**line, "by": "Dr X, 12 Elm Street, born 1960"})
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path: Path) -> None:
+    """`msl keys | head -1`: the pipe closes before msl has written; no error line."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.db"
+    make_store(db, "ana", "dev-a").close()
+    msl = str(Path(sys.executable).with_name("msl"))
+    proc = subprocess.Popen(
+        [msl, "--db", str(db), "keys"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Broken pipe" not in err and "Traceback" not in err

@@ -40,7 +40,15 @@ def fail(message: str) -> NoReturn:
 def say(text: object, *, err: bool = False, limit: int | None = 500) -> None:
     """One line of output whose words may come from a file or the store: escaped for the
     terminal (a newline in a name cannot forge a line, ESC cannot reach the terminal)."""
-    click.echo(printable(text, limit), err=err)
+    try:
+        click.echo(printable(text, limit), err=err)
+    except BrokenPipeError:
+        # The reader left (`msl import ... | head -1`): the work goes on, unheard. Output
+        # from here on goes nowhere rather than failing the command halfway.
+        stream = sys.stderr if err else sys.stdout
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def plain_text(option: str, value: str, *, limit: int = 200) -> str:
