@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from msl_tui.store import Store, cipher
+from msl_tui.store import Store, StoreError, cipher
 
 pytest.importorskip("sqlcipher3", reason="the encrypted-store extra (SQLCipher) is not installed")
 
@@ -244,3 +244,22 @@ def test_the_app_asks_the_passphrase_on_its_first_screen(encrypted: Path) -> Non
         again.keys("q")
     finally:
         again.close()
+
+
+def test_a_key_derived_ahead_opens_the_store_as_the_direct_one(
+    encrypted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's start derives the key on a thread while Textual loads: the store then
+    opens with that key, and a wrong passphrase still opens nothing."""
+    monkeypatch.setenv(cipher.PASSPHRASE_ENV, PASS[cipher.PASSPHRASE_ENV])
+    cipher._forget_key(encrypted)
+    cipher.prefetch_key(encrypted)
+    store = Store.open(encrypted)
+    assert [k.name for k in store.list_kols()] == [NAME]
+    store.close()
+    cipher._forget_key(encrypted)
+    monkeypatch.setenv(cipher.PASSPHRASE_ENV, "not the passphrase")
+    cipher.prefetch_key(encrypted)
+    with pytest.raises(StoreError):
+        Store.open(encrypted)
+    cipher._forget_key(encrypted)

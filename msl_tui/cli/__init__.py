@@ -267,6 +267,9 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
         if needs_passphrase(path):
             _run_locked_app(store_file(path, "the passphrase screen"))
             return
+        if isinstance(path, Path):
+            cipher.prefetch_key(path)  # an encrypted store's key derives while Textual loads
+            import msl_tui.app  # noqa: F401
         store = open_store(path)
         if store.get_profile() is None:
             if not sys.stdin.isatty():

@@ -21,9 +21,11 @@ blocks through a handle still open on it before letting it go.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -42,6 +44,7 @@ PAGE = 512  # the smallest page size: an encrypted store is a whole number of th
 Prompt = Callable[[Path], "str | None"]
 _prompt: Prompt | None = None
 _keys: dict[tuple[str, bytes], str] = {}  # (file, salt) -> raw key, hex
+_pending: dict[str, threading.Thread] = {}  # file -> key derivation under way
 
 
 class PassphraseError(StoreError):
@@ -166,9 +169,34 @@ def _forget_key(path: Path) -> None:
         del _keys[cached]
 
 
-def _raw_key(path: Path, passphrase: str | None = None) -> str:
+def prefetch_key(path: Path) -> None:
+    """Start deriving the key of an encrypted store whose passphrase is known without asking,
+    on a thread: PBKDF2's 256,000 rounds (a tenth of a second or more) then overlap the
+    app's own start instead of adding to it. OpenSSL releases the GIL while it works."""
+    try:
+        if not looks_encrypted(path):
+            return
+        known = known_passphrase(path)
+    except OSError:
+        return
+    if not known:
+        return
+    worker = threading.Thread(target=_prefetch, args=(path, known), daemon=True)
+    _pending[str(path.absolute())] = worker
+    worker.start()
+
+
+def _prefetch(path: Path, passphrase: str) -> None:
+    with contextlib.suppress(OSError):  # the real open says what is wrong
+        _raw_key(path, passphrase, wait=False)
+
+
+def _raw_key(path: Path, passphrase: str | None = None, *, wait: bool = True) -> str:
     """The store's raw key: from this process's cache, else derived from ``passphrase`` (or,
     when None, the one ``passphrase_for`` finds: asked at most once per process)."""
+    pending = _pending.pop(str(path.absolute()), None) if wait else None
+    if pending is not None:
+        pending.join()  # a prefetch started earlier: its key lands in the cache
     with path.open("rb") as handle:
         salt = handle.read(16)
     cache = (str(path.absolute()), salt)
