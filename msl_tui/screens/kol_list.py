@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 WINDOW = 150
-FILTER_DEBOUNCE_S = 0.12
+# Filters run on the ranking in memory: a short pause only merges keys typed in a burst.
+FILTER_DEBOUNCE_S = 0.02
 
 EMPTY_STORE = (
     "No KOLs yet. Press a to add one, run `msl import-roster FILE.csv`, "
@@ -90,6 +91,7 @@ class KolListScreen(Screen[None]):
         self.generation = 0
         self.applied_generation = 0  # the newest load now on screen
         self.loaded = False  # a first load arrived: an empty list now means an empty store
+        self.partial = False  # only the first page is on screen; the whole ranking follows
         self.visible_columns: list[str] = []
         self.total = 0
         self.territories: list[str] = []
@@ -156,8 +158,14 @@ class KolListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="kol-list")
     def _load(self, query: ListQuery, generation: int) -> None:
-        result = self.msl_app.kol_list.load(query, self.msl_app.now())
-        self.post_message(ListLoaded(result, generation))
+        service = self.msl_app.kol_list
+        now = self.msl_app.now()
+        if not service.ready and not self.loaded and query == ListQuery():
+            # Launch: the first page from the ranking the store keeps, then the rest.
+            page = service.first_page(WINDOW, now)
+            if page is not None:
+                self.post_message(ListLoaded(page, generation))
+        self.post_message(ListLoaded(service.load(query, now), generation))
 
     @on(ListLoaded)
     def _loaded(self, message: ListLoaded) -> None:
@@ -169,16 +177,19 @@ class KolListScreen(Screen[None]):
         self.rows = message.result.rows
         self.total = message.result.total
         self.loaded = True
-        self.territories = message.result.territories
-        self.areas = message.result.areas
+        self.partial = message.result.partial
+        if not self.partial:
+            self.territories = message.result.territories
+            self.areas = message.result.areas
         table = self.query_one("#kols", DataTable)
         table.clear()
         self.shown = 0
         self._add_window()
         self._move_to(follow)
+        if not self.partial:
+            self.applied_generation = message.generation
         self._show_state()
         self._show_reasons()
-        self.applied_generation = message.generation
 
     def _move_to(self, kol_id: str | None) -> None:
         index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
@@ -233,7 +244,8 @@ class KolListScreen(Screen[None]):
             elif self.total == 0 and self.loaded:
                 reasons.update(EMPTY_STORE)
             else:
-                reasons.update(NO_MATCH if self._filtered() else "")
+                settled = self.loaded and not self._waiting()
+                reasons.update(NO_MATCH if settled and self._filtered() else "")
             return
         why = "; ".join(row.reasons) or "nothing pressing"
         reasons.update(Text.assemble((row.name, "bold"), f" — {row.segment.value}. Why now: {why}"))
@@ -249,9 +261,20 @@ class KolListScreen(Screen[None]):
             or q.due_this_week
         )
 
+    def _waiting(self) -> bool:
+        """A load asked for is not on screen yet (the first ranking, or a filter's answer)."""
+        return self.partial or self.applied_generation != self.generation
+
     def _show_state(self) -> None:
         q = self.query_state
-        parts = [f"{len(self.rows):,} of {self.total:,}"]
+        if not self.loaded:
+            parts = ["loading…"]
+        elif self._waiting() and self._filtered():
+            parts = ["filtering…"]
+        elif self.partial:
+            parts = [f"first {len(self.rows):,} of {self.total:,}, ranking…"]
+        else:
+            parts = [f"{len(self.rows):,} of {self.total:,}"]
         for label, value in (
             ("segment", q.segment.value if q.segment else None),
             ("influence", q.influence.value if q.influence else None),
@@ -274,6 +297,8 @@ class KolListScreen(Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.reload)
+        self.generation += 1  # what is on screen no longer answers the filter
+        self._show_state()  # "filtering…" at once, never a stale count
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:

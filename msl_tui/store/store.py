@@ -31,6 +31,7 @@ from msl_tui.models import (
     MslProfile,
     SyncedRecord,
 )
+from msl_tui.store import situation
 from msl_tui.store.codec import (
     ENTITIES,
     ENTITY_BY_MODEL,
@@ -74,6 +75,8 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._lock = threading.RLock()
+        # KOLs whose kept situation the open transaction must refresh before it commits.
+        self._touched: set[str] | None = None
         device = self.get_meta("device_id")
         if device is None:
             # Minted once per store: it names this machine's changes in every export.
@@ -121,13 +124,18 @@ class Store:
                 if _busy(exc):
                     raise StoreBusyError(self.path) from None
                 raise
+            self._touched = set()
             try:
                 yield
+                if self._touched and write:
+                    situation.refresh(conn, self._touched)
             except BaseException:
+                self._touched = None
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
             else:
+                self._touched = None
                 try:
                     conn.execute("COMMIT")
                 except sqlite3.OperationalError as exc:
@@ -170,6 +178,32 @@ class Store:
 
     # -- the write path --------------------------------------------------------------------
 
+    def touch_kols(self, kol_ids: Iterable[str]) -> None:
+        """These KOLs' records changed: refresh their kept situation in this transaction
+        (once, just before it commits), or now if no ``transaction()`` is open."""
+        with self._lock:
+            if self._touched is not None:
+                self._touched.update(kol_ids)
+            else:
+                situation.refresh(self.db.conn, kol_ids)
+
+    def _owners(self, entity: Entity, ids: Sequence[str]) -> set[str]:
+        """The KOLs whose rows these are now (a write may move a record to another KOL)."""
+        if entity.name == "kol":
+            return set(ids)
+        owners: set[str] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            owners.update(
+                r[0]
+                for r in self.db.conn.execute(
+                    f"select kol_id from {entity.table} "
+                    f"where id in ({', '.join('?' for _ in part)})",
+                    list(part),
+                )
+            )
+        return owners
+
     def _next_seq(self) -> int:
         rows = list(
             self.db.query(
@@ -194,6 +228,7 @@ class Store:
         write, a merge, a conflict resolution, an import): the row is built from the
         validated model's canonical form. The caller holds the transaction."""
         columns = row_columns(entity)
+        items = list(items)
         rows = [
             record_row(
                 entity,
@@ -216,7 +251,16 @@ class Store:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
             sql += f" on conflict(id) do update set {assignments}"
         with self._lock:
+            ids = [record.id for record, _ in items]
+            # Both the KOL a record belonged to and the one it belongs to now.
+            touched = set() if insert_only else self._owners(entity, ids)
             self.db.conn.executemany(sql, rows)
+            touched |= (
+                set(ids)
+                if entity.name == "kol"
+                else {getattr(record, "kol_id", "") for record, _ in items}
+            )
+            self.touch_kols(touched - {""})
         return len(rows)
 
     def save(self, record: R) -> R:
@@ -505,6 +549,21 @@ class Store:
                     ids.append(r["kol_id"])
         return ids
 
+    def search_note_kol_ids(self, query: str, *, limit: int = 5000) -> list[str]:
+        """KOL ids with a visit note matching every word of ``query`` (by prefix)."""
+        terms = fts_terms(query)
+        if not terms:
+            return []
+        match = " ".join(f'"{t}"*' for t in terms)
+        with self._lock:
+            rows = self.db.conn.execute(
+                "select distinct i.kol_id from interactions_fts f "
+                "join interactions i on i.rowid = f.rowid "
+                "where interactions_fts match ? and i.deleted = 0 limit ?",
+                [match, limit],
+            )
+            return [r[0] for r in rows]
+
     def find_kols_by_name(self, query: str, limit: int = 10) -> list[Kol]:
         """Candidates for ``msl note QUERY``: name words by prefix, best match first."""
         terms = fts_terms(query)
@@ -561,7 +620,7 @@ class Store:
             self.db.execute("delete from drafts where id = ?", [draft_id])
 
 
-def fts_terms(query: str) -> list[str]:
+def fts_terms(query: str, limit: int | None = 8) -> list[str]:
     """Split typed text into FTS-safe words (quotes and operators dropped)."""
     cleaned = "".join(ch if ch.isalnum() else " " for ch in query)
-    return [w for w in cleaned.split() if w][:8]
+    return [w for w in cleaned.split() if w][:limit]
