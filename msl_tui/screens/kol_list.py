@@ -267,10 +267,10 @@ class KolListScreen(Screen[None]):
 
     def _show_state(self) -> None:
         q = self.query_state
-        if not self.loaded:
-            parts = ["loading…"]
-        elif self._waiting() and self._filtered():
+        if self._waiting() and self._filtered():
             parts = ["filtering…"]
+        elif not self.loaded:
+            parts = ["loading…"]
         elif self.partial:
             parts = [f"first {len(self.rows):,} of {self.total:,}, ranking…"]
         else:
