@@ -314,7 +314,11 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
         if store.count_all() > 0:
             fail(f"{path} already holds records: seed an empty store")
         started = time.perf_counter()
-        summary = seed_demo(store, kols=kols, years=years, seed=seed)
+        # On stderr, so the summary on stdout stays one clean block for scripts.
+        with click.progressbar(
+            length=kols, label="KOLs", file=sys.stderr, show_pos=True, show_eta=True
+        ) as bar:
+            summary = seed_demo(store, kols=kols, years=years, seed=seed, progress=bar.update)
         elapsed = time.perf_counter() - started
     finally:
         store.close()
