@@ -135,3 +135,18 @@ def test_note_on_a_store_without_kols_says_how_to_start(tmp_path: Path) -> None:
     db = tmp_path / "msl.db"
     msl("init", "--db", str(db), "--name", "Alex Morgan")
     assert_one_line_error(msl("note", "--db", str(db), "roe"), f"the store {db} has no KOLs yet")
+
+
+def test_every_command_from_another_module_is_loaded_when_asked_for() -> None:
+    # `msl` alone imports no command module; `msl NAME` must still find NAME.
+    import click
+
+    from msl_tui.cli import LAZY_COMMANDS, main
+
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        assert command is not None and command.callback is not None
+        module = command.callback.__module__
+        if module != "msl_tui.cli":
+            assert module == f"msl_tui.cli.{LAZY_COMMANDS.get(name)}", name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib
 import os
 import re
 import sqlite3
@@ -100,8 +101,38 @@ def explain(exc: Exception) -> str:
     return f"unexpected {type(exc).__name__} (run again with MSL_DEBUG=1 to see where)"
 
 
+# Commands defined in other modules, loaded when asked for: opening the app (no command)
+# imports none of them. Each module registers its commands on ``main`` when imported.
+LAZY_COMMANDS = {
+    "brief": "brief",
+    "note": "note",
+    "kol": "privacy",
+    "encrypt": "privacy",
+    "decrypt": "privacy",
+    "export": "sync",
+    "import": "sync",
+    "import-roster": "sync",
+    "report": "sync",
+    "keys": "sync",
+    "conflicts": "sync",
+}
+
+
+def _load_commands(*names: str) -> None:
+    for module in sorted({LAZY_COMMANDS[n] for n in names if n in LAZY_COMMANDS}):
+        importlib.import_module(f"msl_tui.cli.{module}")
+
+
 class MslGroup(click.Group):
     """The one error boundary: anything a command raises leaves as one line."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _load_commands(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_commands(*LAZY_COMMANDS)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -192,10 +223,9 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["db_path"] = db_path
-    from msl_tui.cli.privacy import ask_passphrase
     from msl_tui.store import cipher
 
-    cipher.set_prompt(ask_passphrase)  # an encrypted store asks on the terminal
+    cipher.set_prompt(_ask_passphrase)  # an encrypted store asks on the terminal
     if ctx.invoked_subcommand is None:
         store = open_store(resolve_db(db_path))
         if store.get_profile() is None:
@@ -204,6 +234,12 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
             name = click.prompt("Welcome to msl-tui. Your name (as head office knows you)")
             _set_profile(store, name.strip(), "")
         _run_app(store)
+
+
+def _ask_passphrase(path: Path) -> str | None:
+    from msl_tui.cli.privacy import ask_passphrase  # only an encrypted store needs it
+
+    return ask_passphrase(path)
 
 
 def _check_profile_text(name: str, territory: str) -> None:
@@ -325,9 +361,3 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
     say(f"wrote {path} in {elapsed:.1f} s:")
     for line in summary.lines():
         say(f"  {line}")
-
-
-from msl_tui.cli import brief as _brief  # noqa: E402,F401  (registers msl brief)
-from msl_tui.cli import note as _note  # noqa: E402,F401  (registers msl note)
-from msl_tui.cli import privacy as _privacy  # noqa: E402,F401  (registers msl kol)
-from msl_tui.cli import sync as _sync  # noqa: E402,F401
