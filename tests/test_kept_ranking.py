@@ -29,7 +29,7 @@ from msl_tui.models import (
     Stance,
 )
 from msl_tui.services.erasure import ErasureError, erase_kol
-from msl_tui.services.kol_list import KolListService
+from msl_tui.services.kol_list import KolListService, ListQuery
 from msl_tui.store import Store, situation
 from msl_tui.sync.export import export_bundle
 from msl_tui.sync.importer import import_bundle
@@ -181,3 +181,25 @@ def test_the_first_page_is_exact_once_the_day_is_ranked() -> None:
     page = KolListService(store).first_page(5, NOW)
     assert page is not None and page.exact and page.partial
     assert page.rows == full[:5] and page.total == 12
+
+
+@settings(max_examples=60, deadline=None)
+@given(typed=st.lists(st.text(alphabet="adenorsuvk ", min_size=1, max_size=9), max_size=3))
+def test_filtering_as_one_types_gives_what_a_fresh_filter_gives(typed: list[str]) -> None:
+    # The filter narrows what the last text matched when the text grows; never other rows.
+    store = _store("ana", "laptop-a")
+    names = ["Dr Ann Nordvik", "Dr Sven Roe", "Dr Ada Nor", "Dr Kas Dunn", "Dr Eva Sand"]
+    for n, name in enumerate(names):
+        kol = store.save(Kol(name=name, institution="Oslo University"))
+        store.save(
+            Interaction(kol_id=kol.id, occurred_at=NOW - timedelta(days=n), notes=f"nordic {n}")
+        )
+    typing, fresh = KolListService(store), KolListService(store)
+    for word in ["nordic", *typed]:
+        # Each word typed a key at a time, then erased a key at a time.
+        texts = [word[:n] for n in range(1, len(word) + 1)]
+        for text in [*texts, *reversed(texts)]:
+            query = ListQuery(text=text)
+            expected = [r.kol_id for r in fresh.load(query, NOW).rows]
+            fresh.invalidate()
+            assert [r.kol_id for r in typing.load(query, NOW).rows] == expected, text

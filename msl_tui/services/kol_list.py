@@ -150,6 +150,13 @@ def _ae_hours(row: dict[str, Any], now: datetime) -> float | None:
     return (due - now).total_seconds() / 3600
 
 
+NOTE_PREFIX_MIN = 3
+
+
+def _notes_searched(terms: list[str]) -> bool:
+    return all(len(t) >= NOTE_PREFIX_MIN for t in terms)
+
+
 class KolListService:
     """The ranked list from the situation the store keeps per KOL (store/situation.py).
 
@@ -166,11 +173,14 @@ class KolListService:
         self._ranked: list[KolRow] | None = None
         self._ranked_day: date | None = None
         self._choices: tuple[list[str], list[str]] = ([], [])  # territories, areas
+        # The rows the last typed text matched: typing on narrows them, not the whole list.
+        self._last_text: tuple[list[KolRow], list[str], list[KolRow]] | None = None
         # Two workers asking at once (a keystroke during the first ranking) rank once.
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
         self._ranked = None
+        self._last_text = None
 
     @property
     def ready(self) -> bool:
@@ -257,6 +267,28 @@ class KolListService:
             words=_words(row),
         )
 
+    def _text_filter(self, ranked: list[KolRow], terms: list[str]) -> list[KolRow]:
+        """Rows whose profile words (in memory) or visit notes (full-text index) hold
+        every term as a word prefix. Notes are searched from the third letter on: a one-
+        or two-letter prefix matches most notes and costs the index a full scan."""
+        candidates = ranked
+        notes = _notes_searched(terms)
+        last = self._last_text
+        if (
+            last is not None
+            and last[0] is ranked
+            and len(terms) >= len(last[1])
+            and all(new.startswith(old) for new, old in zip(terms, last[1], strict=False))
+            and (_notes_searched(last[1]) or not notes)
+        ):
+            candidates = last[2]  # a longer prefix matches a subset of what matched before
+        noted: set[str] = set()
+        if notes:
+            noted = set(self.store.search_note_kol_ids(" ".join(terms)))
+        matched = [r for r in candidates if r.kol_id in noted or _matches(r.words, terms)]
+        self._last_text = (ranked, terms, matched)
+        return matched
+
     def load(self, query: ListQuery, now: datetime | None = None) -> ListResult:
         now = now or datetime.now(UTC)
         rows = self.ranked(now)
@@ -264,9 +296,7 @@ class KolListService:
         total = len(rows)
         terms = fts_terms(_fold(query.text))
         if terms:
-            # Profile words from the rows in memory; notes from the full-text index.
-            noted = set(self.store.search_note_kol_ids(query.text))
-            rows = [r for r in rows if r.kol_id in noted or _matches(r.words, terms)]
+            rows = self._text_filter(rows, terms)
         if query.with_(text="", sort="rank", descending=False) != ListQuery():
             rows = [r for r in rows if _passes(r, query, now.date())]
         if query.sort != "rank" or query.descending:
