@@ -350,9 +350,15 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
         if store.count_all() > 0:
             fail(f"{path} already holds records: seed an empty store")
         started = time.perf_counter()
-        # On stderr, so the summary on stdout stays one clean block for scripts.
+        # On stderr and only on a terminal: the summary on stdout stays one clean block,
+        # and a script's stderr holds only errors.
         with click.progressbar(
-            length=kols, label="KOLs", file=sys.stderr, show_pos=True, show_eta=True
+            length=kols,
+            label="KOLs",
+            file=sys.stderr,
+            show_pos=True,
+            show_eta=True,
+            hidden=not sys.stderr.isatty(),
         ) as bar:
             summary = seed_demo(store, kols=kols, years=years, seed=seed, progress=bar.update)
         elapsed = time.perf_counter() - started
