@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 WINDOW = 150
+FIRST_WINDOW = 60  # rows drawn at once after a load: more than a tall terminal shows
+FOLLOW_LIMIT = 4 * WINDOW  # how deep the cursor follows its KOL after a reload
 # Filters run on the ranking in memory: a short pause only merges keys typed in a burst.
-FILTER_DEBOUNCE_S = 0.02
+FILTER_DEBOUNCE_S = 0.01
 
 EMPTY_STORE = (
     "No KOLs yet. Press a to add one, run `msl import-roster FILE.csv`, "
@@ -184,7 +186,9 @@ class KolListScreen(Screen[None]):
         table = self.query_one("#kols", DataTable)
         table.clear()
         self.shown = 0
-        self._add_window()
+        # A screenful first (each cell is measured as it is added), the rest once drawn.
+        self._add_window(FIRST_WINDOW)
+        self.call_after_refresh(self._top_up, message.generation)
         self._move_to(follow)
         if not self.partial:
             self.applied_generation = message.generation
@@ -193,16 +197,20 @@ class KolListScreen(Screen[None]):
 
     def _move_to(self, kol_id: str | None) -> None:
         index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
-        if index is None:
-            return
+        if index is None or index >= FOLLOW_LIMIT:
+            return  # far down a long list: filling the table that deep costs more than it helps
         while index >= self.shown:
             self._add_window()
         self.query_one("#kols", DataTable).move_cursor(row=index, animate=False)
 
-    def _add_window(self) -> None:
+    def _top_up(self, generation: int) -> None:
+        if generation == self.generation and self.shown < min(WINDOW, len(self.rows)):
+            self._add_window(WINDOW - self.shown)
+
+    def _add_window(self, size: int = WINDOW) -> None:
         table = self.query_one("#kols", DataTable)
         today = self.msl_app.now().date()
-        chunk = self.rows[self.shown : self.shown + WINDOW]
+        chunk = self.rows[self.shown : self.shown + size]
         cells = [
             {
                 "rank": str(r.rank),

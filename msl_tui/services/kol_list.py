@@ -175,6 +175,10 @@ class KolListService:
         self._choices: tuple[list[str], list[str]] = ([], [])  # territories, areas
         # The rows the last typed text matched: typing on narrows them, not the whole list.
         self._last_text: tuple[list[KolRow], list[str], list[KolRow]] | None = None
+        # What recent texts matched, for this ranking (backspacing asks for them again).
+        self._seen: dict[tuple[str, ...], list[KolRow]] = {}
+        self._seen_ranked: list[KolRow] | None = None
+        self._filter_lock = threading.Lock()
         # Two workers asking at once (a keystroke during the first ranking) rank once.
         self._lock = threading.Lock()
 
@@ -271,6 +275,11 @@ class KolListService:
         """Rows whose profile words (in memory) or visit notes (full-text index) hold
         every term as a word prefix. Notes are searched from the third letter on: a one-
         or two-letter prefix matches most notes and costs the index a full scan."""
+        key = tuple(terms)
+        if self._seen_ranked is not ranked:
+            self._seen, self._seen_ranked = {}, ranked
+        if key in self._seen:
+            return self._seen[key]  # erasing back to a text typed a moment ago
         candidates = ranked
         notes = _notes_searched(terms)
         last = self._last_text
@@ -287,6 +296,9 @@ class KolListService:
             noted = set(self.store.search_note_kol_ids(" ".join(terms)))
         matched = [r for r in candidates if r.kol_id in noted or _matches(r.words, terms)]
         self._last_text = (ranked, terms, matched)
+        if len(self._seen) >= 64:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[key] = matched
         return matched
 
     def load(self, query: ListQuery, now: datetime | None = None) -> ListResult:
@@ -296,7 +308,8 @@ class KolListService:
         total = len(rows)
         terms = fts_terms(_fold(query.text))
         if terms:
-            rows = self._text_filter(rows, terms)
+            with self._filter_lock:  # workers of earlier keystrokes may still be running
+                rows = self._text_filter(rows, terms)
         if query.with_(text="", sort="rank", descending=False) != ListQuery():
             rows = [r for r in rows if _passes(r, query, now.date())]
         if query.sort != "rank" or query.descending:
