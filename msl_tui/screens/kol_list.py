@@ -173,6 +173,10 @@ class KolListScreen(Screen[None]):
     def _loaded(self, message: ListLoaded) -> None:
         if message.generation != self.generation:
             return  # a newer keystroke already asked again
+        with self.app.batch_update():  # one repaint for the table, state and reasons
+            self._apply(message)
+
+    def _apply(self, message: ListLoaded) -> None:
         # The cursor follows the KOL, not the row number: re-ranking after a save moves rows.
         follow = self._follow or self.current_kol_id
         self._follow = None
