@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,8 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from textual import events  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+from textual.widgets import DataTable, TextArea  # noqa: E402
 
 import msl_tui.screens.capture as capture_module  # noqa: E402
+from benchmarks.figures import Figure, emit, median, p95  # noqa: E402
 from msl_tui.app import MslApp  # noqa: E402
 from msl_tui.screens.capture import CaptureScreen  # noqa: E402
 from msl_tui.screens.kol_list import KolListScreen  # noqa: E402
@@ -73,19 +76,23 @@ def timed_submit(*args, **kwargs):  # type: ignore[no-untyped-def]
     return saved
 
 
-async def measure(db: Path, saves: int) -> tuple[list[float], int]:
+async def measure(db: Path, saves: int) -> tuple[list[float], list[float], int]:
     store = Store.open(db)
     capture_module.submit = timed_submit  # type: ignore[assignment]
     app = TimedApp(store, settings=Settings())
     latencies: list[float] = []
+    opens: list[float] = []
     non_text_keys = 0
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, KolListScreen) and bool(app.screen.rows))
         for n in range(saves):
+            t0 = time.perf_counter()
             await pilot.press("n")
             if n == 0:
                 non_text_keys += 1
-            await until(pilot, lambda: isinstance(app.screen, CaptureScreen))
+            await until(pilot, lambda: isinstance(app.screen, CaptureScreen) and app.screen.focused)
+            await pilot.pause(0)
+            opens.append(time.perf_counter() - t0)
             await pilot.press(*NOTE.replace("\n", "\r"))
             before = committed(db)
             await pilot.press("ctrl+s")
@@ -95,7 +102,42 @@ async def measure(db: Path, saves: int) -> tuple[list[float], int]:
             latencies.append(commits[-1])
             await until(pilot, lambda: isinstance(app.screen, KolListScreen))
     store.close()
-    return latencies, non_text_keys
+    return latencies, opens, non_text_keys
+
+
+class NoteScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield TextArea()
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+
+class BareOpen(App[None]):
+    """The floor for opening capture: a table, and a key that pushes a screen with a TextArea."""
+
+    BINDINGS = [("n", "note", "")]
+
+    def compose(self) -> ComposeResult:
+        yield DataTable()
+
+    def action_note(self) -> None:
+        self.push_screen(NoteScreen())
+
+
+async def measure_bare_open(times: int) -> list[float]:
+    app = BareOpen()
+    opens = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(times):
+            t0 = time.perf_counter()
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, NoteScreen) and app.screen.focused)
+            await pilot.pause(0)
+            opens.append(time.perf_counter() - t0)
+            app.pop_screen()
+            await pilot.pause(0)
+    return opens
 
 
 def baseline(folder: Path, saves: int) -> list[float]:
@@ -128,19 +170,20 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        ours, keys = asyncio.run(measure(db, args.saves))
+        ours, opens, keys = asyncio.run(measure(db, args.saves))
         raw = baseline(Path(tmp), args.saves)
-    print("| measure | msl-tui | raw sqlite3 insert | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, pick in (
-        ("median", statistics.median),
-        ("p95", lambda v: sorted(v)[int(0.95 * (len(v) - 1))]),
-    ):
-        a, b = pick(ours), pick(raw)
-        print(
-            f"| save key to commit, {name} (ms) | {a * 1000:.1f} | {b * 1000:.1f} | {a / b:.1f}x |"
-        )
-    print(f"| non-text keys to log a visit from a cold start | {keys} | | |")
+        bare_opens = asyncio.run(measure_bare_open(args.saves))
+    emit(
+        [
+            Figure("capture_open", "open capture from the list, p95", p95(opens),
+                   p95(bare_opens), "bare app pushing a TextArea screen", "ms"),
+            Figure("", "save key to committed visit, median", median(ours), median(raw),
+                   "raw sqlite3 insert", "ms"),
+            Figure("save_p95", "save key to committed visit, p95", p95(ours), p95(raw),
+                   "raw sqlite3 insert", "ms"),
+        ]
+    )  # fmt: skip
+    print(f"non-text keys to log a visit from a cold start: {keys}", file=sys.stderr)
 
 
 if __name__ == "__main__":

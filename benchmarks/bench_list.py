@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from textual.widgets import DataTable, Input
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.figures import Figure, emit, median, p95  # noqa: E402
 from msl_tui.app import MslApp  # noqa: E402
 from msl_tui.screens.kol_list import KolListScreen  # noqa: E402
 from msl_tui.settings import Settings  # noqa: E402
@@ -133,11 +133,6 @@ async def measure_bare(db: Path) -> tuple[float, list[float]]:
     return first, latencies
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def seed(kols: int, folder: Path) -> Path:
     db = folder / f"list-{kols}.db"
     years = 2.0 if kols <= 1000 else 3.5
@@ -150,30 +145,24 @@ def seed(kols: int, folder: Path) -> Path:
     return db
 
 
-def run(kols_list: list[int], store50k: Path | None) -> list[tuple[str, float, float]]:
-    rows = []
+def run(kols_list: list[int], store50k: Path | None) -> list[Figure]:
+    figures = []
     with tempfile.TemporaryDirectory() as tmp:
         for kols in kols_list:
             db = store50k if (kols >= 50_000 and store50k) else seed(kols, Path(tmp))
             ours_first, ours_lat = asyncio.run(measure_app(db))
             bare_first, bare_lat = asyncio.run(measure_bare(db))
-            rows += [
-                (f"{kols:,} KOLs: launch to first list (s)", ours_first, bare_first),
-                (
-                    f"{kols:,} KOLs: filter keystroke median (s)",
-                    statistics.median(ours_lat),
-                    statistics.median(bare_lat),
-                ),
-                (f"{kols:,} KOLs: filter keystroke p95 (s)", p95(ours_lat), p95(bare_lat)),
-            ]
-    return rows
-
-
-def table(rows: list[tuple[str, float, float]]) -> str:
-    lines = ["| measure | msl-tui | bare DataTable | ratio |", "|---|---:|---:|---:|"]
-    for name, ours, bare in rows:
-        lines.append(f"| {name} | {ours:.3f} | {bare:.3f} | {ours / bare:.1f}x |")
-    return "\n".join(lines)
+            big = kols >= 50_000
+            bare = "bare DataTable + FTS"
+            figures += [
+                Figure("", f"{kols:,} KOLs: launch to first list, headless Pilot", ours_first,
+                       bare_first, bare, "s"),
+                Figure("", f"{kols:,} KOLs: filter keystroke to rendered rows, median",
+                       median(ours_lat), median(bare_lat), bare, "ms"),
+                Figure("filter_p95" if big else "", f"{kols:,} KOLs: filter keystroke to "
+                       "rendered rows, p95", p95(ours_lat), p95(bare_lat), bare, "ms"),
+            ]  # fmt: skip
+    return figures
 
 
 def main() -> None:
@@ -186,7 +175,7 @@ def main() -> None:
         help="reuse a seeded 50,000-KOL store instead of building one",
     )
     args = parser.parse_args()
-    print(table(run(args.kols, args.store50k)))
+    emit(run(args.kols, args.store50k))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.figures import Figure, emit  # noqa: E402
+
 
 def build(db: Path, interactions: int) -> None:
     from msl_tui.models import Channel, Interaction, Kol, MslProfile
@@ -183,7 +185,10 @@ def main() -> None:
         src = folder / "src.db"
         started = time.perf_counter()
         build(src, n)
-        print(f"built a store of {n:,} interactions in {time.perf_counter() - started:.0f} s")
+        print(
+            f"built a store of {n:,} interactions in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
         out = folder / "out"
         out.mkdir()
         results = {}
@@ -198,14 +203,20 @@ def main() -> None:
         size = bundle.stat().st_size / 2**20
         raw_size = (out / "raw.jsonl").stat().st_size / 2**20
         changes = n + 1000
-        print(f"bundle {size:.0f} MiB (raw JSON Lines {raw_size:.0f} MiB), {changes:,} changes")
+        print(
+            f"bundle {size:.0f} MiB (raw JSON Lines {raw_size:.0f} MiB), {changes:,} changes",
+            file=sys.stderr,
+        )
+        figures = []
         for ours, raw in (("export", "raw-export"), ("import", "raw-import")):
             t, mem = results[ours]
             rt, rmem = results[raw]
-            print(
-                f"{ours}: {changes / t:,.0f} changes/s vs raw {changes / rt:,.0f}/s "
-                f"-> {t / rt:.1f}x the raw time; peak RSS {mem:.0f} MiB (raw {rmem:.0f} MiB)"
-            )
+            what = "raw sqlite3 + JSON Lines"
+            figures += [
+                Figure(ours, f"{ours}, {changes:,} changes", t, rt, what, "s"),
+                Figure(f"{ours}_rss", f"{ours}, peak RSS", mem, rmem, what, "MiB"),
+            ]
+        emit(figures)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,8 @@ class MslApp(KolActions, App[None]):
 
     def offer_saved_drafts(self) -> None:
         """A note left unsent (a crash, a kill, a flat battery) is offered back first."""
+        if not self.store.list_drafts():
+            return  # the usual start: capture's modules stay unloaded until needed
         from msl_tui.screens.dialogs import restore_draft
         from msl_tui.services.visit import saved_drafts
 

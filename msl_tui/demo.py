@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -295,11 +295,13 @@ class DemoBuilder:
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def records(self) -> Iterator[SyncedRecord]:
+    def records(self, progress: Callable[[int], None] | None = None) -> Iterator[SyncedRecord]:
         # Spread interactions so that larger territories keep ~6 visits per KOL per year
         # on average, with the top tiers seen more often.
         for index in range(self.n_kols):
             yield from self._kol_family(index)
+            if progress is not None:
+                progress(1)  # one more KOL (and its visits, plan, follow-ups) generated
 
     def _kol(self, index: int) -> Kol:
         rng = self.rng
@@ -595,10 +597,12 @@ def seed_demo(
     seed: int = 7,
     now: datetime | None = None,
     profile: MslProfile | None = DEMO_PROFILE,
+    progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Fill ``store`` with a demo territory; returns counts of what was written."""
+    """Fill ``store`` with a demo territory; returns counts of what was written.
+    ``progress`` is called with 1 as each KOL's records are generated."""
     if profile is not None and store.get_profile() is None:
         store.set_profile(profile)
     builder = DemoBuilder(kols=kols, years=years, seed=seed, now=now or datetime.now(UTC))
-    store.bulk_insert(builder.records())
+    store.bulk_insert(builder.records(progress))
     return builder.summary

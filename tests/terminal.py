@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,7 +42,9 @@ class Terminal:
         env: dict[str, str] | None = None,
     ) -> None:
         self.tmux = require_tmux()
-        self.socket = f"msl-test-{uuid.uuid4().hex[:8]}"
+        # One tmux server per terminal, named per xdist worker too: parallel tests never meet.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.socket = f"msl-test-{worker}-{uuid.uuid4().hex[:8]}"
         environment = " ".join(f"{k}={v}" for k, v in (env or {}).items())
         shell_command = " ".join(f"'{part}'" for part in command)
         # COLUMNS/LINES from the test run would override the real terminal size.
@@ -84,6 +89,18 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
+    def running(self) -> bool:
+        result = subprocess.run(
+            [self.tmux, "-L", self.socket, "has-session", "-t", "main"],
+            capture_output=True,
+            timeout=30,
+        )
+        return result.returncode == 0
+
+    def wait_closed(self, timeout: float = 20) -> None:
+        """Wait until the app has exited (its tmux session ends with it)."""
+        eventually(lambda: not self.running(), timeout, "the app never exited")
+
     def pid(self) -> int:
         return int(self._run("list-panes", "-t", "main", "-F", "#{pane_pid}").strip())
 
@@ -99,6 +116,27 @@ class Terminal:
         subprocess.run(
             [self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=30
         )
+
+
+def eventually(check: Callable[[], object], timeout: float = 20, what: str = "") -> None:
+    """Poll ``check`` until it is true: a condition waited for, never a fixed pause."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(what or "condition never held")
+        time.sleep(0.05)
+
+
+def draft_notes(db: Path) -> list[str]:
+    """The unsent notes the store holds now (read through a connection of its own)."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("select payload from drafts").fetchall()
+    except sqlite3.OperationalError:
+        return []  # the app holds the write lock mid-save: ask again
+    finally:
+        conn.close()
+    return [json.loads(payload).get("notes", "") for (payload,) in rows]
 
 
 def flat(screen: str) -> str:

@@ -162,3 +162,18 @@ def test_a_fresh_machine_gets_its_data_folder_made_privately(tmp_path: Path) -> 
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert typo.returncode == 1 and "does not exist" in typo.stderr
+
+
+def test_every_command_from_another_module_is_loaded_when_asked_for() -> None:
+    # `msl` alone imports no command module; `msl NAME` must still find NAME.
+    import click
+
+    from msl_tui.cli import LAZY_COMMANDS, main
+
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        assert command is not None and command.callback is not None
+        module = command.callback.__module__
+        if module != "msl_tui.cli":
+            assert module == f"msl_tui.cli.{LAZY_COMMANDS.get(name)}", name

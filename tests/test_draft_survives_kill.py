@@ -6,13 +6,12 @@ screen wraps the text; then a restart offers the same draft back.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from msl_tui.store import Store
-from tests.terminal import MSL, Terminal, require_tmux, run_msl
+from tests.terminal import MSL, Terminal, draft_notes, eventually, require_tmux, run_msl
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +34,8 @@ def test_a_killed_note_keeps_every_character(tmp_path: Path) -> None:
         terminal.keys("Enter")
         terminal.type(LINES[1])
         terminal.wait_for("send the trial reprint")
-        time.sleep(2.0)  # a pause in typing: the debounced draft is written
+        # A pause in typing: the debounced draft is written.
+        eventually(lambda: draft_notes(db) == ["\n".join(LINES)], what="no draft was saved")
         terminal.kill_app()
     finally:
         terminal.close()

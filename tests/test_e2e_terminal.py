@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from msl_tui.models import Interaction
 from msl_tui.store import Store
-from tests.terminal import MSL, Terminal, require_tmux, run_msl
+from tests.terminal import MSL, Terminal, draft_notes, eventually, require_tmux, run_msl
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +79,7 @@ def test_a_visit_logged_shows_in_the_timeline_after_a_restart(
     terminal.keys("C-s")
     terminal.wait_for("Visit saved")
     terminal.keys("q")
-    time.sleep(0.5)
+    terminal.wait_closed()
     terminal.close()
 
     again = start(terminals, store_copy, height=60)
@@ -99,7 +98,8 @@ def test_a_draft_survives_a_kill_mid_typing(store_copy: Path, terminals: list[Te
     words = "Asked about biomarker turnaround; she wants regional data"
     terminal.type(words)
     terminal.wait_for(words[:40])
-    time.sleep(2.0)  # a pause in typing: the draft is saved
+    # A pause in typing: the draft is saved.
+    eventually(lambda: any(words in n for n in draft_notes(store_copy)), what="no draft saved")
     terminal.kill_app()
     terminal.close()
 

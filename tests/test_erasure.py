@@ -123,7 +123,9 @@ def three(tmp_path: Path) -> Three:
     edit = export_bundle(a, tmp_path / "3").path
     a.close()
     assert edit is not None
-    import_bundle(Store.open(tmp_path / "ho.db"), edit)
+    office = Store.open(tmp_path / "ho.db")
+    import_bundle(office, edit)
+    office.close()  # checkpointed: the digests below compare whole files
     import_bundle(b, edit)
     assert sync_log.list_conflicts(b)  # Bob now holds both notes in a conflict
     stale = export_bundle(b, tmp_path / "bob-stale").path

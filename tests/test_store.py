@@ -180,3 +180,18 @@ def test_the_device_id_and_clock_survive_reopening(tmp_path) -> None:  # type: i
     assert again.device_id == "laptop-1"
     later = again.save(kol.evolve(stance="neutral"))
     assert later.hlc > kol.hlc
+
+
+def test_a_bulk_insert_into_an_empty_store_indexes_every_word_and_keeps_indexing(
+    store: Store,
+) -> None:
+    # The first bulk load builds the full-text indexes once, at the end.
+    kol = Kol(name="Dr Ada Quillfeather", institution="Harbour Clinic")
+    visit = Interaction(
+        kol_id=kol.id, occurred_at=datetime(2026, 10, 1, tzinfo=UTC), notes="pharmacokinetics"
+    )
+    store.bulk_insert([kol, visit])
+    assert store.search_kol_ids("quill") == [kol.id]
+    assert store.search_note_kol_ids("pharmaco") == [kol.id]
+    later = store.save(Kol(name="Dr Bo Quillon"))  # the triggers are back for what follows
+    assert set(store.search_kol_ids("quill")) == {kol.id, later.id}

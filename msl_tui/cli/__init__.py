@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib
 import os
 import re
 import sqlite3
@@ -109,8 +110,38 @@ def explain(exc: Exception) -> str:
     return f"unexpected {type(exc).__name__} (run again with MSL_DEBUG=1 to see where)"
 
 
+# Commands defined in other modules, loaded when asked for: opening the app (no command)
+# imports none of them. Each module registers its commands on ``main`` when imported.
+LAZY_COMMANDS = {
+    "brief": "brief",
+    "note": "note",
+    "kol": "privacy",
+    "encrypt": "privacy",
+    "decrypt": "privacy",
+    "export": "sync",
+    "import": "sync",
+    "import-roster": "sync",
+    "report": "sync",
+    "keys": "sync",
+    "conflicts": "sync",
+}
+
+
+def _load_commands(*names: str) -> None:
+    for module in sorted({LAZY_COMMANDS[n] for n in names if n in LAZY_COMMANDS}):
+        importlib.import_module(f"msl_tui.cli.{module}")
+
+
 class MslGroup(click.Group):
     """The one error boundary: anything a command raises leaves as one line."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _load_commands(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_commands(*LAZY_COMMANDS)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -256,10 +287,9 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["db_path"] = db_path
-    from msl_tui.cli.privacy import ask_passphrase
     from msl_tui.store import cipher
 
-    cipher.set_prompt(ask_passphrase)  # an encrypted store asks on the terminal
+    cipher.set_prompt(_ask_passphrase)  # an encrypted store asks on the terminal
     if ctx.invoked_subcommand is None:
         path = resolve_db(db_path)
         from msl_tui.services.unlock import needs_passphrase
@@ -277,6 +307,12 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
             name = click.prompt("Welcome to msl-tui. Your name (as head office knows you)")
             _set_profile(store, name.strip(), "")
         _run_app(store)
+
+
+def _ask_passphrase(path: Path) -> str | None:
+    from msl_tui.cli.privacy import ask_passphrase  # only an encrypted store needs it
+
+    return ask_passphrase(path)
 
 
 def _check_profile_text(name: str, territory: str) -> None:
@@ -430,16 +466,20 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
         if store.count_all() > 0:
             fail(f"{path} already holds records: seed an empty store")
         started = time.perf_counter()
-        summary = seed_demo(store, kols=kols, years=years, seed=seed)
+        # On stderr and only on a terminal: the summary on stdout stays one clean block,
+        # and a script's stderr holds only errors.
+        with click.progressbar(
+            length=kols,
+            label="KOLs",
+            file=sys.stderr,
+            show_pos=True,
+            show_eta=True,
+            hidden=not sys.stderr.isatty(),
+        ) as bar:
+            summary = seed_demo(store, kols=kols, years=years, seed=seed, progress=bar.update)
         elapsed = time.perf_counter() - started
     finally:
         store.close()
     say(f"wrote {path} in {elapsed:.1f} s:")
     for line in summary.lines():
         say(f"  {line}")
-
-
-from msl_tui.cli import brief as _brief  # noqa: E402,F401  (registers msl brief)
-from msl_tui.cli import note as _note  # noqa: E402,F401  (registers msl note)
-from msl_tui.cli import privacy as _privacy  # noqa: E402,F401  (registers msl kol)
-from msl_tui.cli import sync as _sync  # noqa: E402,F401

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 WINDOW = 150
-FILTER_DEBOUNCE_S = 0.12
+FIRST_WINDOW = 60  # rows drawn at once after a load: more than a tall terminal shows
+FOLLOW_LIMIT = 4 * WINDOW  # how deep the cursor follows its KOL after a reload
+# Filters run on the ranking in memory: a short pause only merges keys typed in a burst.
+FILTER_DEBOUNCE_S = 0.01
 
 EMPTY_STORE = (
     "No KOLs yet. Press a to add one, run `msl import-roster FILE.csv`, "
@@ -90,6 +93,7 @@ class KolListScreen(Screen[None]):
         self.generation = 0
         self.applied_generation = 0  # the newest load now on screen
         self.loaded = False  # a first load arrived: an empty list now means an empty store
+        self.partial = False  # only the first page is on screen; the whole ranking follows
         self.visible_columns: list[str] = []
         self.total = 0
         self.territories: list[str] = []
@@ -156,42 +160,61 @@ class KolListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="kol-list")
     def _load(self, query: ListQuery, generation: int) -> None:
-        result = self.msl_app.kol_list.load(query, self.msl_app.now())
-        self.post_message(ListLoaded(result, generation))
+        service = self.msl_app.kol_list
+        now = self.msl_app.now()
+        if not service.ready and not self.loaded and query == ListQuery():
+            # Launch: the first page from the ranking the store keeps, then the rest.
+            page = service.first_page(WINDOW, now)
+            if page is not None:
+                self.post_message(ListLoaded(page, generation))
+        self.post_message(ListLoaded(service.load(query, now), generation))
 
     @on(ListLoaded)
     def _loaded(self, message: ListLoaded) -> None:
         if message.generation != self.generation:
             return  # a newer keystroke already asked again
+        with self.app.batch_update():  # one repaint for the table, state and reasons
+            self._apply(message)
+
+    def _apply(self, message: ListLoaded) -> None:
         # The cursor follows the KOL, not the row number: re-ranking after a save moves rows.
         follow = self._follow or self.current_kol_id
         self._follow = None
         self.rows = message.result.rows
         self.total = message.result.total
         self.loaded = True
-        self.territories = message.result.territories
-        self.areas = message.result.areas
+        self.partial = message.result.partial
+        if not self.partial:
+            self.territories = message.result.territories
+            self.areas = message.result.areas
         table = self.query_one("#kols", DataTable)
         table.clear()
         self.shown = 0
-        self._add_window()
+        # A screenful first (each cell is measured as it is added), the rest once drawn.
+        self._add_window(FIRST_WINDOW)
+        self.call_after_refresh(self._top_up, message.generation)
         self._move_to(follow)
+        if not self.partial:
+            self.applied_generation = message.generation
         self._show_state()
         self._show_reasons()
-        self.applied_generation = message.generation
 
     def _move_to(self, kol_id: str | None) -> None:
         index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
-        if index is None:
-            return
+        if index is None or index >= FOLLOW_LIMIT:
+            return  # far down a long list: filling the table that deep costs more than it helps
         while index >= self.shown:
             self._add_window()
         self.query_one("#kols", DataTable).move_cursor(row=index, animate=False)
 
-    def _add_window(self) -> None:
+    def _top_up(self, generation: int) -> None:
+        if generation == self.generation and self.shown < min(WINDOW, len(self.rows)):
+            self._add_window(WINDOW - self.shown)
+
+    def _add_window(self, size: int = WINDOW) -> None:
         table = self.query_one("#kols", DataTable)
         today = self.msl_app.now().date()
-        chunk = self.rows[self.shown : self.shown + WINDOW]
+        chunk = self.rows[self.shown : self.shown + size]
         cells = [
             {
                 "rank": str(r.rank),
@@ -233,7 +256,8 @@ class KolListScreen(Screen[None]):
             elif self.total == 0 and self.loaded:
                 reasons.update(EMPTY_STORE)
             else:
-                reasons.update(NO_MATCH if self._filtered() else "")
+                settled = self.loaded and not self._waiting()
+                reasons.update(NO_MATCH if settled and self._filtered() else "")
             return
         why = "; ".join(row.reasons) or "nothing pressing"
         reasons.update(Text.assemble((row.name, "bold"), f" — {row.segment.value}. Why now: {why}"))
@@ -249,9 +273,20 @@ class KolListScreen(Screen[None]):
             or q.due_this_week
         )
 
+    def _waiting(self) -> bool:
+        """A load asked for is not on screen yet (the first ranking, or a filter's answer)."""
+        return self.partial or self.applied_generation != self.generation
+
     def _show_state(self) -> None:
         q = self.query_state
-        parts = [f"{len(self.rows):,} of {self.total:,}"]
+        if self._waiting() and self._filtered():
+            parts = ["filtering…"]
+        elif not self.loaded:
+            parts = ["loading…"]
+        elif self.partial:
+            parts = [f"first {len(self.rows):,} of {self.total:,}, ranking…"]
+        else:
+            parts = [f"{len(self.rows):,} of {self.total:,}"]
         for label, value in (
             ("segment", q.segment.value if q.segment else None),
             ("influence", q.influence.value if q.influence else None),
@@ -274,6 +309,8 @@ class KolListScreen(Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.reload)
+        self.generation += 1  # what is on screen no longer answers the filter
+        self._show_state()  # "filtering…" at once, never a stale count
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:

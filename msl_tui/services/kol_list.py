@@ -6,7 +6,11 @@ search box all go through ``ListQuery`` so the same rules serve every view and t
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -21,8 +25,9 @@ from msl_tui.models import (
     Stance,
 )
 from msl_tui.services.kols import family_name_key
-from msl_tui.services.priority import KolSituation, Priority, PriorityWeights, rank
-from msl_tui.store import Store
+from msl_tui.services.priority import KolSituation, Priority, PriorityWeights, rank, score
+from msl_tui.store import Store, StoreError, situation
+from msl_tui.store.store import fts_terms
 
 SORT_KEYS = (
     "rank",
@@ -59,6 +64,7 @@ class KolRow:
     ae_hours_left: float | None
     score: float
     reasons: tuple[str, ...]
+    words: str = ""  # what the filter matches: " word word ...", folded
 
     @property
     def due_label(self) -> str:
@@ -99,6 +105,8 @@ class ListResult:
     total: int
     territories: list[str] = field(default_factory=list)
     areas: list[str] = field(default_factory=list)
+    exact: bool = True  # False: a first page guessed from older scores, ranking follows
+    partial: bool = False  # the first page only: the whole ranking follows
 
 
 def _parse_day(text: str | None) -> date | None:
@@ -109,93 +117,138 @@ def _parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def _situation(row: dict[str, Any], now: datetime) -> KolSituation:
+    """A kept situation on the day of ``now``: the clock-driven parts computed here."""
+    today = now.date()
+    last = _parse_instant(row["last_contact"]) if row["last_contact"] else None
+    today_text = today.isoformat()
+    dues: list[str] = row["followup_dues"]
+    overdue = sum(1 for due in dues if due < today_text)  # ISO days sort as strings
+    oldest = _parse_day(dues[0]) if overdue else None
+    return KolSituation(
+        kol_id=row["kol_id"],
+        name=row["name"],
+        influence=Influence(row["influence"]),
+        stance=Stance(row["stance"]),
+        stage=EngagementStage(row["stage"]) if row["stage"] else None,
+        lifecycle_phase=LifecyclePhase(row["lifecycle_phase"]) if row["lifecycle_phase"] else None,
+        cadence_days=row["cadence_days"],
+        days_since_contact=(today - last.date()).days if last else None,
+        open_followups=row["open_followups"],
+        overdue_followups=overdue,
+        max_followup_overdue_days=max(0, (today - oldest).days) if oldest else 0,
+        unreported_ae_hours_left=_ae_hours(row, now),
+        open_objectives=row["open_objectives"],
+        has_plan=row["plan_id"] is not None,
+    )
+
+
+def _ae_hours(row: dict[str, Any], now: datetime) -> float | None:
+    if not row["ae_pending_since"]:
+        return None
+    due = _parse_instant(row["ae_pending_since"]) + AE_REPORT_WINDOW
+    return (due - now).total_seconds() / 3600
+
+
+NOTE_PREFIX_MIN = 3
+
+
+def _notes_searched(terms: list[str]) -> bool:
+    return all(len(t) >= NOTE_PREFIX_MIN for t in terms)
+
+
 class KolListService:
-    """Ranks every KOL once per data change; filters and sorts reuse the ranking."""
+    """The ranked list from the situation the store keeps per KOL (store/situation.py).
+
+    The first page comes from the scores kept for today, with only the KOLs whose score
+    cannot be trusted (touched since, an AE pending) scored again: launch reads about a
+    page, not the store. The whole ranking (for scrolling and filtering) is then scored
+    from the kept situations, once per data change, and its scores kept for the day.
+    """
 
     def __init__(self, store: Store, weights: PriorityWeights | None = None) -> None:
         self.store = store
         self.weights = weights or PriorityWeights()
+        self.weights_key = hashlib.sha256(self.weights.model_dump_json().encode()).hexdigest()[:16]
         self._ranked: list[KolRow] | None = None
+        self._ranked_day: date | None = None
+        self._choices: tuple[list[str], list[str]] = ([], [])  # territories, areas
+        # The rows the last typed text matched: typing on narrows them, not the whole list.
+        self._last_text: tuple[list[KolRow], list[str], list[KolRow]] | None = None
+        # What recent texts matched, for this ranking (backspacing asks for them again).
+        self._seen: dict[tuple[str, ...], list[KolRow]] = {}
+        self._seen_ranked: list[KolRow] | None = None
+        self._filter_lock = threading.Lock()
+        # Two workers asking at once (a keystroke during the first ranking) rank once.
+        self._lock = threading.Lock()
 
     def invalidate(self) -> None:
         self._ranked = None
+        self._last_text = None
 
-    def situations(self, now: datetime) -> tuple[list[KolSituation], dict[str, dict[str, Any]]]:
-        today = now.date()
-        overview = self.store.kol_overview(today)
-        objective_ids: list[str] = []
-        plans: dict[str, list[dict[str, Any]]] = {}
-        for row in overview:
-            if row["objectives"]:
-                objectives = json.loads(row["objectives"])
-                plans[row["id"]] = objectives
-                objective_ids.extend(
-                    o["id"] for o in objectives if o.get("measure") == "interactions"
-                )
-        contacts = self.store.objective_contacts(objective_ids)
-        situations = []
-        by_id = {}
-        for row in overview:
-            last = _parse_instant(row["last_contact"]) if row["last_contact"] else None
-            ae_hours = None
-            if row["ae_pending_since"]:
-                due = _parse_instant(row["ae_pending_since"]) + AE_REPORT_WINDOW
-                ae_hours = (due - now).total_seconds() / 3600
-            open_objectives = sum(
-                1
-                for o in plans.get(row["id"], [])
-                if not o.get("met_on")
-                and not (
-                    o.get("measure") == "interactions"
-                    and contacts.get(o["id"], 0) >= int(o.get("target", 1))
-                )
-            )
-            oldest_due = _parse_day(row["oldest_due"])
-            situations.append(
-                KolSituation(
-                    kol_id=row["id"],
-                    name=row["name"],
-                    influence=Influence(row["influence"]),
-                    stance=Stance(row["stance"]),
-                    stage=EngagementStage(row["stage"]) if row["stage"] else None,
-                    lifecycle_phase=LifecyclePhase(row["lifecycle_phase"])
-                    if row["lifecycle_phase"]
-                    else None,
-                    cadence_days=row["cadence_days"],
-                    days_since_contact=(today - last.date()).days if last else None,
-                    open_followups=row["open_followups"],
-                    overdue_followups=row["overdue_followups"],
-                    max_followup_overdue_days=max(0, (today - oldest_due).days)
-                    if oldest_due and row["overdue_followups"]
-                    else 0,
-                    unreported_ae_hours_left=ae_hours,
-                    open_objectives=open_objectives,
-                    has_plan=row["plan_id"] is not None,
-                )
-            )
-            by_id[row["id"]] = {**row, "last": last}
-        return situations, by_id
+    @property
+    def ready(self) -> bool:
+        """The whole ranking is in memory: filters answer without reading the store."""
+        return self._ranked is not None
+
+    def first_page(self, limit: int, now: datetime | None = None) -> ListResult | None:
+        """The top ``limit`` rows, fast. ``exact`` in the result says whether they are the
+        final ranking (else a first guess from an older day's scores). None when nothing
+        is kept yet: rank everything instead."""
+        now = now or datetime.now(UTC)
+        top, stale, total = situation.first_rows(
+            self.store, now.date().isoformat(), self.weights_key, limit
+        )
+        candidates = top + (stale or [])
+        if not candidates and total:
+            return None
+        scored = [(score(_situation(r, now), self.weights), r) for r in candidates]
+        scored.sort(key=lambda pr: (-pr[0].score, pr[0].name, pr[0].kol_id))
+        rows = [self._row(n, p, r, now) for n, (p, r) in enumerate(scored[:limit], start=1)]
+        return ListResult(rows=rows, total=total, exact=stale is not None, partial=True)
 
     def ranked(self, now: datetime) -> list[KolRow]:
-        if self._ranked is None:
-            situations, extra = self.situations(now)
-            priorities = rank(situations, self.weights)
-            self._ranked = [
-                self._row(position, p, extra[p.kol_id], now)
-                for position, p in enumerate(priorities, start=1)
-            ]
-        return self._ranked
+        with self._lock:
+            if self._ranked is None or self._ranked_day != now.date():
+                ranked = self._rank_all(now)
+                self._choices = (
+                    sorted({r.territory for r in ranked if r.territory}),
+                    sorted({a for r in ranked for a in r.therapeutic_areas}),
+                )
+                self._ranked, self._ranked_day = ranked, now.date()
+            return self._ranked
+
+    def _rank_all(self, now: datetime) -> list[KolRow]:
+        kept, rev = situation.all_rows(self.store)
+        by_id = {r["kol_id"]: r for r in kept}
+        priorities = rank((_situation(r, now) for r in kept), self.weights)
+        day = now.date().isoformat()
+        if not self.store.read_only and any(
+            r["score"] != p.score or r["score_day"] != day
+            for p in priorities
+            for r in (by_id[p.kol_id],)
+        ):
+            # A cache only: a busy store (an import running) keeps the old one.
+            with contextlib.suppress(StoreError):
+                situation.save_scores(
+                    self.store,
+                    day,
+                    self.weights_key,
+                    rev,
+                    ((p.kol_id, p.score) for p in priorities),
+                )
+        return [
+            self._row(position, p, by_id[p.kol_id], now)
+            for position, p in enumerate(priorities, start=1)
+        ]
 
     @staticmethod
     def _row(position: int, p: Priority, row: dict[str, Any], now: datetime) -> KolRow:
-        last: datetime | None = row["last"]
+        last = _parse_instant(row["last_contact"]) if row["last_contact"] else None
         next_due = None
         if row["cadence_days"] and last is not None:
             next_due = last.date() + timedelta(days=row["cadence_days"])
-        ae_hours = None
-        if row["ae_pending_since"]:
-            due = _parse_instant(row["ae_pending_since"]) + AE_REPORT_WINDOW
-            ae_hours = (due - now).total_seconds() / 3600
+        today_text = now.date().isoformat()
         return KolRow(
             rank=position,
             kol_id=p.kol_id,
@@ -211,24 +264,82 @@ class KolListService:
             last_contact=last.date() if last else None,
             next_due=next_due,
             open_followups=row["open_followups"],
-            overdue_followups=row["overdue_followups"],
-            ae_hours_left=ae_hours,
+            overdue_followups=sum(1 for due in row["followup_dues"] if due < today_text),
+            ae_hours_left=_ae_hours(row, now),
             score=p.score,
             reasons=p.reasons,
+            words=_words(row),
         )
+
+    def _text_filter(self, ranked: list[KolRow], terms: list[str]) -> list[KolRow]:
+        """Rows whose profile words (in memory) or visit notes (full-text index) hold
+        every term as a word prefix. Notes are searched from the third letter on: a one-
+        or two-letter prefix matches most notes and costs the index a full scan."""
+        key = tuple(terms)
+        if self._seen_ranked is not ranked:
+            self._seen, self._seen_ranked = {}, ranked
+        if key in self._seen:
+            return self._seen[key]  # erasing back to a text typed a moment ago
+        candidates = ranked
+        notes = _notes_searched(terms)
+        last = self._last_text
+        if (
+            last is not None
+            and last[0] is ranked
+            and len(terms) >= len(last[1])
+            and all(new.startswith(old) for new, old in zip(terms, last[1], strict=False))
+            and (_notes_searched(last[1]) or not notes)
+        ):
+            candidates = last[2]  # a longer prefix matches a subset of what matched before
+        noted: set[str] = set()
+        if notes:
+            noted = set(self.store.search_note_kol_ids(" ".join(terms)))
+        matched = [r for r in candidates if r.kol_id in noted or _matches(r.words, terms)]
+        self._last_text = (ranked, terms, matched)
+        if len(self._seen) >= 64:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[key] = matched
+        return matched
 
     def load(self, query: ListQuery, now: datetime | None = None) -> ListResult:
         now = now or datetime.now(UTC)
         rows = self.ranked(now)
-        territories = sorted({r.territory for r in rows if r.territory})
-        areas = sorted({a for r in rows for a in r.therapeutic_areas})
+        territories, areas = self._choices
         total = len(rows)
-        if query.text.strip():
-            matched = set(self.store.search_kol_ids(query.text))
-            rows = [r for r in rows if r.kol_id in matched]
-        rows = [r for r in rows if _passes(r, query, now.date())]
-        rows = _sorted(rows, query)
+        terms = fts_terms(_fold(query.text))
+        if terms:
+            with self._filter_lock:  # workers of earlier keystrokes may still be running
+                rows = self._text_filter(rows, terms)
+        if query.with_(text="", sort="rank", descending=False) != ListQuery():
+            rows = [r for r in rows if _passes(r, query, now.date())]
+        if query.sort != "rank" or query.descending:
+            rows = _sorted(rows, query)  # the ranking is in rank order already
         return ListResult(rows=rows, total=total, territories=territories, areas=areas)
+
+
+def _words(row: dict[str, Any]) -> str:
+    """The words a filter matches by prefix: name, institution, specialty, tags."""
+    text = " ".join(
+        [
+            row["name"] or "",
+            row["institution"] or "",
+            row["specialty"] or "",
+            " ".join(json.loads(row["tags"] or "[]")),
+            row["profile_note"] or "",
+        ]
+    )
+    return " " + " ".join(sorted(set(fts_terms(_fold(text), limit=None))))
+
+
+def _fold(text: str) -> str:
+    """Lowercase without accents, as the full-text index compares words."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _matches(words: str, terms: list[str]) -> bool:
+    """Every typed term starts some word (as the full-text index's prefix query does)."""
+    return all(f" {t}" in words for t in terms)
 
 
 def _passes(row: KolRow, q: ListQuery, today: date) -> bool:

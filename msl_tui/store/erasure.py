@@ -125,6 +125,13 @@ def erase_records(store: Store, entity_name: str, record_ids: Iterable[str]) -> 
         conn = store.db.conn
         for part in _chunks(ids):
             marks = ", ".join("?" for _ in part)
+            store.touch_kols(
+                part
+                if entity_name == "kol"
+                else [r[0] for r in conn.execute(
+                    f"select kol_id from {entity.table} where id in ({marks})", list(part)
+                )]
+            )  # fmt: skip
             removed += conn.execute(
                 f"delete from {entity.table} where id in ({marks})", list(part)
             ).rowcount

@@ -214,6 +214,24 @@ def m005_privacy(db: Database) -> None:
     )
 
 
+@migrations(name="m006_kol_situation")
+def m006_kol_situation(db: Database) -> None:
+    # The ranking's facts per KOL, kept up to date by every write (store/situation.py), so
+    # the list opens without aggregating every interaction. score/score_day: a cache of the
+    # last ranking, cleared for a KOL whenever its facts change.
+    from msl_tui.store import situation
+
+    db.execute(
+        "CREATE TABLE kol_situation (kol_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "last_contact TEXT, open_followups INTEGER NOT NULL DEFAULT 0, "
+        "followup_dues TEXT NOT NULL DEFAULT '[]', ae_pending_since TEXT, plan_id TEXT, "
+        "cadence_days INTEGER, lifecycle_phase TEXT, "
+        "open_objectives INTEGER NOT NULL DEFAULT 0, score REAL, score_day TEXT)"
+    )
+    db.execute("CREATE INDEX idx_situation_rank ON kol_situation(score DESC, name, kol_id)")
+    situation.refresh(db.conn, None)
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -79,9 +79,20 @@ M002_PRIVACY = [
         reason {T} NOT NULL, erased_by {T} NOT NULL, device_id {T} NOT NULL)""",
 ]
 
+# SQLite's m006_kol_situation: the ranking's facts per KOL, kept by every write.
+M003_KOL_SITUATION = [
+    f"""CREATE TABLE kol_situation (
+        kol_id {T} PRIMARY KEY, name {T} NOT NULL, last_contact {T},
+        open_followups {I} NOT NULL DEFAULT 0, followup_dues {T} NOT NULL DEFAULT '[]',
+        ae_pending_since {T}, plan_id {T}, cadence_days {I}, lifecycle_phase {T},
+        open_objectives {I} NOT NULL DEFAULT 0, score double precision, score_day {T})""",
+    "CREATE INDEX idx_situation_rank ON kol_situation (score DESC, name, kol_id)",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_privacy", M002_PRIVACY),
+    ("m003_kol_situation", M003_KOL_SITUATION),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLE = "_msl_migrations"

@@ -31,6 +31,7 @@ from msl_tui.models import (
     MslProfile,
     SyncedRecord,
 )
+from msl_tui.store import situation
 from msl_tui.store.codec import (
     ENTITIES,
     ENTITY_BY_MODEL,
@@ -91,6 +92,8 @@ class Store:
         self._lock = threading.RLock()
         self._merging = False
         self._settled = False
+        # KOLs whose kept situation the open transaction must refresh before it commits.
+        self._touched: set[str] | None = None
         device = self.get_meta("device_id")
         if device is None and not read_only:
             # Minted once per store: it names this machine's changes in every export. Two
@@ -196,13 +199,18 @@ class Store:
                 if _busy(exc):
                     raise StoreBusyError(self.path) from None
                 raise
+            self._touched = set()
             try:
                 yield
+                if self._touched and write:
+                    situation.refresh(conn, self._touched)
             except BaseException:
+                self._touched = None
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
             else:
+                self._touched = None
                 try:
                     conn.execute("COMMIT")
                 except sqlite3.OperationalError as exc:
@@ -249,6 +257,32 @@ class Store:
 
     # -- the write path --------------------------------------------------------------------
 
+    def touch_kols(self, kol_ids: Iterable[str]) -> None:
+        """These KOLs' records changed: refresh their kept situation in this transaction
+        (once, just before it commits), or now if no ``transaction()`` is open."""
+        with self._lock:
+            if self._touched is not None:
+                self._touched.update(kol_ids)
+            else:
+                situation.refresh(self.db.conn, kol_ids)
+
+    def _owners(self, entity: Entity, ids: Sequence[str]) -> set[str]:
+        """The KOLs whose rows these are now (a write may move a record to another KOL)."""
+        if entity.name == "kol":
+            return set(ids)
+        owners: set[str] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            owners.update(
+                r[0]
+                for r in self.db.conn.execute(
+                    f"select kol_id from {entity.table} "
+                    f"where id in ({', '.join('?' for _ in part)})",
+                    list(part),
+                )
+            )
+        return owners
+
     def _next_seq(self) -> int:
         rows = list(
             self.db.query(
@@ -273,6 +307,7 @@ class Store:
         write, a merge, a conflict resolution, an import): the row is built from the
         validated model's canonical form. The caller holds the transaction."""
         columns = row_columns(entity)
+        items = list(items)
         rows = [
             record_row(
                 entity,
@@ -296,6 +331,9 @@ class Store:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
             tail = f" on conflict(id) do update set {assignments}"
         with self._lock:
+            ids = [record.id for record, _ in items]
+            # Both the KOL a record belonged to and the one it belongs to now.
+            touched = set() if insert_only else self._owners(entity, ids)
             if self.server and len(rows) >= BULK_ROWS:
                 # Same rows, another way in: a server takes many at once through COPY. One
                 # statement may change a row once only: the last row of each id wins, as
@@ -305,6 +343,12 @@ class Store:
                 cast("PgDatabase", self.db).insert_rows(entity.table, columns, unique, tail)
             else:
                 self.db.conn.executemany(sql + tail, rows)
+            touched |= (
+                set(ids)
+                if entity.name == "kol"
+                else {getattr(record, "kol_id", "") for record, _ in items}
+            )
+            self.touch_kols(touched - {""})
         return len(rows)
 
     def save(self, record: R) -> R:
@@ -373,6 +417,9 @@ class Store:
 
         with self.transaction():
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
+            # Into an empty store (a demo, a first load) the full-text indexes are built once
+            # at the end instead of row by row: the same index, several times faster.
+            deferred = self._defer_fts() if not self.server and self.count_all() == 0 else []
             now = now_iso()
             for record in records:
                 entity = ENTITY_BY_MODEL[type(record)]
@@ -399,8 +446,24 @@ class Store:
                 if count % batch == 0:
                     flush()
             flush()
+            for table, trigger_sql in deferred:
+                self.db.conn.execute(f"insert into {table}_fts({table}_fts) values ('rebuild')")
+                self.db.conn.execute(trigger_sql)
             self.set_meta("hlc_last", str(self.clock.last))
         return count
+
+    def _defer_fts(self) -> list[tuple[str, str]]:
+        """Drop the full-text insert triggers for this transaction; returns what
+        ``bulk_insert`` rebuilds and re-creates before it commits."""
+        found = list(
+            self.db.conn.execute(
+                "select tbl_name, name, sql from sqlite_master where type = 'trigger' "
+                "and name in ('kols_ai', 'interactions_ai')"
+            )
+        )
+        for _table, name, _sql in found:
+            self.db.conn.execute(f'drop trigger "{name}"')
+        return [(table, sql) for table, _name, sql in found]
 
     # -- reading records -------------------------------------------------------------------
 
@@ -631,6 +694,21 @@ class Store:
                     ids.append(r["kol_id"])
         return ids
 
+    def search_note_kol_ids(self, query: str, *, limit: int = 5000) -> list[str]:
+        """KOL ids with a visit note matching every word of ``query`` (by prefix)."""
+        terms = fts_terms(query)
+        if not terms:
+            return []
+        match = " ".join(f'"{t}"*' for t in terms)
+        with self._lock:
+            rows = self.db.conn.execute(
+                "select distinct i.kol_id from interactions_fts f "
+                "join interactions i on i.rowid = f.rowid "
+                "where interactions_fts match ? and i.deleted = 0 limit ?",
+                [match, limit],
+            )
+            return [r[0] for r in rows]
+
     def find_kols_by_name(self, query: str, limit: int = 10) -> list[Kol]:
         """Candidates for ``msl note QUERY``: name words by prefix, best match first."""
         terms = fts_terms(query)
@@ -705,7 +783,7 @@ class Store:
             self.db.execute("delete from drafts where id = ?", [draft_id])
 
 
-def fts_terms(query: str) -> list[str]:
+def fts_terms(query: str, limit: int | None = 8) -> list[str]:
     """Split typed text into FTS-safe words (quotes and operators dropped)."""
     cleaned = "".join(ch if ch.isalnum() else " " for ch in query)
-    return [w for w in cleaned.split() if w][:8]
+    return [w for w in cleaned.split() if w][:limit]

@@ -1,0 +1,66 @@
+"""The list while its data is on the way: a first page at once, and a filter typed early
+says it is filtering (never "0 of 0"), then shows its answer."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.widgets import Static
+
+from msl_tui.screens.kol_list import KolListScreen
+from msl_tui.services.kol_list import KolListService
+from tests.app_helpers import fixed_store, make_app, wait_for
+
+
+def _state(screen: KolListScreen) -> str:
+    return str(screen.query_one("#filter-state", Static).render())
+
+
+async def test_a_filter_typed_before_the_ranking_is_ready_says_so_then_answers() -> None:
+    store = fixed_store()
+    app = make_app(store)
+    gate = threading.Event()
+    ranked = KolListService.ranked
+
+    def slow_ranked(self: KolListService, now):  # type: ignore[no-untyped-def]
+        gate.wait(10)  # the whole ranking is held back until the filter has been typed
+        return ranked(self, now)
+
+    app.kol_list.ranked = slow_ranked.__get__(app.kol_list)  # type: ignore[method-assign]
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KolListScreen)
+        await pilot.press("slash", *"lupus")
+        await pilot.pause()
+        assert "filtering" in _state(screen)
+        assert " 0 of 0" not in f" {_state(screen)}"
+        gate.set()
+        await wait_for(pilot, lambda: not screen._waiting())
+        expected = app.kol_list.load(screen.query_state, app.now())
+        assert [r.kol_id for r in screen.rows] == [r.kol_id for r in expected.rows]
+        assert _state(screen).startswith(f"{len(expected.rows):,} of 40")
+    store.close()
+
+
+async def test_launch_shows_the_kept_first_page_and_then_the_whole_list() -> None:
+    store = fixed_store()
+    KolListService(store).ranked(make_app(store).now())  # a previous session ranked today
+    app = make_app(store)
+    gate = threading.Event()
+    ranked = KolListService.ranked
+
+    def slow_ranked(self: KolListService, now):  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return ranked(self, now)
+
+    app.kol_list.ranked = slow_ranked.__get__(app.kol_list)  # type: ignore[method-assign]
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KolListScreen)
+        await wait_for(pilot, lambda: bool(screen.rows))
+        assert screen.partial and "ranking" in _state(screen)
+        first = [r.kol_id for r in screen.rows]
+        gate.set()
+        await wait_for(pilot, lambda: not screen.partial)
+        assert [r.kol_id for r in screen.rows][: len(first)] == first
+    store.close()
