@@ -59,6 +59,13 @@ def _cycle(options: list[T], current: T | None) -> T | None:
     return options[index] if index < len(options) else None
 
 
+NAME_WIDTH = 24  # as wide as the institution column: "Next due" stays on a 120-column screen
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _due_cell(row: KolRow, today: date) -> str:
     if row.ae_hours_left is not None:
         hours = row.ae_hours_left
@@ -219,7 +226,9 @@ class KolListScreen(Screen[None]):
             {
                 "rank": str(r.rank),
                 # Text, never markup: names come from rosters and other people's stores.
-                "name": Text(r.name),
+                # Cut so one long name cannot push the due date and follow-ups off the
+                # screen; the whole name shows under the table for the highlighted KOL.
+                "name": Text(_cut(r.name, NAME_WIDTH)),
                 "institution": Text(r.institution[:24]),
                 "influence": r.influence.value,
                 "stance": stance_word(r.stance),
