@@ -7,10 +7,10 @@ form's field key), so the screen can say it beside the field and keep what was t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -187,6 +187,25 @@ def _dumped(items: Iterable[Objective | Activity]) -> list[dict[str, Any]]:
     return [i.model_dump() for i in items]
 
 
+Item = TypeVar("Item", Objective, Activity)
+
+
+def _put(
+    items: Sequence[Item], item_id: str | None, fields: dict[str, Any], model: type[Item]
+) -> tuple[list[Item], Item]:
+    """The list with the item ``item_id`` replaced by ``fields`` (validated), or a new item
+    added when there is no such id: a second save of one form edits, never duplicates."""
+    out: list[Item] = list(items)
+    for n, item in enumerate(out):
+        if item.id == item_id:
+            merged = {**item.model_dump(), **fields}
+            out[n] = _checked(lambda: model(**merged), "description")  # noqa: B023 (called now)
+            return out, out[n]
+    added: Item = _checked(lambda: model(**fields), "description")
+    out.append(added)
+    return out, added
+
+
 def save_objective(
     store: Store,
     plan: EngagementPlan,
@@ -199,16 +218,9 @@ def save_objective(
     """Add (no id) or replace one objective. Returns the plan and the objective's id, so a
     second save of the same form edits that objective instead of adding it again."""
     fields = read_objective(values, now, dayfirst=dayfirst)
-    objectives = list(plan.objectives)
-    kept = next((o.due for o in objectives if o.id == objective_id), None)
+    kept = next((o.due for o in plan.objectives if o.id == objective_id), None)
     _check_due(plan, fields["due"], kept, now.date())
-    if objective_id is None or not any(o.id == objective_id for o in objectives):
-        objective = _checked(lambda: Objective(**fields), "description")
-        objectives.append(objective)
-    else:
-        for n, o in enumerate(objectives):
-            if o.id == objective_id:
-                objective = objectives[n] = o.model_copy(update=fields)
+    objectives, objective = _put(plan.objectives, objective_id, fields, Objective)
     return _save(store, plan, "description", objectives=_dumped(objectives)), objective.id
 
 
@@ -240,16 +252,9 @@ def save_activity(
 ) -> tuple[EngagementPlan, str]:
     """Add (no id) or replace one activity; returns the plan and the activity's id."""
     fields = read_activity(values, now, dayfirst=dayfirst)
-    activities = list(plan.activities)
-    kept = next((a.due for a in activities if a.id == activity_id), None)
+    kept = next((a.due for a in plan.activities if a.id == activity_id), None)
     _check_due(plan, fields["due"], kept, now.date())
-    if activity_id is None or not any(a.id == activity_id for a in activities):
-        activity = _checked(lambda: Activity(**fields), "description")
-        activities.append(activity)
-    else:
-        for n, a in enumerate(activities):
-            if a.id == activity_id:
-                activity = activities[n] = a.model_copy(update=fields)
+    activities, activity = _put(plan.activities, activity_id, fields, Activity)
     return _save(store, plan, "description", activities=_dumped(activities)), activity.id
 
 
