@@ -215,6 +215,7 @@ def test_keys_shows_both_public_keys_and_the_rules(pair: Pair) -> None:
         (["--recipient", "ho\x1b[2J", SOMEONE], "not a short line of plain text"),
         (["--no-recipient", "nobody"], "no recipient named 'nobody'"),
         (["--require-encryption", "--allow-plain"], "contradict"),
+        (["--recipient", "This Store", SOMEONE], "is how msl names this store"),
     ],
 )
 def test_bad_key_commands_are_one_line_and_change_nothing(
@@ -225,6 +226,13 @@ def test_bad_key_commands_are_one_line_and_change_nothing(
     assert result.returncode == 1 and "Traceback" not in result.stderr
     [line] = result.stderr.splitlines()
     assert words in line, line
+    assert digest(pair.ana) == before
+
+
+def test_a_store_is_not_its_own_listed_recipient(pair: Pair) -> None:
+    before = digest(pair.ana)
+    result = msl("--db", pair.ana, "keys", "--recipient", "me", age_recipient(pair.ana))
+    assert result.returncode == 1 and "this store's own recipient" in result.stderr
     assert digest(pair.ana) == before
 
 

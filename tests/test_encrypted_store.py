@@ -263,3 +263,46 @@ def test_a_key_derived_ahead_opens_the_store_as_the_direct_one(
     with pytest.raises(StoreError):
         Store.open(encrypted)
     cipher._forget_key(encrypted)
+
+
+# -- one passphrase however the keyboard composes it; keyrings that keep nothing ----------
+
+COMPOSED = "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e"
+DECOMPOSED = "cafe\u0301 cre\u0300me bru\u0302le\u0301e"  # the same words, e + accent
+
+
+def test_a_passphrase_is_the_same_however_its_accents_were_typed(tmp_path: Path) -> None:
+    db = tmp_path / "ana.db"
+    ok("--db", db, "init", "--name", "Ana", "--encrypt", MSL_PASSPHRASE=DECOMPOSED)
+    assert ok("--db", db, "keys", MSL_PASSPHRASE=COMPOSED).startswith("this store (ana)")
+    assert ok("--db", db, "keys", MSL_PASSPHRASE=DECOMPOSED).startswith("this store (ana)")
+    one_line_error(msl("--db", db, "keys", MSL_PASSPHRASE="cafe creme brulee"), "wrong passphrase")
+
+
+def test_a_store_encrypted_before_normalising_still_opens_with_its_passphrase(
+    tmp_path: Path,
+) -> None:
+    """SQLCipher itself keyed with the passphrase's bytes as typed (as msl-tui did before)."""
+    plain = tmp_path / "plain.db"
+    ok("--db", plain, "init", "--name", "Ana")
+    old = tmp_path / "old.db"
+    driver = cipher._driver()
+    conn = driver.connect(str(plain))
+    conn.execute("ATTACH DATABASE ? AS converted KEY ?", [str(old), DECOMPOSED])
+    conn.execute("SELECT sqlcipher_export('converted')")
+    conn.execute("DETACH DATABASE converted")
+    conn.close()
+    assert ok("--db", old, "keys", MSL_PASSPHRASE=DECOMPOSED).startswith("this store (ana)")
+    ok("--db", old, "decrypt", MSL_PASSPHRASE=DECOMPOSED)  # and converts back
+    assert old.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_a_keyring_that_keeps_nothing_is_not_reported_as_remembering(tmp_path: Path) -> None:
+    null = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    db = tmp_path / "plain.db"
+    ok("--db", db, "init", "--name", "Ana")
+    before = digest(db)
+    one_line_error(
+        msl("--db", db, "encrypt", "--remember", **null, **PASS), "no OS keyring is available"
+    )
+    assert digest(db) == before

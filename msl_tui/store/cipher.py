@@ -26,6 +26,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -45,6 +46,19 @@ Prompt = Callable[[Path], "str | None"]
 _prompt: Prompt | None = None
 _keys: dict[tuple[str, bytes], str] = {}  # (file, salt) -> raw key, hex
 _pending: dict[str, threading.Thread] = {}  # file -> key derivation under way
+# (file, salt) -> the key of the passphrase exactly as typed, when that differs from its
+# normal form: a store encrypted before passphrases were normalised still opens.
+_as_typed: dict[tuple[str, bytes], str] = {}
+
+
+def _normal(passphrase: str) -> str:
+    """The passphrase in one Unicode form (NFC): "é" typed as one character on one keyboard
+    and as e + accent on another is the same passphrase."""
+    return unicodedata.normalize("NFC", passphrase)
+
+
+def _derive(secret: str, salt: bytes) -> str:
+    return hashlib.pbkdf2_hmac("sha512", secret.encode("utf-8"), salt, KDF_ITER, 32).hex()
 
 
 class PassphraseError(StoreError):
@@ -109,12 +123,17 @@ def keyring_passphrase(path: Path) -> str | None:
 
 
 def keyring_usable() -> bool:
-    """Whether this machine has an OS keyring msl-tui can keep a passphrase in."""
+    """Whether this machine has an OS keyring msl-tui can keep a passphrase in. The "null"
+    backend accepts a passphrase and keeps nothing, so it counts as none."""
     try:
         import keyring
-        from keyring.backends import fail
+        from keyring.backends import fail, null
+        from keyring.backends.chainer import ChainerBackend
 
-        return not isinstance(keyring.get_keyring(), fail.Keyring)
+        ring = keyring.get_keyring()
+        if isinstance(ring, ChainerBackend) and not ring.backends:
+            return False
+        return not isinstance(ring, (fail.Keyring, null.Keyring))
     except (ImportError, RuntimeError, OSError):
         return False
 
@@ -124,14 +143,21 @@ def remember(path: Path, passphrase: str) -> None:
         import keyring
         from keyring.errors import KeyringError
 
+        if not keyring_usable():
+            raise KeyringError
         keyring.set_password(KEYRING_SERVICE, _keyring_name(path), passphrase)
+        # Read it back: a backend that silently keeps nothing must not be reported as
+        # remembering (the person would be locked out at the next start).
+        kept = keyring.get_password(KEYRING_SERVICE, _keyring_name(path)) == passphrase
     except ImportError:
         raise StoreError("remembering a passphrase needs the keyring package") from None
     except (KeyringError, RuntimeError, OSError):
+        kept = False
+    if not kept:
         raise StoreError(
             "no OS keyring is available here to remember the passphrase: "
             f"use {PASSPHRASE_ENV} or type it when asked"
-        ) from None
+        )
 
 
 def forget(path: Path) -> None:
@@ -165,8 +191,9 @@ def passphrase_for(path: Path) -> str:
 
 
 def _forget_key(path: Path) -> None:
-    for cached in [k for k in _keys if k[0] == str(path.absolute())]:
-        del _keys[cached]
+    for cached in [k for k in (*_keys, *_as_typed) if k[0] == str(path.absolute())]:
+        _keys.pop(cached, None)
+        _as_typed.pop(cached, None)
 
 
 def prefetch_key(path: Path) -> None:
@@ -202,8 +229,9 @@ def _raw_key(path: Path, passphrase: str | None = None, *, wait: bool = True) ->
     cache = (str(path.absolute()), salt)
     if cache not in _keys:
         secret = passphrase if passphrase is not None else passphrase_for(path)
-        key = hashlib.pbkdf2_hmac("sha512", secret.encode("utf-8"), salt, KDF_ITER, 32)
-        _keys[cache] = key.hex()
+        _keys[cache] = _derive(_normal(secret), salt)
+        if _normal(secret) != secret:
+            _as_typed[cache] = _derive(secret, salt)
     return _keys[cache]
 
 
@@ -342,6 +370,25 @@ def connect(path: Path, *, read_only: bool, timeout_ms: int) -> sqlite3.Connecti
         )
     dbapi2 = _driver()
     key = _raw_key(path)
+    try:
+        conn = _keyed(path, key, read_only=read_only, timeout_ms=timeout_ms)
+    except PassphraseError:
+        typed = next((k for c, k in _as_typed.items() if c[0] == str(path.absolute())), None)
+        if typed is None:
+            _forget_key(path)
+            raise
+        try:
+            conn = _keyed(path, typed, read_only=read_only, timeout_ms=timeout_ms)
+        except PassphraseError:
+            _forget_key(path)
+            raise
+        for cache in [c for c in _as_typed if c[0] == str(path.absolute())]:
+            _keys[cache] = _as_typed.pop(cache)  # this store takes the passphrase as typed
+    return cast(sqlite3.Connection, _Connection(conn, dbapi2.Error))
+
+
+def _keyed(path: Path, key: str, *, read_only: bool, timeout_ms: int) -> Any:
+    dbapi2 = _driver()
     conn = _open(path, read_only=read_only, timeout_ms=timeout_ms)
     try:
         conn.execute(f"PRAGMA key = \"x'{key}'\"")
@@ -350,13 +397,12 @@ def connect(path: Path, *, read_only: bool, timeout_ms: int) -> sqlite3.Connecti
     except dbapi2.DatabaseError as exc:
         conn.close()
         if "not a database" in str(exc):
-            _forget_key(path)
             raise PassphraseError(
                 f"wrong passphrase for {printable(path, 160)} (or it is not an msl-tui "
                 "store): nothing was changed"
             ) from None
         raise _translate(exc) from None
-    return cast(sqlite3.Connection, _Connection(conn, dbapi2.Error))
+    return conn
 
 
 # -- converting a store ------------------------------------------------------------------
@@ -393,6 +439,8 @@ def convert(path: Path, *, passphrase: str | None, timeout_ms: int = 5000) -> No
     one is untouched, and any failure leaves it as it was."""
     dbapi2 = _driver()
     encrypted_now = looks_encrypted(path)
+    if encrypted_now:
+        connect(path, read_only=True, timeout_ms=timeout_ms).close()  # finds the key that opens it
     tmp = private_temp_path(path)
     create_private_file(tmp).close()
     try:
@@ -409,7 +457,8 @@ def convert(path: Path, *, passphrase: str | None, timeout_ms: int = 5000) -> No
                     "nothing was changed"
                 )
             expected = _counts(source)
-            source.execute("ATTACH DATABASE ? AS converted KEY ?", [str(tmp), passphrase or ""])
+            new_key = _normal(passphrase) if passphrase else ""
+            source.execute("ATTACH DATABASE ? AS converted KEY ?", [str(tmp), new_key])
             source.execute("SELECT sqlcipher_export('converted')")
             source.execute("DETACH DATABASE converted")
         finally:

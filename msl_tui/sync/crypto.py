@@ -148,6 +148,15 @@ def add_recipient(store: Store, name: str, public: str) -> None:
         )
     _parse_recipient(public)
     name = check_name(name, "a recipient")
+    if name.casefold() == SELF:
+        raise CryptoError(
+            f"{SELF!r} is how msl names this store among the recipients: give the other store's name"
+        )
+    own = identity(store)
+    if own is not None and public == recipient_of(own):
+        raise CryptoError(
+            "that is this store's own recipient: exports are always encrypted to it too"
+        )
     with store.transaction():  # read, change, write: under the write lock
         found = recipients(store)
         found[name] = public
