@@ -158,3 +158,38 @@ def test_the_same_store_gives_the_same_workbook(store: Store, tmp_path: Path) ->
     write_reports(store, tmp_path / "a", now=NOW)
     write_reports(store, tmp_path / "b", now=NOW)
     assert (tmp_path / "a" / WORKBOOK).read_bytes() == (tmp_path / "b" / WORKBOOK).read_bytes()
+
+
+def test_a_disk_filling_up_halfway_leaves_last_reports_as_they_were(
+    reports: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All files or none: never this run's AEs beside the last run's transfers of value."""
+    import errno
+    import os
+
+    from msl_tui.sync import reports as module
+
+    new = store.save(Kol(name="Dr New Since Last Week", institution="Lund"))
+    _visit(store, new, NOW - timedelta(days=1), insights=[Insight(category="unmet need", text="x")])
+    before = {p.name: p.read_bytes() for p in reports.iterdir()}
+    real = module._write_csv
+    calls = []
+
+    def fills_up(tmp: Path, header: list[str], rows) -> int:
+        calls.append(tmp)
+        if len(calls) == 3:
+            with tmp.open("wb"):  # the third file's start was written when the disk filled
+                pass
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(tmp, header, rows)
+
+    monkeypatch.setattr(module, "_write_csv", fills_up)
+    with pytest.raises(OSError):
+        write_reports(store, reports, now=NOW)
+    assert {p.name: p.read_bytes() for p in reports.iterdir()} == before
+    monkeypatch.setattr(module, "_write_csv", real)
+    write_reports(store, reports, now=NOW)
+    assert {p.name for p in reports.iterdir()} == set(before)
+    assert any(
+        "Dr New Since Last Week" in (reports / n).read_text() for n in before if "insight" in n
+    )

@@ -33,8 +33,8 @@ from typing import Any
 from msl_tui.locations import (
     create_private_file,
     ensure_private_dir,
+    fsync_dir,
     private_temp_path,
-    publish,
     sweep_stale_temps,
 )
 from msl_tui.models import AE_REPORT_WINDOW, Kol
@@ -72,27 +72,21 @@ class Report:
     rows: Iterable[Sequence[Any]]
 
 
-def _write_csv(path: Path, header: list[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write one report beside its old copy, then swap it in: readers see the old file or the
-    new one whole. The file is private (reports name KOLs) whatever the umask."""
+def _write_csv(tmp: Path, header: list[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write one report into its temporary file, private (reports name KOLs) whatever the
+    umask, fsynced; the number of data rows."""
     count = 0
-    tmp = private_temp_path(path)
-    try:
-        with (
-            create_private_file(tmp) as raw,
-            io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
-        ):
-            out = csv.writer(handle)
-            out.writerow(header)
-            for row in rows:
-                out.writerow([safe_cell(v) for v in row])
-                count += 1
-            handle.flush()
-            os.fsync(raw.fileno())
-        publish(tmp, path, replace=True)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with (
+        create_private_file(tmp) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
+    ):
+        out = csv.writer(handle)
+        out.writerow(header)
+        for row in rows:
+            out.writerow([safe_cell(v) for v in row])
+            count += 1
+        handle.flush()
+        os.fsync(raw.fileno())
     return count
 
 
@@ -384,7 +378,11 @@ def write_reports(
 
     ensure_private_dir(out)
     sweep_stale_temps(out)  # what a killed report left there an hour ago (personal data)
+    # Every file is written beside its old copy first; only when all of them are whole are
+    # they swapped in (renames need no space): a full disk or a kill halfway leaves the
+    # folder as it was, never this week's AEs beside last week's transfers of value.
     written: list[tuple[Path, int]] = []
+    temps: list[tuple[Path, Path]] = []  # (temporary, final)
     make_book = reports_xlsx.available() if workbook is None else workbook
     book = reports_xlsx.Book(out / WORKBOOK, created=now) if make_book else None
     try:
@@ -396,11 +394,18 @@ def write_reports(
                 if book is not None:
                     rows = book.sheet(report.sheet, report.header, rows)
                 path = out / report.file
-                written.append((path, _write_csv(path, report.header, rows)))
+                temps.append((private_temp_path(path), path))
+                written.append((path, _write_csv(temps[-1][0], report.header, rows)))
         if book is not None:
-            written.append((book.path, book.close()))
-            book = None
+            done, book = book, None
+            temps.append((done.tmp, done.path))
+            written.append((done.path, done.finish()))
+        for tmp, path in temps:
+            os.replace(tmp, path)
+        fsync_dir(out)
     finally:
         if book is not None:
             book.abort()
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
     return written

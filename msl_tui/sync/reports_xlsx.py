@@ -101,12 +101,21 @@ class Book:
 
     def close(self) -> int:
         """Finish the workbook and put it in place; the number of data rows written."""
+        rows = self.finish()
+        try:
+            publish(self.tmp, self.path, replace=True)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+        return rows
+
+    def finish(self) -> int:
+        """Finish the workbook in its temporary file (``tmp``), not yet in place."""
         try:
             self._book.close()
             self._handle.flush()
             os.fsync(self._handle.fileno())
             self._handle.close()
-            publish(self.tmp, self.path, replace=True)
         except BaseException:
             self.abort()
             raise
