@@ -55,7 +55,9 @@ PALETTE: tuple[PaletteEntry, ...] = (
         "ae_followup",
     ),
     PaletteEntry(
-        "Amend visit", "Correct a submitted visit; the earlier text is kept", "amend_visit"
+        "Amend visit",
+        "Correct a submitted visit (text, time, channel); what it said is kept",
+        "amend_visit",
     ),
     PaletteEntry("Reopen follow-up", "Open again a follow-up ticked done", "reopen_followup"),
     PaletteEntry("Sync with head office", "Export your log, import a roster or plans", "sync"),

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import DataTable, Input, ListView, Static, TextArea
+from textual.widgets import DataTable, Input, ListView, Select, Static, TextArea
 
 from msl_tui.app import MslApp
 from msl_tui.models import FollowUp, Interaction, InteractionStatus, Kol
@@ -235,8 +235,63 @@ async def test_amending_a_visit_needs_a_reason_and_keeps_the_earlier_text() -> N
         assert stored.notes == "Corrected: " + original.notes
         [entry] = stored.amendments
         assert (entry.previous_notes, entry.reason) == (original.notes, "the dose was typed wrong")
-        await wait_for(pilot, lambda: "earlier text" in _visit_text(page, original.id))
+        await wait_for(pilot, lambda: "earlier (" in _visit_text(page, original.id))
         assert "the dose was typed wrong" in _visit_text(page, original.id)
+
+
+async def test_a_visit_logged_at_the_wrong_time_and_channel_is_corrected_and_the_old_kept() -> None:
+    """The time and channel are corrected the way the text is: reason required, what the
+    record said before kept beside it, the text itself untouched."""
+    from datetime import timedelta
+
+    store = fixed_store()
+    app = make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _list_ready(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+        page = _page(app)
+        await wait_for(pilot, lambda: bool(page.visits))
+        await pilot.press("tab", "tab")
+        await wait_for(pilot, lambda: page.highlighted_visit() == page.visits[0])
+        original = page.visits[0]
+
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
+        amend = app.screen
+        await pilot.press("shift+tab", "shift+tab")  # from the text back to the time
+        when = amend.query_one("#amend-when", Input)
+        await wait_for(pilot, lambda: when.has_focus)
+        await pilot.press("ctrl+u", *"tomorrow 9am")
+        await pilot.press("f6", *"typo in the time", "enter")
+        error = amend.query_one("#amend-error", Static)
+        await wait_for(pilot, lambda: "cannot be in the future" in _text(error))
+        assert store.get(Interaction, original.id) == original  # nothing saved
+
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "shift+tab")
+        await wait_for(pilot, lambda: when.has_focus)
+        await pilot.press("ctrl+u", *"yesterday 4:15pm", "tab")  # then the channel
+        channel = amend.query_one("#amend-channel", Select)
+        await wait_for(pilot, lambda: channel.has_focus)
+        await pilot.press("enter", "down", "enter")
+        await wait_for(pilot, lambda: channel.value != original.channel)
+        picked = channel.value
+        await pilot.press("f6", "enter")  # the reason typed before is still there
+        await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
+
+        stored = store.get(Interaction, original.id)
+        assert stored is not None
+        expected = (FIXED_NOW - timedelta(days=1)).replace(hour=16, minute=15)
+        assert (stored.occurred_at, stored.channel) == (expected, picked)
+        assert stored.notes == original.notes
+        [entry] = stored.amendments
+        assert entry.previous_occurred_at == original.occurred_at
+        assert entry.previous_channel == original.channel
+        assert entry.reason == "typo in the time"
+        await wait_for(pilot, lambda: "earlier (" in _visit_text(page, original.id))
+        shown = _visit_text(page, original.id)
+        assert f"channel {original.channel.value}" in shown
+        assert original.occurred_at.strftime("%Y-%m-%d %H:%M") in shown
 
 
 async def test_f6_moves_from_the_text_to_the_reason_without_touching_the_text() -> None:

@@ -134,6 +134,9 @@ class Amendment(Strict):
     by: ShortText = ""
     reason: Name
     previous_notes: LongText
+    # Set only when the correction moved them: the visit's time and channel as they were.
+    previous_occurred_at: Instant | None = None
+    previous_channel: Channel | None = None
 
 
 class Interaction(SyncedRecord):
@@ -165,14 +168,35 @@ class Interaction(SyncedRecord):
         return self.adverse_event is not None and self.adverse_event.reported_at is None
 
     def amended(
-        self, new_notes: str, reason: str, by: str, at: datetime | None = None
+        self,
+        new_notes: str,
+        reason: str,
+        by: str,
+        at: datetime | None = None,
+        *,
+        occurred_at: datetime | None = None,
+        channel: Channel | None = None,
     ) -> Interaction:
-        """Return the corrected record; the earlier notes go into the amendment history."""
+        """Return the corrected record; what it said before goes into the amendment history
+        (the text always, the time and channel when they change)."""
         if self.status is InteractionStatus.DRAFT:
             raise ValueError("a draft is edited, not amended")
-        entry = Amendment(at=at or utcnow(), by=by, reason=reason, previous_notes=self.notes)
+        moved = occurred_at is not None and occurred_at != self.occurred_at
+        switched = channel is not None and channel != self.channel
+        if new_notes == self.notes and not moved and not switched:
+            raise ValueError("nothing is changed")
+        entry = Amendment(
+            at=at or utcnow(),
+            by=by,
+            reason=reason,
+            previous_notes=self.notes,
+            previous_occurred_at=self.occurred_at if moved else None,
+            previous_channel=self.channel if switched else None,
+        )
         return self.evolve(
             notes=new_notes,
+            occurred_at=occurred_at if moved else self.occurred_at,
+            channel=channel if switched else self.channel,
             status=InteractionStatus.AMENDED,
             amendments=[*self.amendments, entry],
         )

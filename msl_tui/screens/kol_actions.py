@@ -228,7 +228,7 @@ class KolActions:
         def open_amend(visit_id: str) -> None:
             def saved(done: bool | None) -> None:
                 if done:
-                    self._changed("Visit amended; the earlier text is kept beside it")
+                    self._changed("Visit amended; what it said before is kept beside it")
 
             self._app.push_screen(AmendScreen(name, get_visit(store, visit_id)), saved)
 

@@ -134,10 +134,18 @@ def interaction_text(i: Interaction, now: datetime) -> Content:
         t = i.transfer_of_value
         lines.append(Content(f"  transfer of value: {t.nature} {t.amount} {t.currency}"))
     for amendment in i.amendments:
+        was = [
+            f"time {local_stamp(amendment.previous_occurred_at)}"
+            if amendment.previous_occurred_at
+            else "",
+            f"channel {amendment.previous_channel.value}" if amendment.previous_channel else "",
+        ]
+        moved = "; ".join(w for w in was if w)
         lines.append(
             Content(
-                f"  earlier text ({amendment.at:%Y-%m-%d}, {amendment.reason}): "
-                f"{amendment.previous_notes}"
+                f"  earlier ({local_stamp(amendment.at)[:10]}, {amendment.reason}): "
+                + (f"{moved}; " if moved else "")
+                + f"text: {amendment.previous_notes}"
             )
         )
     return Content("\n").join(lines)

@@ -423,8 +423,11 @@ def amend(
     now: datetime,
     *,
     adverse_event: bool = False,
+    occurred_at: datetime | None = None,
+    channel: Channel | None = None,
 ) -> Interaction:
-    """Correct a submitted visit: the earlier text stays in its history, with the reason.
+    """Correct a submitted visit (its text, and its time or channel when given): what it
+    said before stays in its history, with the reason.
 
     ``adverse_event``: the correction reveals a possible adverse event the visit did not
     record; it is recorded now, with day zero at the visit (when the company learned of it),
@@ -436,14 +439,20 @@ def amend(
     new_notes, reason = typed_text(new_notes, multiline=True), typed_text(reason)
     if not reason.strip():
         raise VisitError("reason", "an amendment needs a reason")
+    if occurred_at is not None and occurred_at - now > timedelta(minutes=5):
+        raise VisitError("when", "a visit cannot be in the future")
     try:
-        amended = interaction.amended(new_notes, reason, store.author, now)
+        amended = interaction.amended(
+            new_notes, reason, store.author, now, occurred_at=occurred_at, channel=channel
+        )
         if adverse_event and amended.adverse_event is None:
             amended = amended.evolve(
                 adverse_event=AdverseEvent(day_zero=interaction.occurred_at).model_dump()
             )
     except ValidationError as exc:
-        raise VisitError("notes", _plain(exc.errors()[0], "notes")) from exc
+        first = exc.errors()[0]
+        where = "when" if "occurred_at" in map(str, first["loc"]) else "notes"
+        raise VisitError(where, _plain(first, "notes")) from exc
     except ValueError as exc:
         raise VisitError("notes", str(exc)) from exc
     return store.save(amended)
