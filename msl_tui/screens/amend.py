@@ -93,8 +93,8 @@ class AmendScreen(Screen[bool]):
             id="amend-head",
         )
         yield Static(
-            "Correct the text, the time or the channel. What it said before is kept beside "
-            "the amendment, with your reason.",
+            "Correct the text, or shift+tab to the time and channel. What it said before is "
+            "kept beside the amendment, with your reason.",
             id="amend-help",
         )
         with Horizontal(id="amend-meta-row"):
