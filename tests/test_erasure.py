@@ -322,6 +322,9 @@ def test_a_format_1_manifest_cannot_carry_erasures() -> None:
         ("reason", "because Dr Holt said so", "erasures.jsonl line 1: reason"),
         ("kol", "Dr Holt", "is not a KOL id (UUID)"),
         ("at", "yesterday", "is not a time"),
+        ("at", "9999-12-31T00:00:00Z", "erasures.jsonl line 1: at: 9999-12-31 is more than"),
+        ("at", "0001-01-01T00:00:00Z", "erasures.jsonl line 1: at: 0001-01-01 is before 1970"),
+        ("at", "2026-02-30T00:00:00Z", "erasures.jsonl line 1: at: 2026-02-30T00:00:00Z is not"),
         ("by", "ana\nforged line", "erasures.jsonl line 1: by"),
     ],
 )

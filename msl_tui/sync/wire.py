@@ -9,6 +9,7 @@ is exactly what the rest of the program expects; nothing else reaches the store.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -23,7 +24,7 @@ from pydantic import (
 )
 
 from msl_tui.clock import DEVICE_PATTERN
-from msl_tui.models.base import text_problem
+from msl_tui.models.base import Instant, text_problem
 from msl_tui.models.problems import error_words
 from msl_tui.safe_text import printable
 
@@ -129,11 +130,28 @@ IsoStamp = Annotated[
 ]
 
 
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
+
+
+def _erased_when(value: str) -> str:
+    """An erasure's time is a real moment in the models' range (it is kept for good and
+    shown in reports): not year 0001 or 9999."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value} is not a date") from None
+    try:
+        _INSTANT.validate_python(moment)
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    return value
+
+
 class ErasureLine(_Wire):
     """One erased KOL: the id, when, why (a category), by whom and on which device."""
 
     kol: Uuid
-    at: IsoStamp
+    at: Annotated[IsoStamp, AfterValidator(_erased_when)]
     reason: ErasureReason
     # An MSL id (or empty), never free text: the record is kept for good and travels, so it
     # must not be able to carry personal data of its own.
