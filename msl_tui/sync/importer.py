@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -50,6 +51,8 @@ from msl_tui.timestamps import from_ms, iso, utcnow
 # A laptop clock this far ahead would let its edits win over everyone's for that long.
 MAX_SKEW = timedelta(hours=1)
 BATCH = 2000
+# From this many changes an import indexes text a batch at a time, not a row at a time.
+BIG_IMPORT = 5000
 Progress = Callable[[int], None]
 
 
@@ -328,6 +331,37 @@ def _check_stamps(
             )
 
 
+def _apply_part(
+    store: Store,
+    reader: BundleReader,
+    part: Part,
+    seen: _SeenKeys,
+    eraser: ErasureFilter,
+    limit_ms: int,
+    now: str,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+) -> Counts:
+    """Check and merge one part's changes, batch by batch."""
+    counts = Counts()
+    for batch in _batches(reader, part, progress):
+        _check_stamps(part, batch, seen, limit_ms)
+        batch = eraser.drop(part.table, batch)
+        try:
+            counts.add(
+                apply_batch(store, part.table, [c for _, c in batch], now=now, dry_run=dry_run)
+            )
+        except MergeError as exc:
+            where = part.name
+            if exc.change is not None:
+                numbers = [n for n, c in batch if c is exc.change]
+                if numbers:
+                    where += f" line {numbers[0]}"
+            raise BundleError(f"{where}: {exc}") from None
+    return counts
+
+
 def import_bundle(
     store: Store,
     path: Path,
@@ -364,31 +398,20 @@ def import_bundle(
                 limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
                 seen = _SeenKeys(manifest.ranges)
                 eraser = ErasureFilter(store, dry_run=dry_run)
-                for part in parts_in_order(manifest.parts):
-                    if part.table == ERASURE_TABLE:
-                        eraser.apply(reader, part)
-                        continue
-                    counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
-                    for batch in _batches(reader, part, progress):
-                        _check_stamps(part, batch, seen, limit_ms)
-                        batch = eraser.drop(part.table, batch)
-                        try:
+                # A big import indexes its text a batch at a time (see store/search_index.py).
+                big = not dry_run and manifest.total_changes() >= BIG_IMPORT
+                with store.deferred_search_index() if big else nullcontext():
+                    for part in parts_in_order(manifest.parts):
+                        if part.table == ERASURE_TABLE:
+                            eraser.apply(reader, part)
+                        else:
+                            counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
                             counts.add(
-                                apply_batch(
-                                    store,
-                                    part.table,
-                                    [c for _, c in batch],
-                                    now=stamp_now,
-                                    dry_run=dry_run,
+                                _apply_part(
+                                    store, reader, part, seen, eraser, limit_ms, stamp_now,
+                                    dry_run=dry_run, progress=progress,
                                 )
-                            )
-                        except MergeError as exc:
-                            where = part.name
-                            if exc.change is not None:
-                                numbers = [n for n, c in batch if c is exc.change]
-                                if numbers:
-                                    where += f" line {numbers[0]}"
-                            raise BundleError(f"{where}: {exc}") from None
+                            )  # fmt: skip
                 if not dry_run:
                     sync_log.record_bundle(
                         store,
