@@ -23,9 +23,7 @@ def _bundle(tmp_path: Path) -> Path:
     visit land in different batches when batches are small."""
     a = make_store(tmp_path / "a.db", "alice", "dev-a")
     kols = [add_kol(a, f"Dr Renal {i}", profile_note=f"cohort {i}") for i in range(3)]
-    visits = [
-        add_visit(a, kols[i % 3], notes=f"{WORDS[i % 4]} note {i}") for i in range(12)
-    ]
+    visits = [add_visit(a, kols[i % 3], notes=f"{WORDS[i % 4]} note {i}") for i in range(12)]
     for visit in visits[::3]:
         a.save(visit.evolve(notes="rewritten after review"))
     path = export_bundle(a, tmp_path / "a.mslsync", full=True, sign=False).path

@@ -7,6 +7,7 @@ the store holds is always the model's canonical form, never the input it was mad
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,38 @@ def dump_fields(record: SyncedRecord) -> dict[str, Any]:
 
 # One encoder for every row: json.dumps with options builds a new encoder on each call.
 encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+# Text that JSON writes as it is, between quotes: field names and clock stamps.
+_BARE = re.compile(r"[A-Za-z0-9_.:-]*\Z", re.ASCII)
+# Per tuple of field names, the text around their values, or None if a name needs escaping.
+_KEY_PARTS: dict[tuple[str, ...], list[str] | None] = {}
+
+
+def encode_stamps(stamps: dict[str, Any]) -> str:
+    """``encode_json(stamps)``. A record one change made has one stamp in every field: then
+    the text is joined from parts that need no escaping, at a fraction of the encoder's cost."""
+    keys = tuple(stamps)
+    if keys:
+        first = stamps[keys[0]]
+        if (
+            type(first) is str
+            and list(stamps.values()).count(first) == len(keys)
+            and _BARE.match(first)
+        ):
+            parts = _KEY_PARTS.get(keys, ())
+            if parts == ():
+                if len(_KEY_PARTS) > 256:
+                    _KEY_PARTS.clear()
+                bare = all(_BARE.match(k) for k in keys)
+                parts = _KEY_PARTS[keys] = (
+                    [f'{"{" if i == 0 else ","}"{k}":' for i, k in enumerate(keys)] + ["}"]
+                    if bare
+                    else None
+                )
+            if parts is not None:
+                return f'"{first}"'.join(parts)
+    return encode_json(stamps)
 
 
 def to_column(entity: Entity, field: str, value: Any) -> Any:
@@ -122,7 +155,7 @@ def record_row(
         values.append(value)
     if entity.name == "interaction":
         values.append(derived_columns(entity, fields)["ae_pending_since"])
-    values += [record.id, device, hlc, updated_at, encode_json(field_stamps)]
+    values += [record.id, device, hlc, updated_at, encode_stamps(field_stamps)]
     return values
 
 

@@ -174,6 +174,23 @@ def _covers(raw: Any, clean: Any) -> bool:
     )
 
 
+# Values whose JSON text is the same whenever they are equal and of the same type (not float:
+# 0.0 == -0.0).
+_FLAT = frozenset({str, int, bool, type(None)})
+
+
+def _same_text(raw: dict[str, Any], clean: dict[str, Any]) -> bool:
+    """True only if ``encode_json(raw) == encode_json(clean)``, decided without encoding
+    when every value is flat or an empty list or object (False: not decided here)."""
+    if raw != clean or list(raw) != list(clean):
+        return False
+    for a, b in zip(raw.values(), clean.values(), strict=True):
+        kind = type(a)
+        if kind is not type(b) or not (kind in _FLAT or (not a and kind in (list, dict))):
+            return False
+    return True
+
+
 _PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
 
 
@@ -225,7 +242,11 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         # The JSON text tells 1 from True and 1.0 (Python's == does not); from an msl-tui
         # sender it is the same text, which the change log then keeps as it is.
         clean_text = encode_json(clean)
-        if clean_text != encode_json(patch) and not _covers(patch, clean):
+        if (
+            not _same_text(patch, clean)
+            and clean_text != encode_json(patch)
+            and not _covers(patch, clean)
+        ):
             name = next(k for k in patch if not _covers(patch[k], clean.get(k)))
             raise _not_canonical(name, patch[name], clean.get(name))
     except ValidationError as exc:

@@ -89,7 +89,7 @@ class Change:
             self.entity,
             self.record_id,
             self.patch_json if self.patch_json is not None else encode_json(self.patch),
-            encode_json(self.base),
+            encode_json(self.base) if self.base else "{}",
             self.author,
         ]
 
