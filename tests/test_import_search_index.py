@@ -116,3 +116,15 @@ def test_a_refused_big_import_leaves_index_and_triggers_as_they_were(
     store.close()
     with sqlite3.connect(tmp_path / "b.db") as conn:
         assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_a_big_import_gives_back_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = _bundle(tmp_path)
+    store = _receiver(tmp_path / "b.db")
+    before = store.db.conn.execute("pragma cache_size").fetchone()
+    monkeypatch.setattr(importer, "BIG_IMPORT", 1)
+    import_bundle(store, bundle)
+    assert store.db.conn.execute("pragma cache_size").fetchone() == before
+    store.close()

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound=SyncedRecord)
 # The tables with a full-text index kept by triggers (migrations: enable_fts).
 SEARCHED_TABLES = ("kols", "interactions")
+BIG_WRITE_CACHE_KIB = -65536  # 64 MiB (a negative cache_size counts KiB)
 BULK_ROWS = 200  # from this many rows, a server store is written through COPY
 
 
@@ -97,7 +98,7 @@ class Store:
         self._settled = False
         # KOLs whose kept situation the open transaction must refresh before it commits.
         self._touched: set[str] | None = None
-        # Set inside ``deferred_search_index``: the FTS index is written a batch at a time.
+        # Set inside ``big_write``: the FTS index is written a batch at a time.
         self._search: Deferred | None = None
         device = self.get_meta("device_id")
         if device is None and not read_only:
@@ -226,17 +227,22 @@ class Store:
                     raise
 
     @contextmanager
-    def deferred_search_index(self) -> Iterator[None]:
-        """Inside an open write transaction, for a big write: the full-text index takes each
-        ``write_records`` batch's new rows in one statement, not one trigger call per row
-        (see ``store/search_index.py``). Nothing to do on a server."""
+    def big_write(self) -> Iterator[None]:
+        """Inside an open write transaction, for a big write (an import of thousands of
+        changes): the full-text index takes each ``write_records`` batch's new rows in one
+        statement, not one trigger call per row (see ``store/search_index.py``), and the
+        page cache is 64 MiB instead of 2 (rows keyed by random ids touch pages all over
+        their indexes; a small cache writes them to the WAL again and again before the
+        commit). Nothing to do on a server."""
         if self.server or self._search is not None:
             yield
             return
         with self._lock:
             conn = self.db.conn
             if not conn.in_transaction:
-                raise StoreError("deferred_search_index needs an open write transaction")
+                raise StoreError("big_write needs an open write transaction")
+            cache = conn.execute("pragma cache_size").fetchone()[0]
+            conn.execute(f"pragma cache_size = {BIG_WRITE_CACHE_KIB}")
             self._search = Deferred(conn, SEARCHED_TABLES)
             try:
                 yield
@@ -245,6 +251,7 @@ class Store:
                 # After a rollback the dropped triggers are back already.
                 if conn.in_transaction:
                     search.restore()
+                conn.execute(f"pragma cache_size = {int(cache)}")
 
     # -- meta and profile ------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ from msl_tui.timestamps import from_ms, iso, utcnow
 # A laptop clock this far ahead would let its edits win over everyone's for that long.
 MAX_SKEW = timedelta(hours=1)
 BATCH = 2000
-# From this many changes an import indexes text a batch at a time, not a row at a time.
+# From this many changes an import is a big write (Store.big_write).
 BIG_IMPORT = 5000
 Progress = Callable[[int], None]
 
@@ -419,9 +419,9 @@ def import_bundle(
                 limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
                 seen = _SeenKeys(manifest.ranges)
                 eraser = ErasureFilter(store, dry_run=dry_run)
-                # A big import indexes its text a batch at a time (see store/search_index.py).
+                # A big import indexes text a batch at a time, with a larger page cache.
                 big = not dry_run and manifest.total_changes() >= BIG_IMPORT
-                with store.deferred_search_index() if big else nullcontext():
+                with store.big_write() if big else nullcontext():
                     for part in parts_in_order(manifest.parts):
                         if part.table == ERASURE_TABLE:
                             eraser.apply(reader, part)
