@@ -82,30 +82,19 @@ def encode_stamps(stamps: dict[str, Any]) -> str:
             and list(stamps.values()).count(first) == len(keys)
             and _BARE.match(first)
         ):
-            parts = _KEY_PARTS.get(keys, ())
-            if parts == ():
+            if keys not in _KEY_PARTS:
                 if len(_KEY_PARTS) > 256:
                     _KEY_PARTS.clear()
                 bare = all(_BARE.match(k) for k in keys)
-                parts = _KEY_PARTS[keys] = (
+                _KEY_PARTS[keys] = (
                     [f'{"{" if i == 0 else ","}"{k}":' for i, k in enumerate(keys)] + ["}"]
                     if bare
                     else None
                 )
+            parts = _KEY_PARTS[keys]
             if parts is not None:
                 return f'"{first}"'.join(parts)
     return encode_json(stamps)
-
-
-def to_column(entity: Entity, field: str, value: Any) -> Any:
-    if field in entity.json_fields:
-        if value is None:
-            return None
-        # Most nested fields are empty lists: their text needs no encoder call.
-        return "[]" if value == [] and type(value) is list else encode_json(value)
-    if isinstance(value, bool):
-        return int(value)
-    return value
 
 
 _DATA_FIELDS: dict[str, list[str]] = {}
@@ -144,7 +133,8 @@ def record_row(
         fields = dump_fields(record)
     json_fields = entity.json_fields
     values = []
-    # to_column, inlined: an import builds a million rows of twenty-odd columns.
+    # Nested values as JSON text (most are empty lists: no encoder call), booleans as 0/1.
+    # A plain loop: an import builds a million rows of twenty-odd columns.
     for name in _data_fields(entity):
         value = fields[name]
         if name in json_fields:
