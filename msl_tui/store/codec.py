@@ -7,6 +7,7 @@ the store holds is always the model's canonical form, never the input it was mad
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,12 +65,46 @@ def dump_fields(record: SyncedRecord) -> dict[str, Any]:
 encode_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def to_column(entity: Entity, field: str, value: Any) -> Any:
-    if field in entity.json_fields:
-        return None if value is None else encode_json(value)
-    if isinstance(value, bool):
-        return int(value)
-    return value
+# Text that JSON writes as it is, between quotes: field names and clock stamps.
+_BARE = re.compile(r"[A-Za-z0-9_.:-]*\Z", re.ASCII)
+# Per tuple of field names, the text around their values, or None if a name needs escaping.
+_KEY_PARTS: dict[tuple[str, ...], list[str] | None] = {}
+
+
+def encode_stamps(stamps: dict[str, Any]) -> str:
+    """``encode_json(stamps)``. A record one change made has one stamp in every field: then
+    the text is joined from parts that need no escaping, at a fraction of the encoder's cost."""
+    keys = tuple(stamps)
+    if keys:
+        first = stamps[keys[0]]
+        if (
+            type(first) is str
+            and list(stamps.values()).count(first) == len(keys)
+            and _BARE.match(first)
+        ):
+            if keys not in _KEY_PARTS:
+                if len(_KEY_PARTS) > 256:
+                    _KEY_PARTS.clear()
+                bare = all(_BARE.match(k) for k in keys)
+                _KEY_PARTS[keys] = (
+                    [f'{"{" if i == 0 else ","}"{k}":' for i, k in enumerate(keys)] + ["}"]
+                    if bare
+                    else None
+                )
+            parts = _KEY_PARTS[keys]
+            if parts is not None:
+                return f'"{first}"'.join(parts)
+    return encode_json(stamps)
+
+
+_DATA_FIELDS: dict[str, list[str]] = {}
+
+
+def _data_fields(entity: Entity) -> list[str]:
+    names = _DATA_FIELDS.get(entity.name)
+    if names is None:
+        names = _DATA_FIELDS[entity.name] = entity.data_fields()
+    return names
 
 
 ROW_META = ("id", "device_id", "hlc", "updated_at", "field_stamps")
@@ -96,10 +131,21 @@ def record_row(
     """
     if fields is None:
         fields = dump_fields(record)
-    values = [to_column(entity, f, fields[f]) for f in entity.data_fields()]
+    json_fields = entity.json_fields
+    values = []
+    # Nested values as JSON text (most are empty lists: no encoder call), booleans as 0/1.
+    # A plain loop: an import builds a million rows of twenty-odd columns.
+    for name in _data_fields(entity):
+        value = fields[name]
+        if name in json_fields:
+            if value is not None:
+                value = "[]" if value == [] and type(value) is list else encode_json(value)
+        elif type(value) is bool:
+            value = int(value)
+        values.append(value)
     if entity.name == "interaction":
         values.append(derived_columns(entity, fields)["ae_pending_since"])
-    values += [record.id, device, hlc, updated_at, encode_json(field_stamps)]
+    values += [record.id, device, hlc, updated_at, encode_stamps(field_stamps)]
     return values
 
 

@@ -44,6 +44,7 @@ from msl_tui.store.codec import (
 )
 from msl_tui.store.database import open_database
 from msl_tui.store.errors import StoreBusyError, StoreError
+from msl_tui.store.search_index import Deferred
 from msl_tui.store.urls import ServerUrl, is_server_url
 from msl_tui.timestamps import now_iso
 
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
     from msl_tui.store.pg import PgDatabase
 
 R = TypeVar("R", bound=SyncedRecord)
+# The tables with a full-text index kept by triggers (migrations: enable_fts).
+SEARCHED_TABLES = ("kols", "interactions")
+BIG_WRITE_CACHE_KIB = -65536  # 64 MiB (a negative cache_size counts KiB)
 BULK_ROWS = 200  # from this many rows, a server store is written through COPY
 
 
@@ -94,6 +98,8 @@ class Store:
         self._settled = False
         # KOLs whose kept situation the open transaction must refresh before it commits.
         self._touched: set[str] | None = None
+        # Set inside ``big_write``: the FTS index is written a batch at a time.
+        self._search: Deferred | None = None
         device = self.get_meta("device_id")
         if device is None and not read_only:
             # Minted once per store: it names this machine's changes in every export. Two
@@ -220,6 +226,33 @@ class Store:
                         raise StoreBusyError(self.path) from None
                     raise
 
+    @contextmanager
+    def big_write(self) -> Iterator[None]:
+        """Inside an open write transaction, for a big write (an import of thousands of
+        changes): the full-text index takes each ``write_records`` batch's new rows in one
+        statement, not one trigger call per row (see ``store/search_index.py``), and the
+        page cache is 64 MiB instead of 2 (rows keyed by random ids touch pages all over
+        their indexes; a small cache writes them to the WAL again and again before the
+        commit). Nothing to do on a server."""
+        if self.server or self._search is not None:
+            yield
+            return
+        with self._lock:
+            conn = self.db.conn
+            if not conn.in_transaction:
+                raise StoreError("big_write needs an open write transaction")
+            cache = conn.execute("pragma cache_size").fetchone()[0]
+            conn.execute(f"pragma cache_size = {BIG_WRITE_CACHE_KIB}")
+            self._search = Deferred(conn, SEARCHED_TABLES)
+            try:
+                yield
+            finally:
+                search, self._search = self._search, None
+                # After a rollback the dropped triggers are back already.
+                if conn.in_transaction:
+                    search.restore()
+                conn.execute(f"pragma cache_size = {int(cache)}")
+
     # -- meta and profile ------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
@@ -342,7 +375,10 @@ class Store:
                 unique = list({row[key]: row for row in rows}.values())
                 cast("PgDatabase", self.db).insert_rows(entity.table, columns, unique, tail)
             else:
+                top = self._search.top(entity.table) if self._search else None
                 self.db.conn.executemany(sql + tail, rows)
+                if top is not None:
+                    cast(Deferred, self._search).index_new(entity.table, top)
             touched |= (
                 set(ids)
                 if entity.name == "kol"

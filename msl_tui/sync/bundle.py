@@ -80,7 +80,10 @@ _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    result = dict(pairs)  # in C; only a shorter dict needs the loop that names the key
+    if len(result) == len(pairs):
+        return result
+    result = {}
     for key, value in pairs:
         if key in result:
             raise BundleError(f"duplicate JSON key {key[:40]!r}")

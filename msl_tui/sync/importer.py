@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -50,6 +51,8 @@ from msl_tui.timestamps import from_ms, iso, utcnow
 # A laptop clock this far ahead would let its edits win over everyone's for that long.
 MAX_SKEW = timedelta(hours=1)
 BATCH = 2000
+# From this many changes an import is a big write (Store.big_write).
+BIG_IMPORT = 5000
 Progress = Callable[[int], None]
 
 
@@ -171,6 +174,23 @@ def _covers(raw: Any, clean: Any) -> bool:
     )
 
 
+# Values whose JSON text is the same whenever they are equal and of the same type (not float:
+# 0.0 == -0.0).
+_FLAT = frozenset({str, int, bool, type(None)})
+
+
+def _same_text(raw: dict[str, Any], clean: dict[str, Any]) -> bool:
+    """True only if ``encode_json(raw) == encode_json(clean)``, decided without encoding
+    when every value is flat or an empty list or object (False: not decided here)."""
+    if raw != clean or list(raw) != list(clean):
+        return False
+    for a, b in zip(raw.values(), clean.values(), strict=True):
+        kind = type(a)
+        if kind is not type(b) or not (kind in _FLAT or (not a and kind in (list, dict))):
+            return False
+    return True
+
+
 _PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
 
 
@@ -222,7 +242,11 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         # The JSON text tells 1 from True and 1.0 (Python's == does not); from an msl-tui
         # sender it is the same text, which the change log then keeps as it is.
         clean_text = encode_json(clean)
-        if clean_text != encode_json(patch) and not _covers(patch, clean):
+        if (
+            not _same_text(patch, clean)
+            and clean_text != encode_json(patch)
+            and not _covers(patch, clean)
+        ):
             name = next(k for k in patch if not _covers(patch[k], clean.get(k)))
             raise _not_canonical(name, patch[name], clean.get(name))
     except ValidationError as exc:
@@ -328,6 +352,37 @@ def _check_stamps(
             )
 
 
+def _apply_part(
+    store: Store,
+    reader: BundleReader,
+    part: Part,
+    seen: _SeenKeys,
+    eraser: ErasureFilter,
+    limit_ms: int,
+    now: str,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+) -> Counts:
+    """Check and merge one part's changes, batch by batch."""
+    counts = Counts()
+    for batch in _batches(reader, part, progress):
+        _check_stamps(part, batch, seen, limit_ms)
+        batch = eraser.drop(part.table, batch)
+        try:
+            counts.add(
+                apply_batch(store, part.table, [c for _, c in batch], now=now, dry_run=dry_run)
+            )
+        except MergeError as exc:
+            where = part.name
+            if exc.change is not None:
+                numbers = [n for n, c in batch if c is exc.change]
+                if numbers:
+                    where += f" line {numbers[0]}"
+            raise BundleError(f"{where}: {exc}") from None
+    return counts
+
+
 def import_bundle(
     store: Store,
     path: Path,
@@ -364,31 +419,20 @@ def import_bundle(
                 limit_ms = int(now.timestamp() * 1000) + int(MAX_SKEW.total_seconds() * 1000)
                 seen = _SeenKeys(manifest.ranges)
                 eraser = ErasureFilter(store, dry_run=dry_run)
-                for part in parts_in_order(manifest.parts):
-                    if part.table == ERASURE_TABLE:
-                        eraser.apply(reader, part)
-                        continue
-                    counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
-                    for batch in _batches(reader, part, progress):
-                        _check_stamps(part, batch, seen, limit_ms)
-                        batch = eraser.drop(part.table, batch)
-                        try:
+                # A big import indexes text a batch at a time, with a larger page cache.
+                big = not dry_run and manifest.total_changes() >= BIG_IMPORT
+                with store.big_write() if big else nullcontext():
+                    for part in parts_in_order(manifest.parts):
+                        if part.table == ERASURE_TABLE:
+                            eraser.apply(reader, part)
+                        else:
+                            counts = report.tables.setdefault(ENTITIES[part.table].table, Counts())
                             counts.add(
-                                apply_batch(
-                                    store,
-                                    part.table,
-                                    [c for _, c in batch],
-                                    now=stamp_now,
-                                    dry_run=dry_run,
+                                _apply_part(
+                                    store, reader, part, seen, eraser, limit_ms, stamp_now,
+                                    dry_run=dry_run, progress=progress,
                                 )
-                            )
-                        except MergeError as exc:
-                            where = part.name
-                            if exc.change is not None:
-                                numbers = [n for n, c in batch if c is exc.change]
-                                if numbers:
-                                    where += f" line {numbers[0]}"
-                            raise BundleError(f"{where}: {exc}") from None
+                            )  # fmt: skip
                 if not dry_run:
                     sync_log.record_bundle(
                         store,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -88,7 +89,7 @@ class Change:
             self.entity,
             self.record_id,
             self.patch_json if self.patch_json is not None else encode_json(self.patch),
-            encode_json(self.base),
+            encode_json(self.base) if self.base else "{}",
             self.author,
         ]
 
@@ -102,7 +103,13 @@ def seen_stamps(base_value: Any) -> list[str]:
 
 
 def stamp_iso(hlc: str) -> str:
-    return iso(from_ms(Stamp.parse(hlc).wall_ms))
+    return _second_iso(Stamp.parse(hlc).wall_ms // 1000)
+
+
+@lru_cache(maxsize=4096)
+def _second_iso(second: int) -> str:
+    # Changes made one after another share their second: an import formats each once.
+    return iso(from_ms(second * 1000))
 
 
 @dataclass
@@ -398,6 +405,7 @@ def apply_batch(
     had_row = sync_log.existing_ids(store, entity, ids)
     open_before = sync_log.open_conflict_keys(store, entity.name, ids)
     items: list[tuple[SyncedRecord, RowStamp]] = []
+    new_items: list[tuple[SyncedRecord, RowStamp]] = []  # records with no row yet
     recomputed: list[Folded] = []
     for record_id, incoming in by_record.items():
         prior = [Change.from_row(r) for r in stored.get(record_id, [])]
@@ -414,10 +422,11 @@ def apply_batch(
         if folded.record is not None:
             # A one-change record's patch was checked equal to its canonical fields.
             fields = only.patch if folded.record is only.record else None
-            items.append((folded.record, folded.row_stamp(fields)))
             if record_id in had_row:
+                items.append((folded.record, folded.row_stamp(fields)))
                 counts.updated += 1
             else:
+                new_items.append((folded.record, folded.row_stamp(fields)))
                 counts.inserted += 1
         elif record_id in had_row:
             # The existing row stays; the changes that would spoil it are refused.
@@ -434,11 +443,17 @@ def apply_batch(
         )
     if dry_run:
         return counts
-    for c in fresh:
-        # Later local edits must sort after what this store has now seen (skew was checked).
-        store.clock.observe(Stamp.parse(c.hlc), max_skew_ms=10**15)
+    # Later local edits must sort after what this store has now seen (skew was checked).
+    # The clock keeps the highest stamp it observed: the batch's highest is enough (stamps
+    # of fixed width sort as text in (wall, counter, device) order).
+    store.clock.observe(Stamp.parse(max(c.hlc for c in fresh)), max_skew_ms=10**15)
     sync_log.insert_changes(store, [c.as_row() for c in fresh])
-    store.write_records(entity, items)
+    if store.server:
+        store.write_records(entity, items + new_items)
+    else:
+        # A plain insert for new rows: no update clause, no look-up of their former owners.
+        store.write_records(entity, items)
+        store.write_records(entity, new_items, insert_only=True)
     for folded in recomputed:
         if folded.conflicts or folded.record_id in open_before:
             sync_log.save_conflicts(store, entity.name, folded.record_id, folded.conflicts, now)
