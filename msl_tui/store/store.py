@@ -427,7 +427,10 @@ class Store:
                 stamp = str(self.clock.tick())
                 items, changes = pending.setdefault(entity.name, ([], []))
                 items.append(
-                    (record, RowStamp(self.device_id, stamp, now, dict.fromkeys(fields, stamp)))
+                    (
+                        record,
+                        RowStamp(self.device_id, stamp, now, dict.fromkeys(fields, stamp), fields),
+                    )
                 )
                 changes.append(
                     [
