@@ -417,9 +417,6 @@ class Store:
 
         with self.transaction():
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
-            import os as _os
-            if _os.environ.get("QCACHE"):
-                self.db.conn.execute(f"PRAGMA cache_size = {int(_os.environ['QCACHE'])}")
             # Into an empty store (a demo, a first load) the full-text indexes are built once
             # at the end instead of row by row: the same index, several times faster.
             deferred = self._defer_fts() if not self.server and self.count_all() == 0 else []
