@@ -419,7 +419,9 @@ class Store:
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
             # Into an empty store (a demo, a first load) the full-text indexes are built once
             # at the end instead of row by row: the same index, several times faster.
-            deferred = self._defer_fts() if not self.server and self.count_all() == 0 else []
+            empty = not self.server and self.count_all() == 0
+            deferred = self._defer_fts() if empty else []
+            indexes = self._defer_indexes() if empty else []
             now = now_iso()
             for record in records:
                 entity = ENTITY_BY_MODEL[type(record)]
@@ -449,11 +451,34 @@ class Store:
                 if count % batch == 0:
                     flush()
             flush()
+            for index_sql in indexes:
+                self.db.conn.execute(index_sql)
             for table, trigger_sql in deferred:
                 self.db.conn.execute(f"insert into {table}_fts({table}_fts) values ('rebuild')")
                 self.db.conn.execute(trigger_sql)
+            if empty and self._touched is not None:
+                # Every KOL is new: one pass over the tables, not one query per 500 KOLs.
+                self._touched.clear()
+                situation.refresh(self.db.conn, None)
             self.set_meta("hlc_last", str(self.clock.last))
         return count
+
+    def _defer_indexes(self) -> list[str]:
+        """Drop the record tables' and change log's secondary indexes for this transaction;
+        returns the statements ``bulk_insert`` runs again before it commits. Built once
+        from sorted keys, an index costs far less than a million random insertions into it.
+        Unique indexes stay: they check what is inserted."""
+        tables = [e.table for e in ENTITIES.values()] + ["changes"]
+        found = list(
+            self.db.conn.execute(
+                "select name, sql from sqlite_master where type = 'index' and sql is not null "
+                f"and sql not like 'create unique%' and tbl_name in ({', '.join('?' * len(tables))})",
+                tables,
+            )
+        )
+        for name, _sql in found:
+            self.db.conn.execute(f'drop index "{name}"')
+        return [sql for _name, sql in found]
 
     def _defer_fts(self) -> list[tuple[str, str]]:
         """Drop the full-text insert triggers for this transaction; returns what
