@@ -214,3 +214,16 @@ def test_a_bulk_insert_into_an_empty_store_leaves_the_same_schema_and_situations
     assert situation.kept(store) == sorted(computed, key=lambda s: s["kol_id"])
     assert len(computed) == 2
     assert store.db.conn.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_a_bulk_insert_stamps_every_field_as_a_save_would(store: Store) -> None:
+    kol = Kol(name='Dr "Quoted" Ünal', tags=["renal"])
+    visit = Interaction(kol_id=kol.id, occurred_at=datetime(2026, 10, 1, tzinfo=UTC), notes="x")
+    store.bulk_insert([kol, visit])
+    for table in ("kols", "interactions"):
+        [row] = store.db.conn.execute(f"select id, hlc, field_stamps from {table}").fetchall()
+        [patch] = store.db.conn.execute(
+            "select patch from changes where record_id = ?", [row[0]]
+        ).fetchone()
+        stamps = dict.fromkeys(json.loads(patch), row[1])
+        assert row[2] == json.dumps(stamps, separators=(",", ":"))

@@ -87,19 +87,21 @@ def record_row(
     device: str,
     hlc: str,
     updated_at: str,
-    field_stamps: dict[str, Any],
+    field_stamps: dict[str, Any] | str,
     fields: dict[str, Any] | None = None,
 ) -> list[Any]:
     """The table row (values in ``row_columns`` order) for a validated record.
 
-    ``fields``, when given, must be ``dump_fields(record)`` computed already.
+    ``fields``, when given, must be ``dump_fields(record)`` computed already;
+    ``field_stamps`` may be given as its JSON already encoded.
     """
     if fields is None:
         fields = dump_fields(record)
     values = [to_column(entity, f, fields[f]) for f in entity.data_fields()]
     if entity.name == "interaction":
         values.append(derived_columns(entity, fields)["ae_pending_since"])
-    values += [record.id, device, hlc, updated_at, encode_json(field_stamps)]
+    stamps = field_stamps if isinstance(field_stamps, str) else encode_json(field_stamps)
+    values += [record.id, device, hlc, updated_at, stamps]
     return values
 
 
