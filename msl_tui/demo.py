@@ -7,12 +7,17 @@ million interactions fit in memory and in reasonable time.
 
 from __future__ import annotations
 
+import copy
 import random
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache, partial
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from msl_tui.models import (
     Activity,
@@ -43,6 +48,8 @@ from msl_tui.models import (
     TransferOfValue,
 )
 from msl_tui.store import Store
+
+M = TypeVar("M", bound=BaseModel)
 
 DEMO_PROFILE = MslProfile(
     msl_id="demo.msl", name="Alex Morgan (demo)", territory="North-West", device_id="demo-laptop"
@@ -283,14 +290,63 @@ class DemoSummary:
         ]
 
 
+_set = object.__setattr__
+
+
+@cache
+def _defaults(model: type[BaseModel]) -> list[tuple[str, bool, Any, Callable[[], Any] | None]]:
+    """Every field: whether it is required, its default or the factory that makes it.
+    Only for plain models: no aliases, extra fields, private attributes or post-init."""
+    if (
+        model.__pydantic_post_init__
+        or model.__private_attributes__
+        or model.model_config.get("extra") == "allow"
+        or any(f.alias or f.validation_alias for f in model.model_fields.values())
+    ):
+        raise TypeError(f"{model.__name__} is not a plain model: build it with validation")
+    found: list[tuple[str, bool, Any, Callable[[], Any] | None]] = []
+    for name, info in model.model_fields.items():
+        factory = info.default_factory
+        if factory is None and isinstance(info.default, list | dict | set):
+            factory = partial(copy.deepcopy, info.default)
+        found.append((name, info.is_required(), info.default, factory))  # type: ignore[arg-type]
+    return found
+
+
 class DemoBuilder:
-    def __init__(self, *, kols: int, years: float, seed: int, now: datetime) -> None:
+    def __init__(
+        self, *, kols: int, years: float, seed: int, now: datetime, validate: bool = False
+    ) -> None:
         self.rng = random.Random(seed)
+        self.validate = validate
         self.n_kols = kols
         self.years = years
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.today = self.now.date()
         self.summary = DemoSummary()
+
+    def _make(self, model: type[M], **values: Any) -> M:
+        """A model as the generator made it. Validation (a third of a big seed's time) is
+        skipped unless asked for: every value here is valid and canonical by construction
+        (UTC instants, canonical UUIDs, one-line texts), and tests/test_demo.py checks that
+        a validated build stores byte-identical rows and changes."""
+        if self.validate:
+            return model(**values)
+        # What model_construct does, without its per-field alias lookups and its inspection
+        # of each default factory's signature on every call (together more than the
+        # validation skipped). Fields in declaration order, as model_dump writes them.
+        data = {
+            name: values[name]  # a required field missing is a KeyError here
+            if name in values or required
+            else (factory() if factory is not None else default)
+            for name, required, default, factory in _defaults(model)
+        }
+        record = model.__new__(model)
+        _set(record, "__dict__", data)
+        _set(record, "__pydantic_fields_set__", set(values))
+        _set(record, "__pydantic_extra__", None)
+        _set(record, "__pydantic_private__", None)
+        return record
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -328,7 +384,8 @@ class DemoBuilder:
         first = FIRST[rng.randrange(len(FIRST))]
         last = LAST[rng.randrange(len(LAST))]
         top_down = rng.random() < 0.7
-        return Kol(
+        return self._make(
+            Kol,
             id=self.uuid(),
             name=f"Dr {first} {last}" + (f" {index // 1600}" if index >= 1600 else ""),
             credentials=rng.choice(CREDENTIALS),
@@ -372,7 +429,8 @@ class DemoBuilder:
         start = date(self.today.year, 1, 1)
         chosen = rng.sample(OBJECTIVES, k=rng.randint(1, 3))
         objectives = [
-            Objective(
+            self._make(
+                Objective,
                 id=self.uuid(),
                 kind=kind,
                 description=text,
@@ -386,7 +444,8 @@ class DemoBuilder:
             for kind, text, measure, target in chosen
         ]
         activities = [
-            Activity(
+            self._make(
+                Activity,
                 id=self.uuid(),
                 kind=kind,
                 description=f"{kind.value.capitalize()} with {kol.name}",
@@ -409,7 +468,8 @@ class DemoBuilder:
             )
         ]
         cadence = cadence_for(kol.influence)
-        return EngagementPlan(
+        return self._make(
+            EngagementPlan,
             id=self.uuid(),
             kol_id=kol.id,
             period_start=start,
@@ -480,7 +540,7 @@ class DemoBuilder:
         )
         topic = rng.choice(TOPICS[area])
         category = rng.choice(list(INSIGHTS))
-        insight = Insight(category=category, text=rng.choice(INSIGHTS[category]))
+        insight = self._make(Insight, category=category, text=rng.choice(INSIGHTS[category]))
         notes = (
             f"Discussed {topic}. {insight.text}. "
             f"Asked how their team currently approaches {rng.choice(TOPICS[area])}."
@@ -489,12 +549,18 @@ class DemoBuilder:
         roll = rng.random()
         if roll < 0.08:
             about, cause, response = rng.choice(FEEDBACK_NEGATIVE)
-            feedback = Feedback(
-                sentiment=Sentiment.NEGATIVE, about=about, root_cause=cause, response=response
+            feedback = self._make(
+                Feedback,
+                sentiment=Sentiment.NEGATIVE,
+                about=about,
+                root_cause=cause,
+                response=response,
             )
             self.summary.negative_feedback += 1
         elif roll < 0.3:
-            feedback = Feedback(sentiment=Sentiment.POSITIVE, about="scientific exchange")
+            feedback = self._make(
+                Feedback, sentiment=Sentiment.POSITIVE, about="scientific exchange"
+            )
         adverse_event = None
         # The first KOL's latest visit carries an AE mention still inside its 24-hour window.
         if index == 0 and latest:
@@ -504,7 +570,8 @@ class DemoBuilder:
                 + PRODUCTS[area]
                 + " admitted to hospital with a severe rash."
             )
-            adverse_event = AdverseEvent(
+            adverse_event = self._make(
+                AdverseEvent,
                 day_zero=when,
                 patient="adult female, 60s",
                 reporter=kol.name,
@@ -514,7 +581,8 @@ class DemoBuilder:
             self.summary.unreported_adverse_events += 1
         elif rng.random() < 0.01:
             notes += f" Reported a case of nausea on {PRODUCTS[area]}; forwarded to PV."
-            adverse_event = AdverseEvent(
+            adverse_event = self._make(
+                AdverseEvent,
                 day_zero=when,
                 reporter=kol.name,
                 product=PRODUCTS[area],
@@ -526,15 +594,17 @@ class DemoBuilder:
             self.summary.adverse_events += 1
         med_info = None
         if rng.random() < 0.02:
-            med_info = MedInfoRequest(
-                question=f"Is there any data on {PRODUCTS[area]} in paediatric patients?"
+            med_info = self._make(
+                MedInfoRequest,
+                question=f"Is there any data on {PRODUCTS[area]} in paediatric patients?",
             )
         transfer = None
         channel = (
             rng.choice(kol.preferred_channels) if kol.preferred_channels else Channel.IN_PERSON
         )
         if channel is Channel.DINNER_MEETING or (index == 1 and latest):
-            transfer = TransferOfValue(
+            transfer = self._make(
+                TransferOfValue,
                 nature="meal",
                 amount=Decimal("48.50"),
                 currency="EUR",
@@ -546,7 +616,8 @@ class DemoBuilder:
         objective_id = None
         if plan and plan.objectives and rng.random() < 0.6:
             objective_id = rng.choice(plan.objectives).id
-        interaction = Interaction(
+        interaction = self._make(
+            Interaction,
             id=self.uuid(),
             kol_id=kol.id,
             msl_id=DEMO_PROFILE.msl_id,
@@ -577,7 +648,8 @@ class DemoBuilder:
             self.summary.followups += 1
             if not done and due < self.today:
                 self.summary.overdue_followups += 1
-            yield FollowUp(
+            yield self._make(
+                FollowUp,
                 id=self.uuid(),
                 kol_id=kol.id,
                 interaction_id=interaction.id,
@@ -598,11 +670,14 @@ def seed_demo(
     now: datetime | None = None,
     profile: MslProfile | None = DEMO_PROFILE,
     progress: Callable[[int], None] | None = None,
+    validate: bool = False,
 ) -> DemoSummary:
     """Fill ``store`` with a demo territory; returns counts of what was written.
     ``progress`` is called with 1 as each KOL's records are generated."""
     if profile is not None and store.get_profile() is None:
         store.set_profile(profile)
-    builder = DemoBuilder(kols=kols, years=years, seed=seed, now=now or datetime.now(UTC))
+    builder = DemoBuilder(
+        kols=kols, years=years, seed=seed, now=now or datetime.now(UTC), validate=validate
+    )
     store.bulk_insert(builder.records(progress))
     return builder.summary

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from msl_tui.app import MslApp
 from msl_tui.clock import HybridLogicalClock
@@ -59,6 +60,21 @@ def keys(*pressed: str) -> Steps:
     return run
 
 
+def typed(before: str, text: str, after: str) -> Steps:
+    """A key, then ``text`` typed into the focused text area at once (a screen update per
+    character took seconds), then another key."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        await keys(before)(pilot)
+        area = pilot.app.focused
+        assert isinstance(area, TextArea), area
+        area.insert(text)
+        await pilot.pause(0.1)
+        await keys(after)(pilot)
+
+    return run
+
+
 async def sync_preview(pilot: Pilot[None]) -> None:
     """Head office's roster for this MSL, previewed (dry run) before it is imported."""
     import tempfile
@@ -77,11 +93,12 @@ async def sync_preview(pilot: Pilot[None]) -> None:
     bundle = export_bundle(office, folder, full=True, sign=False, now=NOW).path
     await pilot.press("s")
     await settle(pilot, 0.3)
-    field = pilot.app.screen.query_one("#import-file")
+    field = pilot.app.screen.query_one("#import-file", Input)
     field.focus()
-    await pilot.press(*str(bundle), "f3")
+    field.insert_text_at_cursor(str(bundle))  # as typed, without a screen update per key
+    await pilot.press("f3")
     deadline = time.monotonic() + 20
-    while "would" not in str(pilot.app.screen.query_one("#sync-status").render()):
+    while "dry run" not in str(pilot.app.screen.query_one("#sync-status").render()):
         if time.monotonic() > deadline:
             break
         await pilot.pause(0.1)
@@ -100,8 +117,8 @@ SHOTS: dict[str, Steps] = {
     "pre-call-brief": keys("b"),
     "ae-report": keys("enter", "r"),
     "engagement-plan": keys("enter", "p"),
-    "visit-capture": keys(
-        "n", *"Discussed renal outcomes. Don't you agree it is the best option?", "ctrl+o"
+    "visit-capture": typed(
+        "n", "Discussed renal outcomes. Don't you agree it is the best option?", "ctrl+o"
     ),
     "sync": sync_preview,
     "help": keys("question_mark"),

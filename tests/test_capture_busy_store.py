@@ -24,7 +24,12 @@ def _file_store(path: Path) -> Store:
     return store
 
 
-async def test_a_busy_store_keeps_the_text_and_saves_it_when_free(tmp_path: Path) -> None:
+async def test_a_busy_store_keeps_the_text_and_saves_it_when_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each write waits this long for the lock before giving up (5 s by default): a second
+    # still makes every draft save and the save key wait while keys go on arriving.
+    monkeypatch.setenv("MSL_BUSY_TIMEOUT_MS", "1000")
     db = tmp_path / "busy.db"
     store = _file_store(db)
     app = make_app(store)

@@ -72,19 +72,33 @@ class Pair:
     folder: Path
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Pair:
-    ana, ho = tmp_path / "ana.db", tmp_path / "ho.db"
+@pytest.fixture(scope="module")
+def pair_template(tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    """Made once per module (six `msl` runs); each test works on a copy of its files."""
+    folder = tmp_path_factory.mktemp("pair")
+    ana, ho = folder / "ana.db", folder / "ho.db"
     store = make_store(ana, "ana", "laptop-ana")
     add_visit(store, add_kol(store, NAME), notes=NOTE)
     store.close()
     ok("--db", ho, "init", "--name", "Head Office")
     ok("--db", ana, "keys", "--recipient", "head office", age_recipient(ho))
     ok("--db", ho, "keys", "--recipient", "ana", age_recipient(ana))
-    said = ok("--db", ana, "export", "--out", tmp_path / "out")
+    said = ok("--db", ana, "export", "--out", folder / "out")
     assert "encrypted to head office, this store" in said
-    [bundle] = (tmp_path / "out").glob("*.mslsync")
-    return Pair(ana, ho, bundle, tmp_path)
+    [bundle] = (folder / "out").glob("*.mslsync")
+    return Pair(ana, ho, bundle, folder)
+
+
+@pytest.fixture
+def pair(pair_template: Pair, tmp_path: Path) -> Pair:
+    shutil.copytree(pair_template.folder, tmp_path, dirs_exist_ok=True)  # modes kept
+
+    def here(path: Path) -> Path:
+        return tmp_path / path.relative_to(pair_template.folder)
+
+    return Pair(
+        here(pair_template.ana), here(pair_template.ho), here(pair_template.bundle), tmp_path
+    )
 
 
 def test_round_trip_msl_to_head_office_and_back_encrypted_both_ways(pair: Pair) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from msl_tui.app import MslApp
 from msl_tui.services.unlock import LockedStore
@@ -34,10 +35,24 @@ async def _list_ready(pilot: Pilot[None]) -> None:
     await pilot.pause(0.2)
 
 
-def _run(*keys: str, settle: float = 0.4):  # type: ignore[no-untyped-def]
+def _run(*keys: str, settle: float = 0.4, text: str = "", then: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """Press ``keys``; then ``text`` goes into the focused text area at once (key by key it
+    took half a minute on a busy machine, for the same picture), then ``then`` is pressed."""
+
     async def run_before(pilot: Pilot[None]) -> None:
         await _list_ready(pilot)
         for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.15)
+        if text:
+            field = pilot.app.focused
+            if isinstance(field, Input):
+                field.insert_text_at_cursor(text)
+            else:
+                assert isinstance(field, TextArea), field
+                field.insert(text)
+            await pilot.pause(0.15)
+        for key in then:
             await pilot.press(key)
             await pilot.pause(0.15)
         await pilot.pause(settle)
@@ -57,7 +72,9 @@ SCREENS = {
     "kol_page": _run("enter"),
     "plan": _run("enter", "p"),
     # Tab moves focus to the prompts: a focused note's cursor line renders by timing.
-    "capture": _run("n", *"Isn't it true the data are the best? Patient had a rash.", "tab"),
+    "capture": _run(
+        "n", text="Isn't it true the data are the best? Patient had a rash.", then=("tab",)
+    ),
     "help": _run("question_mark"),
     "add_kol": _run("a"),
     "plan_form": _run("enter", "p", "e"),

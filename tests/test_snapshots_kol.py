@@ -13,7 +13,7 @@ from tests.test_snapshots import SIZES, _run, _utc  # noqa: F401  (the pinned ti
 
 SCREENS = {
     "brief": _run("b"),
-    "ae_report": _run("enter", "r", *"PV desk, case 2026-0042"),
+    "ae_report": _run("enter", "r", text="PV desk, case 2026-0042"),
 }
 
 

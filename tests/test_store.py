@@ -18,7 +18,7 @@ from msl_tui.models import (
     MslProfile,
     Objective,
 )
-from msl_tui.store import Store
+from msl_tui.store import Store, situation
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -195,3 +195,35 @@ def test_a_bulk_insert_into_an_empty_store_indexes_every_word_and_keeps_indexing
     assert store.search_note_kol_ids("pharmaco") == [kol.id]
     later = store.save(Kol(name="Dr Bo Quillon"))  # the triggers are back for what follows
     assert set(store.search_kol_ids("quill")) == {kol.id, later.id}
+
+
+def test_a_bulk_insert_into_an_empty_store_leaves_the_same_schema_and_situations(
+    store: Store,
+) -> None:
+    # Secondary indexes and full-text triggers are dropped for the load and built at the
+    # end; the kept situations are computed in one pass. What is left must be the same.
+    schema = "select type, name, tbl_name, sql from sqlite_master order by type, name"
+    before = list(store.db.conn.execute(schema))
+    kol = Kol(name="Dr Ada Quillfeather", institution="Harbour Clinic")
+    visit = Interaction(
+        kol_id=kol.id, occurred_at=datetime(2026, 10, 1, tzinfo=UTC), notes="pharmacokinetics"
+    )
+    store.bulk_insert([kol, visit, Kol(name="Dr Bo Quillon")])
+    assert list(store.db.conn.execute(schema)) == before
+    computed = situation.compute(store.db.conn, None)
+    assert situation.kept(store) == sorted(computed, key=lambda s: s["kol_id"])
+    assert len(computed) == 2
+    assert store.db.conn.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_a_bulk_insert_stamps_every_field_as_a_save_would(store: Store) -> None:
+    kol = Kol(name='Dr "Quoted" Ünal', tags=["renal"])
+    visit = Interaction(kol_id=kol.id, occurred_at=datetime(2026, 10, 1, tzinfo=UTC), notes="x")
+    store.bulk_insert([kol, visit])
+    for table in ("kols", "interactions"):
+        [row] = store.db.conn.execute(f"select id, hlc, field_stamps from {table}").fetchall()
+        [patch] = store.db.conn.execute(
+            "select patch from changes where record_id = ?", [row[0]]
+        ).fetchone()
+        stamps = dict.fromkeys(json.loads(patch), row[1])
+        assert row[2] == json.dumps(stamps, separators=(",", ":"))

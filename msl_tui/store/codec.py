@@ -122,12 +122,13 @@ def record_row(
     device: str,
     hlc: str,
     updated_at: str,
-    field_stamps: dict[str, Any],
+    field_stamps: dict[str, Any] | str,
     fields: dict[str, Any] | None = None,
 ) -> list[Any]:
     """The table row (values in ``row_columns`` order) for a validated record.
 
-    ``fields``, when given, must be ``dump_fields(record)`` computed already.
+    ``fields``, when given, must be ``dump_fields(record)`` computed already;
+    ``field_stamps`` may be given as its JSON already encoded.
     """
     if fields is None:
         fields = dump_fields(record)
@@ -145,7 +146,9 @@ def record_row(
         values.append(value)
     if entity.name == "interaction":
         values.append(derived_columns(entity, fields)["ae_pending_since"])
-    values += [record.id, device, hlc, updated_at, encode_stamps(field_stamps)]
+    # A bulk load may pass the stamps already as JSON text (one template for many rows).
+    stamps = field_stamps if isinstance(field_stamps, str) else encode_stamps(field_stamps)
+    values += [record.id, device, hlc, updated_at, stamps]
     return values
 
 

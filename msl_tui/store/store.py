@@ -56,6 +56,7 @@ R = TypeVar("R", bound=SyncedRecord)
 SEARCHED_TABLES = ("kols", "interactions")
 BIG_WRITE_CACHE_KIB = -65536  # 64 MiB (a negative cache_size counts KiB)
 BULK_ROWS = 200  # from this many rows, a server store is written through COPY
+BULK_CACHE_KIB = 256 * 1024  # SQLite page cache while bulk_insert runs (default: 2 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class RowStamp:
     device: str
     hlc: str
     updated_at: str
-    field_stamps: dict[str, Any]
+    field_stamps: dict[str, Any] | str  # or its JSON, encoded already
     # The record's canonical fields when the caller holds them already (an import checked
     # them against the record), so the row is not dumped twice.
     fields: dict[str, Any] | None = None
@@ -451,11 +452,24 @@ class Store:
                 items.clear()
                 changes.clear()
 
-        with self.transaction():
+        templates: dict[tuple[str, ...], str] = {}
+
+        def stamps_json(fields: dict[str, Any], stamp: str) -> str:
+            # Every field of a new record carries the same stamp: its JSON is a template
+            # per set of fields with the stamp put in (the same text encode_json writes).
+            keys = tuple(fields)
+            template = templates.get(keys)
+            if template is None:
+                template = templates[keys] = encode_json(dict.fromkeys(keys, "\x00"))
+            return template.replace('"\\u0000"', encode_json(stamp))
+
+        with self.transaction(), self._bulk_cache():
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
             # Into an empty store (a demo, a first load) the full-text indexes are built once
             # at the end instead of row by row: the same index, several times faster.
-            deferred = self._defer_fts() if not self.server and self.count_all() == 0 else []
+            empty = not self.server and self.count_all() == 0
+            deferred = self._defer_fts() if empty else []
+            indexes = self._defer_indexes() if empty else []
             now = now_iso()
             for record in records:
                 entity = ENTITY_BY_MODEL[type(record)]
@@ -463,7 +477,10 @@ class Store:
                 stamp = str(self.clock.tick())
                 items, changes = pending.setdefault(entity.name, ([], []))
                 items.append(
-                    (record, RowStamp(self.device_id, stamp, now, dict.fromkeys(fields, stamp)))
+                    (
+                        record,
+                        RowStamp(self.device_id, stamp, now, stamps_json(fields, stamp), fields),
+                    )
                 )
                 changes.append(
                     [
@@ -482,11 +499,50 @@ class Store:
                 if count % batch == 0:
                     flush()
             flush()
+            for index_sql in indexes:
+                self.db.conn.execute(index_sql)
             for table, trigger_sql in deferred:
                 self.db.conn.execute(f"insert into {table}_fts({table}_fts) values ('rebuild')")
                 self.db.conn.execute(trigger_sql)
+            if empty and self._touched is not None:
+                # Every KOL is new: one pass over the tables, not one query per 500 KOLs.
+                self._touched.clear()
+                situation.refresh(self.db.conn, None)
             self.set_meta("hlc_last", str(self.clock.last))
         return count
+
+    @contextmanager
+    def _bulk_cache(self) -> Iterator[None]:
+        """A bigger page cache while a bulk load runs: each record lands at a random place
+        in its table's id index, and with the default 2 MB cache most of those pages would
+        be written out and read back many times over. Back to the default afterwards."""
+        if self.server:
+            yield
+            return
+        conn = self.db.conn
+        previous = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA cache_size = {int(previous)}")
+
+    def _defer_indexes(self) -> list[str]:
+        """Drop the record tables' and change log's secondary indexes for this transaction;
+        returns the statements ``bulk_insert`` runs again before it commits. Built once
+        from sorted keys, an index costs far less than a million random insertions into it.
+        Unique indexes stay: they check what is inserted."""
+        tables = [e.table for e in ENTITIES.values()] + ["changes"]
+        found = list(
+            self.db.conn.execute(
+                "select name, sql from sqlite_master where type = 'index' and sql is not null "
+                f"and sql not like 'create unique%' and tbl_name in ({', '.join('?' * len(tables))})",
+                tables,
+            )
+        )
+        for name, _sql in found:
+            self.db.conn.execute(f'drop index "{name}"')
+        return [sql for _name, sql in found]
 
     def _defer_fts(self) -> list[tuple[str, str]]:
         """Drop the full-text insert triggers for this transaction; returns what

@@ -17,6 +17,7 @@ import stat
 import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -51,6 +52,7 @@ ERASURES_PART = "erasures.jsonl"
 PARTS = {**TABLE_PARTS, ERASURES_PART: ERASURE_TABLE}
 PART_NAMES = {table: name for name, table in PARTS.items()}
 KINDS = ("msl-log", "roster", "full")
+_CHUNK = 1 << 20  # bytes of lines a writer joins before hashing and deflating them
 
 
 class BundleError(ValueError):
@@ -264,24 +266,42 @@ class BundleWriter:
         self.parts: list[Part] = []
 
     def write_part(self, table: str, lines: Iterable[bytes]) -> Part:
+        """One part from its lines (without their newlines). Lines are joined into chunks of
+        about a megabyte; each chunk is hashed, deflated and written by a helper thread while
+        the next is built here (hashlib and zlib let go of the GIL on big buffers), so
+        reading the store and compressing overlap on two cores."""
         name = PART_NAMES[table]
         digest = hashlib.sha256()
         size = count = 0
         with self.zip.open(name, "w", force_zip64=True) as out:
-            buffer: list[bytes] = []
-            pending = 0
-            for line in lines:
-                data = line + b"\n"
-                digest.update(data)
-                buffer.append(data)
-                pending += len(data)
-                size += len(data)
-                count += 1
-                if pending > 1 << 20:
-                    out.write(b"".join(buffer))
-                    buffer.clear()
-                    pending = 0
-            out.write(b"".join(buffer))
+
+            def put(chunk: bytes) -> None:
+                digest.update(chunk)
+                out.write(chunk)
+
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle") as pool:
+                pending: Future[None] | None = None
+                batch: list[bytes] = []
+                held = 0
+                for line in lines:
+                    batch.append(line)
+                    held += len(line)
+                    if held > _CHUNK:
+                        chunk = b"\n".join(batch) + b"\n"
+                        count += len(batch)
+                        size += len(chunk)
+                        batch.clear()
+                        held = 0
+                        if pending is not None:
+                            pending.result()  # one chunk in flight at most; raises its error
+                        pending = pool.submit(put, chunk)
+                if pending is not None:
+                    pending.result()
+                if batch:
+                    chunk = b"\n".join(batch) + b"\n"
+                    count += len(batch)
+                    size += len(chunk)
+                    put(chunk)
         part = Part(name, table, size, count, digest.hexdigest())
         self.parts.append(part)
         return part

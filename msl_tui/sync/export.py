@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from msl_tui.timestamps import utcnow
 EXPORTED_META = "sync_exported_rowid"
 ERASURES_EXPORTED_META = "sync_exported_erasure_rowid"
 Progress = Callable[[int], None]
+_PROGRESS_STEP = 1000  # changes per progress report (a bar redrawn per change is slow)
 
 
 class ExportError(ValueError):
@@ -91,14 +92,37 @@ class ExportResult:
         return "not encrypted: no recipients (see `msl keys --recipient`)"
 
 
-def _line(row: dict[str, Any]) -> bytes:
-    # patch and base are stored as compact JSON already: splice them, do not re-parse.
-    return (
-        f'{{"device":{json.dumps(row["device_id"])},"seq":{int(row["seq"])},'
-        f'"hlc":{json.dumps(row["hlc"])},"id":{json.dumps(row["record_id"])},'
-        f'"patch":{row["patch"]},"base":{row["base"] or "{}"},'
-        f'"author":{json.dumps(row["author"] or "")}}}'
-    ).encode()
+def _lines(
+    rows: Iterable[tuple[Any, ...]],
+    ranges: dict[str, list[int]],
+    progress: Progress | None,
+) -> Iterator[bytes]:
+    """Bundle lines from ``sync_log.iter_change_values`` rows, noting each device's range
+    of sequence numbers. patch and base are stored as compact JSON already: they are
+    spliced in, not parsed and encoded again; the strings are quoted as ``json.dumps``
+    quotes them."""
+    quote = encode_basestring_ascii
+    done = 0
+    for device, seq, hlc, record_id, patch, base, author in rows:
+        seq = int(seq)
+        span = ranges.get(device)
+        if span is None:
+            ranges[device] = [seq, seq]
+        elif seq < span[0]:
+            span[0] = seq
+        elif seq > span[1]:
+            span[1] = seq
+        done += 1
+        if progress is not None and done == _PROGRESS_STEP:
+            progress(done)
+            done = 0
+        yield (
+            f'{{"device":{quote(device)},"seq":{seq},"hlc":{quote(hlc)},'
+            f'"id":{quote(record_id)},"patch":{patch},"base":{base or "{}"},'
+            f'"author":{quote(author or "")}}}'
+        ).encode()
+    if progress is not None and done:
+        progress(done)
 
 
 def check_destination(out: Path, *, force: bool = False) -> None:
@@ -206,23 +230,14 @@ def export_bundle(
                 # Every erasure this store knows travels in every bundle (ids, no names).
                 carried = writer.write_part(ERASURE_TABLE, erasure.wire_lines(store)).count
             for entity in tables:
-
-                def lines(entity_name: str = entity.name) -> Iterator[bytes]:
-                    for row in sync_log.iter_changes(
-                        store,
-                        entity_name,
-                        after_rowid=after,
-                        upto_rowid=upto,
-                        record_ids=None if wanted is None else wanted[entity_name],
-                    ):
-                        span = ranges.setdefault(row["device_id"], [row["seq"], row["seq"]])
-                        span[0] = min(span[0], row["seq"])
-                        span[1] = max(span[1], row["seq"])
-                        if progress is not None:
-                            progress(1)
-                        yield _line(row)
-
-                part = writer.write_part(entity.name, lines())
+                rows = sync_log.iter_change_values(
+                    store,
+                    entity.name,
+                    after_rowid=after,
+                    upto_rowid=upto,
+                    record_ids=None if wanted is None else wanted[entity.name],
+                )
+                part = writer.write_part(entity.name, _lines(rows, ranges, progress))
                 counts[entity.table] = part.count
         source = {"device": store.device_id}
         if profile is not None:
