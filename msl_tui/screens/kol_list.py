@@ -12,12 +12,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
 from msl_tui.services.segments import stance_word
+from msl_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -128,7 +129,7 @@ class KolListScreen(Screen[None]):
             yield Static("", id="filter-state")
         yield DataTable(id="kols", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reasons")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._set_columns(self.app.size.width)
