@@ -273,6 +273,29 @@ class CaptureScreen(Screen[str | None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._start()
+        self.call_after_refresh(self._mount_sections)
+
+    def reopen(self, kol_id: str) -> None:
+        """Start a new visit on this screen, kept from an earlier one (see MslApp.open_capture):
+        nothing of the earlier visit stays, neither its draft, its form nor its undo history."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        self.save_draft_now()  # never needed in practice: the screen was left saved
+        self.current_kol_id = kol_id
+        self.draft = None
+        self._dirty = False
+        self._store_trouble = False
+        self._loading = True
+        for box in self.query(Collapsible):
+            box.collapsed = True
+        self.query_one("#capture-extra", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#form-error", Static).update("")
+        self.query_one("#prompts", OptionList).highlighted = None
+        self._start()
+
+    def _start(self) -> None:
         store = self.msl_app.store
         # The visit time is fixed the moment capture opens, not when the note is finished.
         self.draft, self.restored = load_or_new(store, self.current_kol_id, self.msl_app.now())
@@ -285,6 +308,8 @@ class CaptureScreen(Screen[str | None]):
         objective_select.set_options([(o.description, o.id) for o in objectives])
         self.objective_ids = {o.id for o in objectives}
         self._fill_form(self.draft)
+        if self._sections_ready.is_set():
+            self._fill_sections(self.draft)
         self._check_when(self.query_one("#when", Input))
         self._loading = False
         self._refresh_prompts()
@@ -294,7 +319,6 @@ class CaptureScreen(Screen[str | None]):
         notes.move_cursor(notes.document.end)
         if self.restored:
             self.notify("Your unsent note is back, exactly as you left it.")
-        self.call_after_refresh(self._mount_sections)
 
     async def _mount_sections(self) -> None:
         """Mount the sections' fields (after the first paint, or at once when a key or a
@@ -330,6 +354,7 @@ class CaptureScreen(Screen[str | None]):
         if d.feedback_sentiment:
             self.query_one("#fb-sentiment", Select).value = d.feedback_sentiment
         self.query_one("#ae-forwarded", Checkbox).value = d.ae_forwarded
+        self.query_one("#insight-text", Input).value = ""
         self._show_insights()
         self._show_ae_state()
 
