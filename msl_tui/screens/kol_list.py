@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 WINDOW = 150
-FIRST_WINDOW = 60  # rows drawn at once after a load: more than a tall terminal shows
+# Rows drawn after a load: a screenful and a margin, at least FIRST_WINDOW. Each row added
+# is measured and drawn, and adding a window more after the first paint was most of a
+# filter keystroke's time at 50,000 KOLs; scrolling or moving the cursor near the last
+# row adds the next window.
+FIRST_WINDOW = 60
+SCREEN_MARGIN = 10
 FOLLOW_LIMIT = 4 * WINDOW  # how deep the cursor follows its KOL after a reload
 # Filters run on the ranking in memory: a short pause only merges keys typed in a burst.
 FILTER_DEBOUNCE_S = 0.01
@@ -133,7 +138,9 @@ class KolListScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._set_columns(self.app.size.width)
-        self.query_one("#kols", DataTable).focus()
+        table = self.query_one("#kols", DataTable)
+        table.focus()
+        self.watch(table, "scroll_y", self._scrolled, init=False)
         self.reload()
 
     def _set_columns(self, width: int) -> None:
@@ -198,9 +205,7 @@ class KolListScreen(Screen[None]):
         table = self.query_one("#kols", DataTable)
         table.clear()
         self.shown = 0
-        # A screenful first (each cell is measured as it is added), the rest once drawn.
-        self._add_window(FIRST_WINDOW)
-        self.call_after_refresh(self._top_up, message.generation)
+        self._add_window(max(FIRST_WINDOW, self.app.size.height + SCREEN_MARGIN))
         self._move_to(follow)
         if not self.partial:
             self.applied_generation = message.generation
@@ -215,9 +220,11 @@ class KolListScreen(Screen[None]):
             self._add_window()
         self.query_one("#kols", DataTable).move_cursor(row=index, animate=False)
 
-    def _top_up(self, generation: int) -> None:
-        if generation == self.generation and self.shown < min(WINDOW, len(self.rows)):
-            self._add_window(WINDOW - self.shown)
+    def _scrolled(self, scroll_y: float) -> None:
+        """The mouse wheel scrolls without moving the cursor: rows follow the view too."""
+        table = self.query_one("#kols", DataTable)
+        if scroll_y + table.size.height >= self.shown - 5 and self.shown < len(self.rows):
+            self._add_window()
 
     def _add_window(self, size: int = WINDOW) -> None:
         table = self.query_one("#kols", DataTable)
@@ -226,11 +233,10 @@ class KolListScreen(Screen[None]):
         cells = [
             {
                 "rank": str(r.rank),
-                # Text, never markup: names come from rosters and other people's stores.
                 # Cut so one long name cannot push the due date and follow-ups off the
                 # screen; the whole name shows under the table for the highlighted KOL.
-                "name": Text(_cut(r.name, NAME_WIDTH)),
-                "institution": Text(r.institution[:24]),
+                "name": _cut(r.name, NAME_WIDTH),
+                "institution": r.institution[:24],
                 "influence": r.influence.value,
                 "stance": stance_word(r.stance),
                 "segment": r.segment.value,
@@ -241,7 +247,9 @@ class KolListScreen(Screen[None]):
             }
             for r in chunk
         ]
-        table.add_rows([[row[key] for key in self.visible_columns] for row in cells])
+        # Text, never markup: names come from rosters and other people's stores, and a
+        # plain Text is also drawn without the markup parse a string cell costs each time.
+        table.add_rows([[Text(row[key], end="") for key in self.visible_columns] for row in cells])
         self.shown += len(chunk)
 
     @on(DataChanged)
