@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from textual.widgets import DataTable
 
 from msl_tui.screens.kol_list import FIRST_WINDOW, WINDOW, KolListScreen
@@ -34,3 +36,18 @@ async def test_rows_follow_the_mouse_wheel_and_the_cursor() -> None:
         # Each row drawn is the ranked row at its place.
         last = table.row_count - 1
         assert str(table.get_row_at(last)[0]) == str(screen.rows[last].rank)
+
+
+async def test_the_ranking_is_spared_from_full_collections_while_the_list_lives() -> None:
+    app = make_app(fixed_store())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, KolListScreen)
+                and app.screen.loaded
+                and not app.screen.partial
+            ),
+        )
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0  # given back when the list goes

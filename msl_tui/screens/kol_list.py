@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -211,6 +212,13 @@ class KolListScreen(Screen[None]):
             self.applied_generation = message.generation
         self._show_state()
         self._show_reasons()
+        if not self.partial and not self._filtered():
+            # A whole ranking (50,000 rows and their objects) lives on: spare it from the
+            # collector's full passes, which took 100-170 ms at random keystrokes.
+            gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
     def _move_to(self, kol_id: str | None) -> None:
         index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
