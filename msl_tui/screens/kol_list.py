@@ -113,6 +113,7 @@ class KolListScreen(Screen[None]):
         self.territories: list[str] = []
         self.areas: list[str] = []
         self._debounce: Timer | None = None
+        self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
 
     @property
@@ -212,9 +213,11 @@ class KolListScreen(Screen[None]):
             self.applied_generation = message.generation
         self._show_state()
         self._show_reasons()
-        if not self.partial and not self._filtered():
-            # A whole ranking (50,000 rows and their objects) lives on: spare it from the
-            # collector's full passes, which took 100-170 ms at random keystrokes.
+        token = self.msl_app.kol_list.ranking_token
+        if not self.partial and token is not None and token != self._frozen_ranking:
+            # A new whole ranking (50,000 rows and their objects) lives on: spare it from
+            # the collector's full passes, which took 100-170 ms at random keystrokes.
+            self._frozen_ranking = token
             gc.freeze()
 
     def on_unmount(self) -> None:
