@@ -3,7 +3,7 @@ visit before (its text, its sections, its refusal, its undo history) reaches the
 
 from __future__ import annotations
 
-from textual.widgets import Collapsible, Input, TextArea
+from textual.widgets import Collapsible, Input, Select, TextArea
 
 from msl_tui.models import Interaction
 from msl_tui.screens.capture import CaptureScreen
@@ -32,7 +32,9 @@ async def test_the_next_visit_starts_blank_on_the_same_screen() -> None:
         assert str(first.query_one("#form-error").render()).startswith("! Note")
         await pilot.press(*"Asked about the registry.")
         await pilot.press("f4", *"Is it safe in dialysis?")
-        await pilot.press("f2", "tab", "tab", "tab", "tab", "tab", "tab", "tab", *"likes data")
+        await pilot.press("f2", "enter", "down", "down", "down", "enter")  # negative feedback
+        await pilot.pause(0.1)
+        assert first.draft is not None and first.draft.feedback_sentiment
         before = store.count(Interaction)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
@@ -46,6 +48,7 @@ async def test_the_next_visit_starts_blank_on_the_same_screen() -> None:
         assert second.query_one("#insight-text", Input).value == ""
         assert str(second.query_one("#form-error").render()) == ""
         assert all(box.collapsed for box in second.query(Collapsible))
+        assert second.query_one("#fb-sentiment", Select).is_blank()
         assert second.draft is not None and not second.draft.has_text()
         await pilot.press("ctrl+z")  # the last visit's note is not in the undo history
         await pilot.pause(0.1)

@@ -343,16 +343,22 @@ class CaptureScreen(Screen[str | None]):
             self.query_one(f"#{widget_id}", Input).value = str(getattr(d, TEXT_FIELDS[widget_id]))
         self.query_one("#channel", Select).value = d.channel
         # An objective since removed from the plan is left blank rather than guessed.
+        objective = self.query_one("#objective", Select)
         if d.objective_id in self.objective_ids:
-            self.query_one("#objective", Select).value = d.objective_id
+            objective.value = d.objective_id
+        else:
+            objective.clear()  # nothing left from a visit before on this kept screen
         self.query_one("#notes", TextArea).text = d.notes
 
     def _fill_sections(self, d: VisitDraft) -> None:
         for widget_id, attr in TEXT_FIELDS.items():
             if widget_id not in FIRST_VIEW_FIELDS:
                 self.query_one(f"#{widget_id}", Input).value = str(getattr(d, attr))
+        sentiment = self.query_one("#fb-sentiment", Select)
         if d.feedback_sentiment:
-            self.query_one("#fb-sentiment", Select).value = d.feedback_sentiment
+            sentiment.value = d.feedback_sentiment
+        else:
+            sentiment.clear()
         self.query_one("#ae-forwarded", Checkbox).value = d.ae_forwarded
         self.query_one("#insight-text", Input).value = ""
         self._show_insights()
