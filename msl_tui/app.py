@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -24,6 +24,9 @@ from msl_tui.services.unlock import LockedStore
 from msl_tui.settings import Settings, load_settings
 from msl_tui.store import Store, StoreError
 from msl_tui.store.errors import store_trouble_words
+
+if TYPE_CHECKING:
+    from msl_tui.screens.capture import CaptureScreen
 
 # App-wide actions with nothing to act on before an encrypted store is opened.
 NEEDS_STORE = frozenset({"help", "brief", "field_view", "command_palette"})
@@ -63,6 +66,7 @@ class MslApp(KolActions, App[None]):
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
+        self._capture_screen: CaptureScreen | None = None
         if store is not None:
             self._take(store)
 
@@ -180,9 +184,22 @@ class MslApp(KolActions, App[None]):
         self.push_screen(PlanScreen(kol_id))
 
     def open_capture(self, kol_id: str, draft_id: str | None = None) -> None:
+        """One capture screen is kept (installed) and started afresh for each visit:
+        building its ~100 widgets again took most of the time capture took to open."""
         from msl_tui.screens.capture import CaptureScreen
 
-        self.push_screen(CaptureScreen(kol_id, draft_id=draft_id))
+        kept = self._capture_screen
+        if kept is None:
+            kept = self._capture_screen = CaptureScreen(kol_id, draft_id=draft_id)
+            self.install_screen(kept, "capture")
+        elif any(kept in stack for stack in self._screen_stacks.values()):
+            # Already open beneath (a visit started from the palette over a visit):
+            # a screen of its own, so the one beneath keeps its note.
+            self.push_screen(CaptureScreen(kol_id, draft_id=draft_id))
+            return
+        else:
+            kept.reopen(kol_id)
+        self.push_screen(kept)
 
     def open_sync(self) -> None:
         from msl_tui.screens.sync import SyncScreen

@@ -11,13 +11,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
 from msl_tui.models import Channel, Interaction
 from msl_tui.screens.dialogs import Choice, confirm_adverse_event
 from msl_tui.services.adverse_events import local_stamp
 from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.services.visit import VisitError, amend, new_adverse_event_mentions
+from msl_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -115,7 +116,7 @@ class AmendScreen(Screen[bool]):
                 id="amend-reason", compact=True, placeholder="why it changes, e.g. wrong dose typed"
             )
         yield Static("", id="amend-error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = self.kol_name

@@ -10,11 +10,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from msl_tui.messages import DataChanged
 from msl_tui.services.adverse_events import local_stamp
 from msl_tui.services.brief import Brief, build_brief
+from msl_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -138,7 +139,7 @@ class BriefScreen(Screen[None]):
         with VerticalScroll(id="brief"):
             for widget_id, _ in SECTIONS:
                 yield Static("Loading…" if widget_id == "brief-head" else "", id=widget_id)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#brief").focus()

@@ -6,6 +6,7 @@ the screen), so a crash, a kill or a flat battery loses nothing. Ctrl+S submits.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,13 +16,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import (
     Checkbox,
     Collapsible,
-    Footer,
     Header,
     Input,
     Label,
@@ -54,6 +55,7 @@ from msl_tui.services.visit import (
     submit,
 )
 from msl_tui.store import StoreError
+from msl_tui.widgets.footer import KeyFooter
 from msl_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -83,6 +85,8 @@ TEXT_FIELDS = {
     "tov-currency": "tov_currency",
     "tov-recipient": "tov_recipient",
 }
+# The text fields of the first view; the others live in the sections mounted after it.
+FIRST_VIEW_FIELDS = ("when", "duration")
 # The words on screen for each field a refusal names.
 FIELD_LABELS = {
     "when": "When",
@@ -118,9 +122,78 @@ def _line(widget_id: str, placeholder: str = "", **kwargs: Any) -> Input:
     return Input(id=widget_id, placeholder=placeholder, compact=True, **kwargs)
 
 
-def _labelled(label: str, widget: Widget, *, first: bool = False) -> ComposeResult:
-    yield Label(label, classes="meta-label first" if first else "meta-label")
-    yield widget
+def _row(*widgets: Widget) -> Horizontal:
+    return Horizontal(*widgets, classes="meta-row")
+
+
+def _pair(label: str, widget: Widget, *, first: bool = False) -> tuple[Label, Widget]:
+    return Label(label, classes="meta-label first" if first else "meta-label"), widget
+
+
+def _feedback_fields() -> list[Widget]:
+    sentiment = Select(
+        [(s.value, s.value) for s in Sentiment], id="fb-sentiment", prompt="none", compact=True
+    )
+    category = Select(
+        [(c.value, c.value) for c in InsightCategory],
+        id="insight-category",
+        allow_blank=False,
+        compact=True,
+    )
+    return [
+        _row(
+            *_pair("Sentiment", sentiment, first=True),
+            *_pair("About", _line("fb-about", "what it is about")),
+        ),
+        _row(
+            *_pair("Root cause", _line("fb-root", "why, in their words"), first=True),
+            *_pair("Response", _line("fb-response", "our next step")),
+        ),
+        _row(
+            *_pair("Insight", category, first=True),
+            _line("insight-text", "what they said (enter adds)"),
+        ),
+        Static("", id="insight-list"),
+    ]
+
+
+def _ae_fields() -> list[Widget]:
+    return [
+        Static("", id="ae-state"),
+        _row(
+            *_pair("Patient", _line("ae-patient", "age, sex..."), first=True),
+            *_pair("Reporter", _line("ae-reporter", "who told you")),
+        ),
+        _row(
+            *_pair("Product", _line("ae-product"), first=True),
+            *_pair("Event", _line("ae-event", "what happened")),
+        ),
+        _row(
+            TickBox("forwarded to pharmacovigilance", id="ae-forwarded"),
+            *_pair("PV ref.", _line("ae-reference", "case reference")),
+        ),
+    ]
+
+
+def _other_fields() -> list[Widget]:
+    return [
+        _row(
+            *_pair(
+                "Request",
+                _line("request", "the unsolicited medical question, verbatim"),
+                first=True,
+            )
+        ),
+        _row(
+            *_pair("Given", _line("tov-nature", "meal, honorarium, travel"), first=True),
+            *_pair("Amount", _line("tov-amount", "48.50")),
+            *_pair("Currency", _line("tov-currency", "EUR", max_length=3)),
+        ),
+        _row(*_pair("Recipient", _line("tov-recipient", "the KOL unless typed"), first=True)),
+    ]
+
+
+SECTIONS = {"feedback-box": _feedback_fields, "ae-box": _ae_fields, "other-box": _other_fields}
 
 
 class CaptureScreen(Screen[str | None]):
@@ -149,6 +222,8 @@ class CaptureScreen(Screen[str | None]):
         self._loading = True
         self._dirty = False
         self.objective_ids: set[str] = set()
+        self._sections_started = False
+        self._sections_ready = asyncio.Event()
 
     @property
     def msl_app(self) -> MslApp:
@@ -187,71 +262,40 @@ class CaptureScreen(Screen[str | None]):
             with Vertical(id="prompt-column"):
                 yield Static("[b]Neutral questions[/b] ctrl+o inserts", id="prompt-title")
                 yield OptionList(id="prompts")
+        # The three sections open on a key: their titles show at once, their fields are
+        # mounted just after the first paint (see _mount_sections), so the note opens fast.
         with VerticalScroll(id="capture-extra"):
-            with Collapsible(title="Feedback and insights", id="feedback-box", collapsed=True):
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled(
-                        "Sentiment",
-                        Select(
-                            [(s.value, s.value) for s in Sentiment],
-                            id="fb-sentiment",
-                            prompt="none",
-                            compact=True,
-                        ),
-                        first=True,
-                    )
-                    yield from _labelled("About", _line("fb-about", "what it is about"))
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled(
-                        "Root cause", _line("fb-root", "why, in their words"), first=True
-                    )
-                    yield from _labelled("Response", _line("fb-response", "our next step"))
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled(
-                        "Insight",
-                        Select(
-                            [(c.value, c.value) for c in InsightCategory],
-                            id="insight-category",
-                            allow_blank=False,
-                            compact=True,
-                        ),
-                        first=True,
-                    )
-                    yield _line("insight-text", "what they said (enter adds)")
-                yield Static("", id="insight-list")
-            with Collapsible(title="Adverse event", id="ae-box", collapsed=True):
-                yield Static("", id="ae-state")
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled("Patient", _line("ae-patient", "age, sex..."), first=True)
-                    yield from _labelled("Reporter", _line("ae-reporter", "who told you"))
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled("Product", _line("ae-product"), first=True)
-                    yield from _labelled("Event", _line("ae-event", "what happened"))
-                with Horizontal(classes="meta-row"):
-                    yield TickBox("forwarded to pharmacovigilance", id="ae-forwarded")
-                    yield from _labelled("PV ref.", _line("ae-reference", "case reference"))
-            with Collapsible(
+            yield Collapsible(title="Feedback and insights", id="feedback-box", collapsed=True)
+            yield Collapsible(title="Adverse event", id="ae-box", collapsed=True)
+            yield Collapsible(
                 title="Unsolicited request · transfer of value", id="other-box", collapsed=True
-            ):
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled(
-                        "Request",
-                        _line("request", "the unsolicited medical question, verbatim"),
-                        first=True,
-                    )
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled(
-                        "Given", _line("tov-nature", "meal, honorarium, travel"), first=True
-                    )
-                    yield from _labelled("Amount", _line("tov-amount", "48.50"))
-                    yield from _labelled("Currency", _line("tov-currency", "EUR", max_length=3))
-                with Horizontal(classes="meta-row"):
-                    yield from _labelled(
-                        "Recipient", _line("tov-recipient", "the KOL unless typed"), first=True
-                    )
-        yield Footer()
+            )
+        yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._start()
+        self.call_after_refresh(self._mount_sections)
+
+    def reopen(self, kol_id: str) -> None:
+        """Start a new visit on this screen, kept from an earlier one (see MslApp.open_capture):
+        nothing of the earlier visit stays, neither its draft, its form nor its undo history."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        self.save_draft_now()  # never needed in practice: the screen was left saved
+        self.current_kol_id = kol_id
+        self.draft = None
+        self._dirty = False
+        self._store_trouble = False
+        self._loading = True
+        for box in self.query(Collapsible):
+            box.collapsed = True
+        self.query_one("#capture-extra", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#form-error", Static).update("")
+        self.query_one("#prompts", OptionList).highlighted = None
+        self._start()
+
+    def _start(self) -> None:
         store = self.msl_app.store
         # The visit time is fixed the moment capture opens, not when the note is finished.
         self.draft, self.restored = load_or_new(store, self.current_kol_id, self.msl_app.now())
@@ -264,6 +308,8 @@ class CaptureScreen(Screen[str | None]):
         objective_select.set_options([(o.description, o.id) for o in objectives])
         self.objective_ids = {o.id for o in objectives}
         self._fill_form(self.draft)
+        if self._sections_ready.is_set():
+            self._fill_sections(self.draft)
         self._check_when(self.query_one("#when", Input))
         self._loading = False
         self._refresh_prompts()
@@ -274,19 +320,52 @@ class CaptureScreen(Screen[str | None]):
         if self.restored:
             self.notify("Your unsent note is back, exactly as you left it.")
 
+    async def _mount_sections(self) -> None:
+        """Mount the sections' fields (after the first paint, or at once when a key or a
+        refusal needs one of them) and show the draft's values in them."""
+        if self._sections_started:
+            await self._sections_ready.wait()
+            return
+        self._sections_started = True
+        try:
+            for box_id, fields in SECTIONS.items():
+                contents = self.query_one(f"#{box_id}", Collapsible).query_one(Collapsible.Contents)
+                await contents.mount_all(fields())
+            self.query_one("#tov-recipient")
+        except NoMatches:
+            return  # the screen closed (the app quit) while its sections were mounting
+        self._sections_ready.set()
+        if self.draft is not None:
+            self._fill_sections(self.draft)
+
     def _fill_form(self, d: VisitDraft) -> None:
-        for widget_id, attr in TEXT_FIELDS.items():
-            self.query_one(f"#{widget_id}", Input).value = str(getattr(d, attr))
+        for widget_id in FIRST_VIEW_FIELDS:
+            self.query_one(f"#{widget_id}", Input).value = str(getattr(d, TEXT_FIELDS[widget_id]))
         self.query_one("#channel", Select).value = d.channel
         # An objective since removed from the plan is left blank rather than guessed.
+        objective = self.query_one("#objective", Select)
         if d.objective_id in self.objective_ids:
-            self.query_one("#objective", Select).value = d.objective_id
-        if d.feedback_sentiment:
-            self.query_one("#fb-sentiment", Select).value = d.feedback_sentiment
-        self.query_one("#ae-forwarded", Checkbox).value = d.ae_forwarded
+            objective.value = d.objective_id
+        else:
+            objective.clear()  # nothing left from a visit before on this kept screen
         self.query_one("#notes", TextArea).text = d.notes
+
+    def _fill_sections(self, d: VisitDraft) -> None:
+        for widget_id, attr in TEXT_FIELDS.items():
+            if widget_id not in FIRST_VIEW_FIELDS:
+                self.query_one(f"#{widget_id}", Input).value = str(getattr(d, attr))
+        sentiment = self.query_one("#fb-sentiment", Select)
+        if d.feedback_sentiment:
+            sentiment.value = d.feedback_sentiment
+        else:
+            sentiment.clear()
+        self.query_one("#ae-forwarded", Checkbox).value = d.ae_forwarded
+        self.query_one("#insight-text", Input).value = ""
         self._show_insights()
         self._show_ae_state()
+
+    def _mounted_fields(self) -> tuple[str, ...]:
+        return tuple(TEXT_FIELDS) if self._sections_ready.is_set() else FIRST_VIEW_FIELDS
 
     # -- keeping the draft -------------------------------------------------------------------
 
@@ -307,7 +386,8 @@ class CaptureScreen(Screen[str | None]):
         if notes != self.draft.notes:
             self.draft.notes = notes
             self._dirty = True
-        for widget_id, attr in TEXT_FIELDS.items():
+        for widget_id in self._mounted_fields():
+            attr = TEXT_FIELDS[widget_id]
             value = self.query_one(f"#{widget_id}", Input).value
             if value != getattr(self.draft, attr):
                 setattr(self.draft, attr, value)
@@ -390,20 +470,20 @@ class CaptureScreen(Screen[str | None]):
             return
         value = "" if event.value is Select.NULL else str(event.value)
         match event.select.id:
-            case "channel":
+            case "channel" if value != self.draft.channel:
                 self.draft.channel = value
-            case "objective":
+            case "objective" if value != self.draft.objective_id:
                 self.draft.objective_id = value
-            case "fb-sentiment":
+            case "fb-sentiment" if value != self.draft.feedback_sentiment:
                 self.draft.feedback_sentiment = value
                 self._refresh_prompts()
             case _:
-                return
+                return  # another select, or the form being filled: nothing new to save
         self._changed()
 
     @on(Checkbox.Changed, "#ae-forwarded")
     def _forwarded(self, event: Checkbox.Changed) -> None:
-        if self.draft is not None and not self._loading:
+        if self.draft is not None and not self._loading and event.value != self.draft.ae_forwarded:
             self.draft.ae_forwarded = event.value
             self._changed()
             self._show_ae_state()
@@ -420,6 +500,8 @@ class CaptureScreen(Screen[str | None]):
 
     def _show_insights(self) -> None:
         assert self.draft is not None
+        if not self._sections_ready.is_set():
+            return  # shown once the sections are mounted
         lines = [f"• {escape(c)}: {escape(t)}" for c, t in self.draft.insights]
         self.query_one("#insight-list", Static).update("\n".join(lines))
 
@@ -549,6 +631,8 @@ class CaptureScreen(Screen[str | None]):
 
     def _show_ae_state(self) -> None:
         assert self.draft is not None
+        if not self._sections_ready.is_set():
+            return  # shown once the sections are mounted
         state = {
             "yes": "Possible adverse event confirmed: day zero is the visit time. "
             + (
@@ -565,8 +649,9 @@ class CaptureScreen(Screen[str | None]):
         assert self.draft is not None
         phrases = [m.phrase for m in possible_adverse_events(self.draft)]
 
-        def answered(answer: str | None) -> None:
+        async def answered(answer: str | None) -> None:
             assert self.draft is not None
+            await self._mount_sections()
             if answer in ("yes", "no"):
                 self.draft.ae_confirmed = answer
                 self._changed()
@@ -585,8 +670,9 @@ class CaptureScreen(Screen[str | None]):
 
         self.app.push_screen(confirm_adverse_event(phrases), answered)
 
-    def action_section(self, box_id: str, first_field: str) -> None:
+    async def action_section(self, box_id: str, first_field: str) -> None:
         """Open a section and put the cursor in its first field: no mouse needed."""
+        await self._mount_sections()
         self.query_one(f"#{box_id}", Collapsible).collapsed = False
         self.query_one(f"#{first_field}").focus()
 
@@ -625,17 +711,22 @@ class CaptureScreen(Screen[str | None]):
             error.update(Text(f"! {label}: {exc.message}"))
             target = ERROR_TARGETS.get(exc.field)
             if target:
-                widget = self.query_one(f"#{target}")
-                for box in widget.ancestors:
-                    if isinstance(box, Collapsible):
-                        box.collapsed = False
-                widget.focus()
+                self.call_later(self._show_field, target)
             return
         self._dirty = False
         self.draft = None
         self.notify("Visit saved.")
         self.msl_app.refresh_data()
         self.dismiss(saved.id)
+
+    async def _show_field(self, widget_id: str) -> None:
+        """Put the cursor on a refused field, opening its section."""
+        await self._mount_sections()
+        widget = self.query_one(f"#{widget_id}")
+        for box in widget.ancestors:
+            if isinstance(box, Collapsible):
+                box.collapsed = False
+        widget.focus()
 
     def action_leave(self) -> None:
         if self.draft is None or not self.draft.has_text():

@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static
+from textual.widgets import ContentSwitcher, DataTable, Header, Static
 
 from msl_tui.services.field_view import Chart, field_view
+from msl_tui.widgets.footer import KeyFooter
 
 
 class HeadOfficeScreen(Screen[None]):
@@ -44,7 +45,7 @@ class HeadOfficeScreen(Screen[None]):
                 ):
                     yield PlotextPlot(id=f"plot-{key}")
                     yield DataTable(id=f"table-{key}", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Head office: the field at a glance"

@@ -19,7 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
+
+from msl_tui.widgets.footer import KeyFooter
 
 KEY_COLUMN = 15
 _INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*")
@@ -96,7 +98,7 @@ class HelpScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="help"):
             yield Static(Group(*render_help(help_text())), id="help-text")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Help"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -12,12 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
 from msl_tui.services.segments import stance_word
+from msl_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -27,7 +29,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 WINDOW = 150
-FIRST_WINDOW = 60  # rows drawn at once after a load: more than a tall terminal shows
+# Rows drawn after a load: a screenful and a margin, at least FIRST_WINDOW. Each row added
+# is measured and drawn, and adding a window more after the first paint was most of a
+# filter keystroke's time at 50,000 KOLs; scrolling or moving the cursor near the last
+# row adds the next window.
+FIRST_WINDOW = 60
+SCREEN_MARGIN = 10
 FOLLOW_LIMIT = 4 * WINDOW  # how deep the cursor follows its KOL after a reload
 # Filters run on the ranking in memory: a short pause only merges keys typed in a burst.
 FILTER_DEBOUNCE_S = 0.01
@@ -106,6 +113,7 @@ class KolListScreen(Screen[None]):
         self.territories: list[str] = []
         self.areas: list[str] = []
         self._debounce: Timer | None = None
+        self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
 
     @property
@@ -128,11 +136,13 @@ class KolListScreen(Screen[None]):
             yield Static("", id="filter-state")
         yield DataTable(id="kols", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reasons")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._set_columns(self.app.size.width)
-        self.query_one("#kols", DataTable).focus()
+        table = self.query_one("#kols", DataTable)
+        table.focus()
+        self.watch(table, "scroll_y", self._scrolled, init=False)
         self.reload()
 
     def _set_columns(self, width: int) -> None:
@@ -197,14 +207,21 @@ class KolListScreen(Screen[None]):
         table = self.query_one("#kols", DataTable)
         table.clear()
         self.shown = 0
-        # A screenful first (each cell is measured as it is added), the rest once drawn.
-        self._add_window(FIRST_WINDOW)
-        self.call_after_refresh(self._top_up, message.generation)
+        self._add_window(max(FIRST_WINDOW, self.app.size.height + SCREEN_MARGIN))
         self._move_to(follow)
         if not self.partial:
             self.applied_generation = message.generation
         self._show_state()
         self._show_reasons()
+        token = self.msl_app.kol_list.ranking_token
+        if not self.partial and token is not None and token != self._frozen_ranking:
+            # A new whole ranking (50,000 rows and their objects) lives on: spare it from
+            # the collector's full passes, which took 100-170 ms at random keystrokes.
+            self._frozen_ranking = token
+            gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
     def _move_to(self, kol_id: str | None) -> None:
         index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
@@ -214,9 +231,11 @@ class KolListScreen(Screen[None]):
             self._add_window()
         self.query_one("#kols", DataTable).move_cursor(row=index, animate=False)
 
-    def _top_up(self, generation: int) -> None:
-        if generation == self.generation and self.shown < min(WINDOW, len(self.rows)):
-            self._add_window(WINDOW - self.shown)
+    def _scrolled(self, scroll_y: float) -> None:
+        """The mouse wheel scrolls without moving the cursor: rows follow the view too."""
+        table = self.query_one("#kols", DataTable)
+        if scroll_y + table.size.height >= self.shown - 5 and self.shown < len(self.rows):
+            self._add_window()
 
     def _add_window(self, size: int = WINDOW) -> None:
         table = self.query_one("#kols", DataTable)
@@ -225,11 +244,10 @@ class KolListScreen(Screen[None]):
         cells = [
             {
                 "rank": str(r.rank),
-                # Text, never markup: names come from rosters and other people's stores.
                 # Cut so one long name cannot push the due date and follow-ups off the
                 # screen; the whole name shows under the table for the highlighted KOL.
-                "name": Text(_cut(r.name, NAME_WIDTH)),
-                "institution": Text(r.institution[:24]),
+                "name": _cut(r.name, NAME_WIDTH),
+                "institution": r.institution[:24],
                 "influence": r.influence.value,
                 "stance": stance_word(r.stance),
                 "segment": r.segment.value,
@@ -240,7 +258,9 @@ class KolListScreen(Screen[None]):
             }
             for r in chunk
         ]
-        table.add_rows([[row[key] for key in self.visible_columns] for row in cells])
+        # Text, never markup: names come from rosters and other people's stores, and a
+        # plain Text is also drawn without the markup parse a string cell costs each time.
+        table.add_rows([[Text(row[key], end="") for key in self.visible_columns] for row in cells])
         self.shown += len(chunk)
 
     @on(DataChanged)

@@ -19,13 +19,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ListItem, ListView, Static
+from textual.widgets import DataTable, Header, ListItem, ListView, Static
 
 from msl_tui.messages import DataChanged
 from msl_tui.models import FollowUp, Interaction
 from msl_tui.services.adverse_events import local_stamp, report_status
 from msl_tui.services.kol_page import KolPage, load_kol_page, toggle_followup
 from msl_tui.services.segments import lifecycle_words, stage_words, stance_word
+from msl_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -205,7 +206,7 @@ class KolPageScreen(Screen[None]):
             yield DataTable(id="done-followups", cursor_type="row")
             yield Static("", id="timeline-title", classes="section")
             yield ListView(id="timeline")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         # The action last: on a narrow terminal it is the column that gets cut.

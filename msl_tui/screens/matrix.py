@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from msl_tui.messages import DataChanged
@@ -19,6 +19,7 @@ from msl_tui.models import Influence, LifecyclePhase, Segment
 from msl_tui.services.kol_list import KolRow
 from msl_tui.services.matrix import MatrixView, segment_matrix
 from msl_tui.services.segments import lifecycle_words, stance_word, why_cell
+from msl_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -79,7 +80,7 @@ class MatrixScreen(Screen[None]):
                     yield Static(segment.value, id=f"title-{segment.name}", classes="cell-title")
                     yield OptionList(id=f"cell-{segment.name}")
         yield Static("", id="why")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Segment matrix"

@@ -19,13 +19,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Input, Static
+from textual.widgets import Checkbox, Header, Input, Static
 
 from msl_tui.safe_text import printable
 from msl_tui.services.unlock import LockedStore
 from msl_tui.store import Store, StoreError
 from msl_tui.store.cipher import PassphraseError
 from msl_tui.store.errors import store_trouble_words
+from msl_tui.widgets.footer import KeyFooter
 
 WRONG = "That passphrase does not open this store."
 EMPTY = "Type the store's passphrase, then press enter."
@@ -98,7 +99,7 @@ class PassphraseScreen(Screen[Store | None]):
             if self.locked.can_remember:
                 yield Checkbox("Remember it in the OS keyring", id="remember")
             yield Static("enter opens the store   esc quits", id="unlock-keys")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()

@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from msl_tui.messages import DataChanged
 from msl_tui.models import (
@@ -48,6 +48,7 @@ from msl_tui.services.plans import (
     toggle_activity,
     toggle_objective_met,
 )
+from msl_tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
@@ -192,7 +193,7 @@ class PlanScreen(Screen[None]):
                     yield from _field("Due", _input("act-due", DUE_EXAMPLES), first=True)
                 yield Static("", id="act-error-3", classes="error")
             yield Static("", id="history")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._set_columns()

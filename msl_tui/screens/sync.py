@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, ProgressBar, Static
 
 from msl_tui import locations
 from msl_tui.store import sync_log
@@ -23,6 +23,7 @@ from msl_tui.sync.export import ExportError, export_bundle, pending_export_count
 from msl_tui.sync.importer import ImportError_, bundle_total, import_bundle
 from msl_tui.sync.merge import MergeError, refresh_conflicts, resolve
 from msl_tui.timestamps import now_iso
+from msl_tui.widgets.footer import KeyFooter
 
 
 def _now() -> str:
@@ -78,7 +79,7 @@ class SyncScreen(Screen[None]):
         yield ProgressBar(id="sync-progress", show_eta=False)
         yield Static("", id="sync-status")
         yield DataTable(id="sync-conflicts", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Sync with head office"

@@ -191,6 +191,11 @@ class KolListService:
         """The whole ranking is in memory: filters answer without reading the store."""
         return self._ranked is not None
 
+    @property
+    def ranking_token(self) -> int | None:
+        """Changes each time the whole ranking is built again (None until it is)."""
+        return None if self._ranked is None else id(self._ranked)
+
     def first_page(self, limit: int, now: datetime | None = None) -> ListResult | None:
         """The top ``limit`` rows, fast. ``exact`` in the result says whether they are the
         final ranking (else a first guess from an older day's scores). None when nothing
