@@ -70,6 +70,32 @@ def test_an_edit_that_saw_the_other_is_not_a_conflict(pair: tuple[Store, Store],
     assert sync_log.list_conflicts(a) == sync_log.list_conflicts(b) == []
 
 
+def test_two_machines_agreeing_then_a_knowing_edit_is_not_a_conflict(
+    pair: tuple[Store, Store], tmp_path: Path
+):
+    """Found by the replicas property test: two laptops set the same city at once (they
+    agree: no conflict), a third store sees the merged record and changes the city. The
+    agreeing edit must count as seen, not come back as a conflict against the third."""
+    a, b = pair
+    c = make_store(tmp_path / "c.db", "ana", "laptop-c")
+    ship(a, c, tmp_path, full=True)
+    a.save(_kol(a).evolve(city="York"))
+    b.save(_kol(b).evolve(city="York"))  # later stamp: the winner, same value
+    ship(a, c, tmp_path)
+    ship(b, c, tmp_path)
+    c.save(_kol(c).evolve(city="Leeds"))  # has seen York from both
+    for store in (a, b):
+        ship(c, store, tmp_path)
+    ship(a, b, tmp_path)
+    ship(b, a, tmp_path)
+    ship(a, c, tmp_path)
+    ship(b, c, tmp_path)
+    assert _kol(a).city == _kol(b).city == _kol(c).city == "Leeds"
+    for store in (a, b, c):
+        assert sync_log.list_conflicts(store) == []
+    assert snapshot(a) == snapshot(b) == snapshot(c)
+
+
 def test_notes_edited_on_two_machines_keep_both_texts(pair: tuple[Store, Store], tmp_path: Path):
     a, b = pair
     visit = add_visit(a, _kol(a), "Asked about renal dosing.")

@@ -230,20 +230,23 @@ def _fold_ordered(record_id: str, ordered: list[Change]) -> Folded:
     conflicts: list[dict[str, Any]] = []
     for name, cs in touched.items():
         w = winner[name]
-        losers = [
-            c
-            for c in cs
-            if c is not w and c.hlc not in seen.get(name, ()) and c.patch[name] != w.patch[name]
-        ]
+        unseen = [c for c in cs if c is not w and c.hlc not in seen.get(name, ())]
+        losers = [c for c in unseen if c.patch[name] != w.patch[name]]
+        agreeing = [c.hlc for c in unseen if c.patch[name] == w.patch[name]]
+        if agreeing:
+            # Concurrent edits that wrote the winner's value are merged, not lost: their
+            # stamps go with the field, so a later edit made after seeing this value has
+            # seen them too (else they would come back as conflicts against it).
+            stamps[name] = [w.hlc, *agreeing]
         if not losers:
             continue
         if name in UNION_FIELDS and isinstance(state[name], list):
             state[name] = _merge_union(state[name], losers, name)
-            stamps[name] = [w.hlc, *(c.hlc for c in losers)]
+            stamps[name] = [w.hlc, *agreeing, *(c.hlc for c in losers)]
             continue
         if name in TEXT_FIELDS and isinstance(state[name], str):
             state[name] = _merge_text(state[name], losers, name)
-            stamps[name] = [w.hlc, *(c.hlc for c in losers)]
+            stamps[name] = [w.hlc, *agreeing, *(c.hlc for c in losers)]
         conflicts.extend(
             {
                 "field": name,
