@@ -181,6 +181,19 @@ class PgDatabase:
         except Exception as exc:
             raise self._fail(exc) from exc
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """New rows straight into ``table`` through COPY: the fastest way in, for rows whose
+        keys the caller knows are free (a taken key fails the COPY whole, as an INSERT
+        would)."""
+        try:
+            with self._conn.cursor().copy(
+                f"copy {table} ({', '.join(columns)}) from stdin"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as exc:
+            raise self._fail(exc) from exc
+
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
     ) -> None:

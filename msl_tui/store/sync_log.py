@@ -157,7 +157,8 @@ def insert_changes(store: Store, rows: Sequence[Sequence[Any]]) -> None:
     """Rows of (device_id, seq, hlc, entity, record_id, patch, base, author)."""
     with store._lock:
         if store.server and len(rows) >= BULK_ROWS:
-            cast("PgDatabase", store.db).insert_rows(
+            # Straight in: a merge inserts only changes it checked are not stored yet.
+            cast("PgDatabase", store.db).copy_rows(
                 "changes",
                 ["device_id", "seq", "hlc", "entity", "record_id", "patch", "base", "author"],
                 rows,
