@@ -26,10 +26,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from msl_tui.safe_text import printable
 from msl_tui.store.errors import StoreBusyError, StoreError
 from msl_tui.store.urls import redact
 
@@ -369,6 +371,54 @@ class PgDatabase:
             self._conn.close()
 
 
+# libpq's words for an option it refuses before it tries to connect (an address that names
+# a server fine but asks for something it cannot give).
+_BAD_VALUE = re.compile(r'invalid (\w+) value: "([^"]*)"')
+_BAD_INTEGER = re.compile(r'invalid integer value "([^"]*)" for connection option "(\w+)"')
+_BAD_PORT = re.compile(r'invalid port number: "([^"]*)"')
+_UNKNOWN = re.compile(r'invalid (?:URI query parameter|connection option): "?([^"\s]*)"?')
+_CHOICES = {
+    "sslmode": "disable, allow, prefer, require, verify-ca, verify-full",
+    "gssencmode": "disable, prefer, require",
+    "channel_binding": "disable, prefer, require",
+    "target_session_attrs": "any, read-write, read-only, primary, standby, prefer-standby",
+}
+
+
+def bad_option(message: str, url: str) -> str | None:
+    """The address's wrong option in one line (``sslmode "bogus" is not a value it takes``),
+    or None if libpq's message is about something else. The URL's password is never shown,
+    nor the value of an option named like one."""
+
+    def shown(name: str, value: str) -> str:
+        secret = urlsplit_password(url)
+        if "pass" in name.lower() or (secret and secret in value):
+            return "(hidden)"
+        return f'"{printable(value, 40)}"'
+
+    if match := _BAD_VALUE.search(message):
+        name, value = match[1], match[2]
+        choices = f" (one of {_CHOICES[name]})" if name in _CHOICES else ""
+        return f"the option {name}={shown(name, value)} is not a value it takes{choices}"
+    if match := _BAD_INTEGER.search(message):
+        value, name = match[1], match[2]
+        return f"the option {name}={shown(name, value)} is not a whole number"
+    if match := _BAD_PORT.search(message):
+        return f"the port {shown('port', match[1])} is not a port number (1 to 65535)"
+    if "servname not supported" in message.lower():
+        return "the port is not a port number (1 to 65535)"
+    if match := _UNKNOWN.search(message):
+        return f"PostgreSQL has no option {shown(match[1], match[1])}"
+    return None
+
+
+def urlsplit_password(url: str) -> str:
+    """The password in the URL (to keep it out of messages), or ''."""
+    netloc = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    userinfo = netloc.rpartition("@")[0]
+    return userinfo.partition(":")[2] if ":" in userinfo else ""
+
+
 def _connect(url: str, where: str) -> Any:
     try:
         import psycopg
@@ -376,10 +426,14 @@ def _connect(url: str, where: str) -> Any:
         raise StoreError(INSTALL_HINT) from None
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="msl")
-    except psycopg.ProgrammingError:
-        # libpq could not parse it: a typo in the URL or an unknown option.
-        raise StoreError(f"{where} is not a usable PostgreSQL address") from None
     except psycopg.Error as exc:
+        # An option libpq refuses is the address's fault, not the server's: say which.
+        wrong = bad_option(str(exc), url)
+        if wrong is not None:
+            raise StoreError(f"{where}: wrong address, {wrong}") from None
+        if isinstance(exc, psycopg.ProgrammingError):
+            # libpq could not parse it: a typo in the URL.
+            raise StoreError(f"{where} is not a usable PostgreSQL address") from None
         raise describe(exc, where) from None
     except ValueError:
         raise StoreError(f"{where} is not a usable PostgreSQL address") from None
