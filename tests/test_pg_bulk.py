@@ -4,16 +4,20 @@ one upsert, the kept situation refreshed once before the commit. Same store as S
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from field_bundles import canonical_dump
 
 from msl_tui.models import Kol, MslProfile
-from msl_tui.store import Store, situation
+from msl_tui.store import Store, StoreError, situation
 from msl_tui.store.store import BULK_ROWS
 from msl_tui.sync import importer
 from msl_tui.sync.export import export_bundle
 from msl_tui.sync.importer import import_bundle
+
+if TYPE_CHECKING:
+    from msl_tui.store.pg import PgDatabase
 
 N = BULK_ROWS + 50
 
@@ -71,3 +75,22 @@ def test_the_kept_situation_is_refreshed_once_per_import_and_right(
         fresh = situation.compute(pg.db.conn, None)
     assert len(kept) == N and kept == sorted(fresh, key=lambda r: r["kol_id"])
     pg.close()
+
+
+def test_a_copy_that_fails_behind_fails_its_transaction_whole(pg_url: str) -> None:
+    """A COPY runs on a helper thread while the import goes on: its error is raised at the
+    next use of the connection (or at the commit), and nothing of the transaction stays."""
+    store = Store.open(pg_url)
+    db = cast("PgDatabase", store.db)
+    taken = [("probe-2", "x"), ("device_id", "taken already")]
+    with pytest.raises(StoreError, match="written twice"), store.transaction():
+        db.execute("insert into meta(key, value) values ('probe-1', 'x')")
+        db.copy_rows("meta", ["key", "value"], taken)
+        store.get_meta("probe-1")
+    with pytest.raises(StoreError, match="written twice"), store.transaction():
+        db.copy_rows("meta", ["key", "value"], taken)  # nothing after it: the commit raises
+    assert store.get_meta("probe-1") is None and store.get_meta("probe-2") is None
+    with store.transaction():  # the connection is fit for the next transaction
+        db.copy_rows("meta", ["key", "value"], [("probe-3", "x")])
+    assert store.get_meta("probe-3") == "x"
+    store.close()

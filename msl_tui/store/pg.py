@@ -27,6 +27,7 @@ import functools
 import hashlib
 import itertools
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -136,7 +137,10 @@ class PgDatabase:
     """
 
     def __init__(self, conn: Any, where: str, *, read_only: bool, busy_ms: int) -> None:
-        self._conn = conn
+        self._raw = conn
+        # A COPY still running on a helper thread (``copy_rows``), and what it raised.
+        self._behind: threading.Thread | None = None
+        self._behind_error: BaseException | None = None
         self.where = where
         self.read_only = read_only
         self.busy_ms = busy_ms
@@ -147,6 +151,26 @@ class PgDatabase:
     @property
     def conn(self) -> PgDatabase:
         return self
+
+    @property
+    def _conn(self) -> Any:
+        """The connection, once a COPY running behind has finished (its error raised here,
+        inside the transaction it belongs to)."""
+        self._wait()
+        error, self._behind_error = self._behind_error, None
+        if error is not None:
+            raise self._fail(error) from error
+        return self._raw
+
+    def _wait(self) -> None:
+        if self._behind is not None:
+            self._behind.join()
+            self._behind = None
+
+    def _discard(self) -> None:
+        """Wait for a COPY behind and drop its error (the transaction is being undone)."""
+        self._wait()
+        self._behind_error = None
 
     @property
     def in_transaction(self) -> bool:
@@ -186,15 +210,38 @@ class PgDatabase:
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """New rows straight into ``table`` through COPY: the fastest way in, for rows whose
         keys the caller knows are free (a taken key fails the COPY whole, as an INSERT
-        would)."""
-        try:
-            with self._conn.cursor().copy(
-                f"copy {table} ({', '.join(columns)}) from stdin"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except Exception as exc:
-            raise self._fail(exc) from exc
+        would).
+
+        Inside a transaction the COPY runs on a helper thread and this returns at once: the
+        server stores one batch while the import checks the next (an import spends most
+        of its time in Python, the server most of its own in COPY). The next use of the
+        connection waits for it and raises its error, so the transaction still holds all
+        of it or none.
+        """
+        conn = self._conn
+        sql = f"copy {table} ({', '.join(columns)}) from stdin"
+        rows = list(rows)
+        if not self.in_transaction:
+            try:
+                self._copy(conn, sql, rows)
+            except Exception as exc:
+                raise self._fail(exc) from exc
+            return
+
+        def run() -> None:
+            try:
+                self._copy(conn, sql, rows)
+            except BaseException as exc:  # raised in the caller's thread, by ``_conn``
+                self._behind_error = exc
+
+        self._behind = threading.Thread(target=run, name="msl-copy", daemon=True)
+        self._behind.start()
+
+    @staticmethod
+    def _copy(conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with conn.cursor().copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
@@ -333,6 +380,7 @@ class PgDatabase:
             self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", _STORE_LOCK)
 
     def _end(self, statement: str) -> None:
+        self._discard()
         if self.in_transaction:
             # If the connection is gone, the server rolls back on its own.
             with suppress(Exception):
@@ -367,8 +415,9 @@ class PgDatabase:
             )
 
     def close(self) -> None:
+        self._discard()
         with suppress(Exception):
-            self._conn.close()
+            self._raw.close()
 
 
 # libpq's words for an option it refuses before it tries to connect (an address that names
