@@ -180,6 +180,8 @@ class Store:
         savepoints.
         """
         if self.server:
+            from msl_tui.store.pg import record_key
+
             pg = cast("PgDatabase", self.db)
             with self._lock:
                 outermost = not pg.in_transaction
@@ -193,6 +195,10 @@ class Store:
                     try:
                         yield
                         if self._touched and write:
+                            # Merges beside this one may touch these KOLs too: each waits
+                            # for the other's commit and then computes from its rows (else
+                            # both would write a KOL's situation, and one be run again).
+                            pg.lock_keys(record_key("kol_situation", k) for k in self._touched)
                             situation.refresh(pg, self._touched)
                     finally:
                         self._touched = None
