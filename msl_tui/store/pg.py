@@ -14,8 +14,12 @@ shared mode instead, so several imports run at once, and locks each record it me
 (``lock_keys``) before reading it: a record is the fold of all its changes, so two merges
 touching one record take turns, and the second sees the first's changes. Records are locked
 per batch in key order; the server detects the rare deadlock (two bundles whose parts come
-in different orders) and the import is retried from the start. An export that moves its
-mark reads a *settled* snapshot (``_settle``), taken while no write is in flight.
+in different orders) and the import is retried from the start. Just before it commits, a
+merge also locks the kept situation of each KOL it touched (keys of their own, in key
+order, see ``Store.transaction``): two merges touching one KOL compute its situation one
+after the other, the second from the first's committed rows. A merge so holds at most two
+locks per change it carries. An export that moves its mark reads a *settled* snapshot
+(``_settle``), taken while no write is in flight.
 
 psycopg is imported only here, and only when a PostgreSQL store is opened: the laptop
 install does not need it.
