@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/bench_pg.py                        # 400 weeks, 1,000,000 visits
     .venv/bin/python benchmarks/bench_pg.py --interactions 100000  # quicker
+    .venv/bin/python benchmarks/bench_pg.py --skip-weekly --bundle big.mslsync \
+        --baseline-msl ../old/.venv/bin/msl                         # beside an older build
 
 1. 400 weekly bundles (20 MSLs x 20 weeks, 50 visits each) imported by `msl import` in
    4 processes at once, beside the same bundles imported by 1 process (the baseline).
 2. One bundle of N interactions (a full export) imported by `msl import`, beside a raw
-   `COPY` of the same change rows and record rows into tables with the same keys.
+   `COPY` of the same change rows and record rows into tables with the same keys (and,
+   with ``--baseline-msl``, beside another build's `msl import`), in alternating rounds.
 
 A private server is started for the run (initdb in a temporary folder, PostgreSQL's
 durable defaults: fsync on). Not run in CI.
@@ -155,6 +158,9 @@ def main() -> None:
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--skip-weekly", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--big-rounds", type=int, default=1, help="rounds of the big import")
+    parser.add_argument("--bundle", type=Path, help="a big bundle built already (reused)")
+    parser.add_argument("--baseline-msl", type=Path, help="another build's msl, timed alike")
     args = parser.parse_args()
     from pg_helpers import start_server
 
@@ -194,20 +200,39 @@ def main() -> None:
             n = args.interactions
             if n <= 0:
                 return
-            started = time.perf_counter()
-            bundle = big_bundle(folder, n)
-            print(
-                f"built a bundle of {n:,} interactions ({bundle.stat().st_size / 2**20:.0f} MiB) "
-                f"in {time.perf_counter() - started:.0f} s"
-            )
-            ours = timed([[str(MSL), "--db", server.create_database(), "import", str(bundle)]])
-            raw = raw_copy(server.create_database(), bundle)
-            changes = n + 1000
-            print(
-                f"import of {changes:,} changes: msl import {ours:.1f} s "
-                f"({changes / ours:,.0f}/s), raw COPY {raw:.1f} s ({changes / raw:,.0f}/s) "
-                f"-> {ours / raw:.1f}x the raw time"
-            )
+            if args.bundle:
+                bundle = args.bundle
+            else:
+                started = time.perf_counter()
+                bundle = big_bundle(folder, n)
+                print(
+                    f"built a bundle of {n:,} interactions "
+                    f"({bundle.stat().st_size / 2**20:.0f} MiB) "
+                    f"in {time.perf_counter() - started:.0f} s"
+                )
+            from msl_tui.sync.importer import bundle_total
+
+            changes = bundle_total(bundle)
+            # Rounds alternate: [the other build,] this build, raw COPY; each into a fresh
+            # database. Every round is printed; the ratio is taken within one round.
+            for round_ in range(1, args.big_rounds + 1):
+                other = None
+                if args.baseline_msl:
+                    db = server.create_database()
+                    other = timed([[str(args.baseline_msl), "--db", db, "import", str(bundle)]])
+                ours = timed([[str(MSL), "--db", server.create_database(), "import", str(bundle)]])
+                raw = raw_copy(server.create_database(), bundle)
+                print(
+                    f"round {round_}, import of {changes:,} changes: msl import {ours:.1f} s "
+                    f"({changes / ours:,.0f}/s), raw COPY {raw:.1f} s ({changes / raw:,.0f}/s) "
+                    f"-> {ours / raw:.1f}x the raw time"
+                    + (
+                        f"; baseline build {other:.1f} s -> {other / raw:.1f}x the raw time"
+                        if other is not None
+                        else ""
+                    ),
+                    flush=True,
+                )
             print(
                 f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
                 f"Python {sys.version.split()[0]}"

@@ -240,3 +240,40 @@ def test_an_encrypted_weekly_bundle_merges_beside_the_others(
     report = import_one(server, bundle)
     assert merged == [True] and report.tables["interactions"].inserted == 1
     server.close()
+
+
+def test_merges_touching_one_kol_take_turns_at_its_situation(
+    pg_url: str, weekly: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KOL's kept situation is computed by one merge at a time, each from the rows the
+    other committed: the second waits, and is not run again."""
+    from msl_tui.store import situation
+    from msl_tui.store.pg import record_key
+    from msl_tui.sync import side_by_side
+
+    setup = Store.open(pg_url)
+    import_bundle(setup, weekly[0])
+    shared = setup.list_kols()[0]
+    setup.close()
+    runs: list[Path] = []
+    real = side_by_side.import_bundle
+
+    def counted(store: Store, path: Path, **kwargs):  # type: ignore[no-untyped-def]
+        runs.append(path)
+        return real(store, path, **kwargs)
+
+    monkeypatch.setattr(side_by_side, "import_bundle", counted)
+    holder, other = Store.open(pg_url), Store.open(pg_url)
+    thread = threading.Thread(target=lambda: import_one(other, weekly[1]))  # the shared KOL
+    with holder.merging(), holder.transaction():
+        holder.db.lock_keys([record_key("kol_situation", shared.id)])  # type: ignore[attr-defined]
+        thread.start()
+        _wait_for(_waiting_on_a_lock(pg_url), thread)
+    thread.join()
+    assert runs == [weekly[1]]  # waited, then went through once
+    kept = situation.kept(other)
+    with other._lock:
+        fresh = situation.compute(other.db.conn, None)
+    assert kept == sorted(fresh, key=lambda r: r["kol_id"])
+    holder.close()
+    other.close()

@@ -111,7 +111,7 @@ def test_commands_work_on_a_postgresql_store(
     listed = _run("conflicts", "--db", pg_url)
     assert listed.exit_code == 0, listed.stderr
     first = listed.stdout.splitlines()[0]
-    assert first.startswith("#") and "kol" in first
+    assert first.startswith("#") and "KOL Dr " in first  # the KOL by name, not by id
     settled = _run("conflicts", "resolve", "--db", pg_url, first[1:].split()[0], "other")
     assert settled.exit_code == 0, settled.stderr
     assert "other value kept" in settled.stdout

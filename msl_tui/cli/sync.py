@@ -438,6 +438,7 @@ def conflicts_cmd(ctx: click.Context, db_path: Path | None, show_all: bool) -> N
         ctx.obj["conflicts_db"] = db_path
         return
     from msl_tui.store import sync_log
+    from msl_tui.sync.conflict_words import labels, stamp_words
 
     path = resolve_db(db_path)
     _existing_store(path, "no conflicts to list")
@@ -446,16 +447,19 @@ def conflicts_cmd(ctx: click.Context, db_path: Path | None, show_all: bool) -> N
         if sync_log.records_with_open_conflicts(store) and _writable(path):
             _refresh(path)
         rows = sync_log.list_conflicts(store, open_only=not show_all)
+        words = labels(store, rows)
     finally:
         store.close()
     if not rows:
         say("no open conflicts" if not show_all else "no conflicts")
     for r in rows:
         state = f" [{r['resolution']} {r['resolved_at']}]" if r["resolved_at"] else ""
+        # The number is what `msl conflicts resolve` takes; the rest is for deciding.
         say(
-            f"#{r['id']} {r['entity']} {str(r['record_id'])[:8]} {printable(r['field'], 40)}: "
-            f"kept {_short(r['kept_value'])} ({r['kept_hlc']}) / "
-            f"other {_short(r['other_value'])} ({r['other_hlc']}){state}"
+            f"#{r['id']} {words[(str(r['entity']), str(r['record_id']))]}, "
+            f"{printable(r['field'], 40)}: "
+            f"kept {_short(r['kept_value'])} ({stamp_words(r['kept_hlc'])}) / "
+            f"other {_short(r['other_value'])} ({stamp_words(r['other_hlc'])}){state}"
         )
 
 

@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Header, Input, Label, ProgressBar
 
 from msl_tui import locations
 from msl_tui.store import sync_log
+from msl_tui.sync import conflict_words
 from msl_tui.sync.export import ExportError, export_bundle, pending_export_count
 from msl_tui.sync.importer import ImportError_, bundle_total, import_bundle
 from msl_tui.sync.merge import MergeError, refresh_conflicts, resolve
@@ -199,15 +200,18 @@ class SyncScreen(Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         refresh_conflicts(store, now=_now())
         rows = sync_log.list_conflicts(store)
-        self.app.call_from_thread(self._show_conflicts, rows)
+        words = conflict_words.labels(store, rows)
+        self.app.call_from_thread(self._show_conflicts, rows, words)
 
-    def _show_conflicts(self, rows: list[dict[str, Any]]) -> None:
+    def _show_conflicts(
+        self, rows: list[dict[str, Any]], words: dict[tuple[str, str], str]
+    ) -> None:
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
             table.add_row(
                 str(r["id"]),
-                f"{r['entity']} {r['record_id'][:8]}",
+                words[(str(r["entity"]), str(r["record_id"]))],
                 r["field"],
                 _short(r["kept_value"]),
                 _short(r["other_value"]),

@@ -14,8 +14,12 @@ shared mode instead, so several imports run at once, and locks each record it me
 (``lock_keys``) before reading it: a record is the fold of all its changes, so two merges
 touching one record take turns, and the second sees the first's changes. Records are locked
 per batch in key order; the server detects the rare deadlock (two bundles whose parts come
-in different orders) and the import is retried from the start. An export that moves its
-mark reads a *settled* snapshot (``_settle``), taken while no write is in flight.
+in different orders) and the import is retried from the start. Just before it commits, a
+merge also locks the kept situation of each KOL it touched (keys of their own, in key
+order, see ``Store.transaction``): two merges touching one KOL compute its situation one
+after the other, the second from the first's committed rows. A merge so holds at most two
+locks per change it carries. An export that moves its mark reads a *settled* snapshot
+(``_settle``), taken while no write is in flight.
 
 psycopg is imported only here, and only when a PostgreSQL store is opened: the laptop
 install does not need it.
@@ -26,10 +30,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from msl_tui.safe_text import printable
 from msl_tui.store.errors import StoreBusyError, StoreError
 from msl_tui.store.urls import redact
 
@@ -134,7 +141,10 @@ class PgDatabase:
     """
 
     def __init__(self, conn: Any, where: str, *, read_only: bool, busy_ms: int) -> None:
-        self._conn = conn
+        self._raw = conn
+        # A COPY still running on a helper thread (``copy_rows``), and what it raised.
+        self._behind: threading.Thread | None = None
+        self._behind_error: BaseException | None = None
         self.where = where
         self.read_only = read_only
         self.busy_ms = busy_ms
@@ -145,6 +155,26 @@ class PgDatabase:
     @property
     def conn(self) -> PgDatabase:
         return self
+
+    @property
+    def _conn(self) -> Any:
+        """The connection, once a COPY running behind has finished (its error raised here,
+        inside the transaction it belongs to)."""
+        self._wait()
+        error, self._behind_error = self._behind_error, None
+        if error is not None:
+            raise self._fail(error) from error
+        return self._raw
+
+    def _wait(self) -> None:
+        if self._behind is not None:
+            self._behind.join()
+            self._behind = None
+
+    def _discard(self) -> None:
+        """Wait for a COPY behind and drop its error (the transaction is being undone)."""
+        self._wait()
+        self._behind_error = None
 
     @property
     def in_transaction(self) -> bool:
@@ -180,6 +210,42 @@ class PgDatabase:
             return cursor
         except Exception as exc:
             raise self._fail(exc) from exc
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """New rows straight into ``table`` through COPY: the fastest way in, for rows whose
+        keys the caller knows are free (a taken key fails the COPY whole, as an INSERT
+        would).
+
+        Inside a transaction the COPY runs on a helper thread and this returns at once: the
+        server stores one batch while the import checks the next (an import spends most
+        of its time in Python, the server most of its own in COPY). The next use of the
+        connection waits for it and raises its error, so the transaction still holds all
+        of it or none.
+        """
+        conn = self._conn
+        sql = f"copy {table} ({', '.join(columns)}) from stdin"
+        rows = list(rows)
+        if not self.in_transaction:
+            try:
+                self._copy(conn, sql, rows)
+            except Exception as exc:
+                raise self._fail(exc) from exc
+            return
+
+        def run() -> None:
+            try:
+                self._copy(conn, sql, rows)
+            except BaseException as exc:  # raised in the caller's thread, by ``_conn``
+                self._behind_error = exc
+
+        self._behind = threading.Thread(target=run, name="msl-copy", daemon=True)
+        self._behind.start()
+
+    @staticmethod
+    def _copy(conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with conn.cursor().copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
@@ -318,6 +384,7 @@ class PgDatabase:
             self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", _STORE_LOCK)
 
     def _end(self, statement: str) -> None:
+        self._discard()
         if self.in_transaction:
             # If the connection is gone, the server rolls back on its own.
             with suppress(Exception):
@@ -352,8 +419,57 @@ class PgDatabase:
             )
 
     def close(self) -> None:
+        self._discard()
         with suppress(Exception):
-            self._conn.close()
+            self._raw.close()
+
+
+# libpq's words for an option it refuses before it tries to connect (an address that names
+# a server fine but asks for something it cannot give).
+_BAD_VALUE = re.compile(r'invalid (\w+) value: "([^"]*)"')
+_BAD_INTEGER = re.compile(r'invalid integer value "([^"]*)" for connection option "(\w+)"')
+_BAD_PORT = re.compile(r'invalid port number: "([^"]*)"')
+_UNKNOWN = re.compile(r'invalid (?:URI query parameter|connection option): "?([^"\s]*)"?')
+_CHOICES = {
+    "sslmode": "disable, allow, prefer, require, verify-ca, verify-full",
+    "gssencmode": "disable, prefer, require",
+    "channel_binding": "disable, prefer, require",
+    "target_session_attrs": "any, read-write, read-only, primary, standby, prefer-standby",
+}
+
+
+def bad_option(message: str, url: str) -> str | None:
+    """The address's wrong option in one line (``sslmode "bogus" is not a value it takes``),
+    or None if libpq's message is about something else. The URL's password is never shown,
+    nor the value of an option named like one."""
+
+    def shown(name: str, value: str) -> str:
+        secret = urlsplit_password(url)
+        if "pass" in name.lower() or (secret and secret in value):
+            return "(hidden)"
+        return f'"{printable(value, 40)}"'
+
+    if match := _BAD_VALUE.search(message):
+        name, value = match[1], match[2]
+        choices = f" (one of {_CHOICES[name]})" if name in _CHOICES else ""
+        return f"the option {name}={shown(name, value)} is not a value it takes{choices}"
+    if match := _BAD_INTEGER.search(message):
+        value, name = match[1], match[2]
+        return f"the option {name}={shown(name, value)} is not a whole number"
+    if match := _BAD_PORT.search(message):
+        return f"the port {shown('port', match[1])} is not a port number (1 to 65535)"
+    if "servname not supported" in message.lower():
+        return "the port is not a port number (1 to 65535)"
+    if match := _UNKNOWN.search(message):
+        return f"PostgreSQL has no option {shown(match[1], match[1])}"
+    return None
+
+
+def urlsplit_password(url: str) -> str:
+    """The password in the URL (to keep it out of messages), or ''."""
+    netloc = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    userinfo = netloc.rpartition("@")[0]
+    return userinfo.partition(":")[2] if ":" in userinfo else ""
 
 
 def _connect(url: str, where: str) -> Any:
@@ -363,10 +479,14 @@ def _connect(url: str, where: str) -> Any:
         raise StoreError(INSTALL_HINT) from None
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="msl")
-    except psycopg.ProgrammingError:
-        # libpq could not parse it: a typo in the URL or an unknown option.
-        raise StoreError(f"{where} is not a usable PostgreSQL address") from None
     except psycopg.Error as exc:
+        # An option libpq refuses is the address's fault, not the server's: say which.
+        wrong = bad_option(str(exc), url)
+        if wrong is not None:
+            raise StoreError(f"{where}: wrong address, {wrong}") from None
+        if isinstance(exc, psycopg.ProgrammingError):
+            # libpq could not parse it: a typo in the URL.
+            raise StoreError(f"{where} is not a usable PostgreSQL address") from None
         raise describe(exc, where) from None
     except ValueError:
         raise StoreError(f"{where} is not a usable PostgreSQL address") from None

@@ -20,6 +20,8 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from msl_tui.store.pg import PgDatabase
+
 if TYPE_CHECKING:
     from msl_tui.store.store import Store
 
@@ -36,11 +38,23 @@ COLUMNS = (
     "open_objectives",
 )
 CHUNK = 500
+BULK_ROWS = 200  # from this many rows, a server takes them through COPY (as store.py)
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
+
+
+def _in(conn: Any, column: str, ids: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
+    """``column IN (...)`` over ``ids``: on SQLite in slices under its parameter limit; on
+    PostgreSQL (``conn`` is a ``PgDatabase``) one array parameter, one round trip."""
+    if isinstance(conn, PgDatabase):
+        if ids:
+            yield f"{column} = any(?)", [list(ids)]
+        return
+    for part in _chunks(ids):
+        yield f"{column} in ({', '.join('?' for _ in part)})", list(part)
 
 
 def compute(conn: Any, ids: Sequence[str] | None) -> list[dict[str, Any]]:
@@ -49,8 +63,8 @@ def compute(conn: Any, ids: Sequence[str] | None) -> list[dict[str, Any]]:
     if ids is None:
         return _compute(conn, "", [])
     rows: list[dict[str, Any]] = []
-    for part in _chunks(list(ids)):
-        rows += _compute(conn, f" and kol_id in ({', '.join('?' for _ in part)})", list(part))
+    for clause, params in _in(conn, "kol_id", list(ids)):
+        rows += _compute(conn, f" and {clause}", params)
     return rows
 
 
@@ -111,11 +125,11 @@ def _compute(conn: Any, only: str, params: list[str]) -> list[dict[str, Any]]:
         if o.get("measure") == "interactions" and not o.get("met_on")
     ]
     contacts: dict[tuple[str, str], int] = {}
-    for part in _chunks(counted):
+    for clause, part in _in(conn, "objective_id", counted):
         for objective_id, kol_id, n in conn.execute(
-            "select objective_id, kol_id, count(*) from interactions where deleted = 0 "
-            f"and objective_id in ({', '.join('?' for _ in part)}) group by objective_id, kol_id",
-            list(part),
+            f"select objective_id, kol_id, count(*) from interactions where deleted = 0 "
+            f"and {clause} group by objective_id, kol_id",
+            part,
         ):
             contacts[(objective_id, kol_id)] = int(n)
     for kol_id, kol_objectives in objectives.items():
@@ -147,20 +161,21 @@ def refresh(conn: Any, ids: Iterable[str] | None) -> None:
     if wanted is None:
         conn.execute("delete from kol_situation")
     else:
-        for part in _chunks(wanted):
-            conn.execute(
-                f"delete from kol_situation where kol_id in ({', '.join('?' for _ in part)})",
-                list(part),
-            )
+        for clause, part in _in(conn, "kol_id", wanted):
+            conn.execute(f"delete from kol_situation where {clause}", part)
     # Whoever ranked from an older snapshot must not save those scores (save_scores).
     conn.execute(
         "insert into meta(key, value) values ('situation_rev', '1') on conflict(key) "
         "do update set value = cast(cast(meta.value as integer) + 1 as text)"
     )
+    rows = [_row(s) for s in situations]
+    if isinstance(conn, PgDatabase) and len(rows) >= BULK_ROWS:
+        conn.insert_rows("kol_situation", COLUMNS, rows)  # a server: COPY, not row by row
+        return
     conn.executemany(
         f"insert into kol_situation ({', '.join(COLUMNS)}) "
         f"values ({', '.join('?' for _ in COLUMNS)})",
-        [_row(s) for s in situations],
+        rows,
     )
 
 

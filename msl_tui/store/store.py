@@ -187,12 +187,28 @@ class Store:
         savepoints.
         """
         if self.server:
+            from msl_tui.store.pg import record_key
+
             pg = cast("PgDatabase", self.db)
-            with (
-                self._lock,
-                pg.transaction(write=write, merge=self._merging, settled=self._settled),
-            ):
-                yield
+            with self._lock:
+                outermost = not pg.in_transaction
+                with pg.transaction(write=write, merge=self._merging, settled=self._settled):
+                    if not outermost:
+                        yield
+                        return
+                    # As on SQLite: the touched KOLs' situation is refreshed once, before
+                    # the commit, not once per batch written (an import writes hundreds).
+                    self._touched = set()
+                    try:
+                        yield
+                        if self._touched and write:
+                            # Merges beside this one may touch these KOLs too: each waits
+                            # for the other's commit and then computes from its rows (else
+                            # both would write a KOL's situation, and one be run again).
+                            pg.lock_keys(record_key("kol_situation", k) for k in self._touched)
+                            situation.refresh(pg, self._touched)
+                    finally:
+                        self._touched = None
             return
         with self._lock:
             conn = self.db.conn
@@ -317,6 +333,42 @@ class Store:
             )
         return owners
 
+    def _write_many(
+        self,
+        entity: Entity,
+        columns: list[str],
+        rows: list[list[Any]],
+        tail: str,
+        *,
+        insert_only: bool,
+    ) -> set[str]:
+        """Many rows into a server, the same rows another way in: rows of new records
+        straight through COPY; the rest through a staging table and one upsert. Returns
+        the KOLs the stored rows belonged to (the ones the rows name are added by the
+        caller). One statement may change a row once only: the last row of each id wins,
+        as it does one statement after another."""
+        pg = cast("PgDatabase", self.db)
+        key = columns.index("id")
+        unique = {row[key]: row for row in rows}
+        stored: dict[str, str] = {}
+        if not insert_only:
+            owner = "id" if entity.name == "kol" else "kol_id"
+            stored = {
+                r[0]: r[1]
+                for r in pg.execute(
+                    f"select id, {owner} from {entity.table} where id = any(?)", [list(unique)]
+                )
+            }
+        new = [row for id_, row in unique.items() if id_ not in stored]
+        old = [row for id_, row in unique.items() if id_ in stored]
+        if new:
+            # A merge locked these records, and no other writer runs beside it: nobody can
+            # take one of these ids before this transaction ends.
+            pg.copy_rows(entity.table, columns, new)
+        if old:
+            pg.insert_rows(entity.table, columns, old, tail)
+        return set(stored.values())
+
     def _next_seq(self) -> int:
         rows = list(
             self.db.query(
@@ -366,16 +418,11 @@ class Store:
             tail = f" on conflict(id) do update set {assignments}"
         with self._lock:
             ids = [record.id for record, _ in items]
-            # Both the KOL a record belonged to and the one it belongs to now.
-            touched = set() if insert_only else self._owners(entity, ids)
             if self.server and len(rows) >= BULK_ROWS:
-                # Same rows, another way in: a server takes many at once through COPY. One
-                # statement may change a row once only: the last row of each id wins, as
-                # it does one statement after another.
-                key = columns.index("id")
-                unique = list({row[key]: row for row in rows}.values())
-                cast("PgDatabase", self.db).insert_rows(entity.table, columns, unique, tail)
+                touched = self._write_many(entity, columns, rows, tail, insert_only=insert_only)
             else:
+                # Both the KOL a record belonged to and the one it belongs to now.
+                touched = set() if insert_only else self._owners(entity, ids)
                 top = self._search.top(entity.table) if self._search else None
                 self.db.conn.executemany(sql + tail, rows)
                 if top is not None:

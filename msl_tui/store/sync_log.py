@@ -188,7 +188,8 @@ def insert_changes(store: Store, rows: Sequence[Sequence[Any]]) -> None:
     """Rows of (device_id, seq, hlc, entity, record_id, patch, base, author)."""
     with store._lock:
         if store.server and len(rows) >= BULK_ROWS:
-            cast("PgDatabase", store.db).insert_rows(
+            # Straight in: a merge inserts only changes it checked are not stored yet.
+            cast("PgDatabase", store.db).copy_rows(
                 "changes",
                 ["device_id", "seq", "hlc", "entity", "record_id", "patch", "base", "author"],
                 rows,
@@ -334,6 +335,37 @@ def list_conflicts(store: Store, *, open_only: bool = True) -> list[dict[str, An
         r["kept_value"] = json.loads(r["kept_value"]) if r["kept_value"] else None
         r["other_value"] = json.loads(r["other_value"]) if r["other_value"] else None
     return rows
+
+
+# What a person needs to know which record a conflict is about: its KOL's name and the
+# record's own detail (a visit's date, a plan's start, a follow-up's action).
+_LABEL_SQL = {
+    "kol": "select t.id, t.name, t.institution from kols t",
+    "interaction": "select t.id, k.name, t.occurred_at from interactions t "
+    "left join kols k on k.id = t.kol_id",
+    "plan": "select t.id, k.name, t.period_start from plans t left join kols k on k.id = t.kol_id",
+    "followup": "select t.id, k.name, t.action from followups t "
+    "left join kols k on k.id = t.kol_id",
+}
+
+
+def record_labels(
+    store: Store, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """For each (entity, record id) found: (the KOL's name, the record's detail)."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, record_id in set(keys):
+        if entity in _LABEL_SQL:
+            by_entity.setdefault(entity, []).append(record_id)
+    found: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    with store._lock:
+        for entity, ids in by_entity.items():
+            for clause, part in _in_parts(store, "t.id", sorted(ids)):
+                for r in store.db.conn.execute(
+                    f"{_LABEL_SQL[entity]} where {clause}", _params(store, part)
+                ):
+                    found[(entity, r[0])] = (r[1], r[2])
+    return found
 
 
 def get_conflict(store: Store, conflict_id: int) -> dict[str, Any] | None:

@@ -19,8 +19,13 @@ def redact(url: str) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
+        try:
+            port = str(parts.port or "")
+        except ValueError:
+            # A port out of range: shown as written (the message says what is wrong with it).
+            port = parts.netloc.rpartition(":")[2]
+        if port:
+            host += f":{port}"
         user = f"{parts.username}@" if parts.username else ""
         return urlunsplit((parts.scheme, user + host, parts.path, "", ""))
     except ValueError:
