@@ -27,6 +27,7 @@ from msl_tui.store.errors import store_trouble_words
 
 if TYPE_CHECKING:
     from msl_tui.screens.capture import CaptureScreen
+    from msl_tui.screens.context import AppContext
 
 # App-wide actions with nothing to act on before an encrypted store is opened.
 NEEDS_STORE = frozenset({"help", "brief", "field_view", "command_palette"})
@@ -247,3 +248,9 @@ class MslApp(KolActions, App[None]):
 
     def action_toggle_dark_mode(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+if TYPE_CHECKING:
+
+    def _is_a_context(app: MslApp) -> AppContext:
+        return app  # mypy checks the app gives screens everything their context promises

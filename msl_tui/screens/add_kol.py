@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from msl_tui.models import Influence, Stance
+from msl_tui.screens.context import AppContext
 from msl_tui.screens.dialogs import Dialog, confirm_discard
 from msl_tui.services.kols import KolEditError, add_kol
 from msl_tui.services.segments import stance_word
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 # (field, label, placeholder) for the typed fields, in the order tab walks them.
 TEXT_FIELDS = (
@@ -40,8 +38,8 @@ class AddKolScreen(Dialog[str | None]):
     ]
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="add-kol"):
@@ -142,19 +140,21 @@ class AddKolScreen(Dialog[str | None]):
         self.app.push_screen(confirm_discard("the new KOL"), answered)
 
 
-def add_kol_from(app: MslApp, added: Callable[[str], None] | None = None) -> None:
+def add_kol_from(
+    app: App[Any], context: AppContext, added: Callable[[str], None] | None = None
+) -> None:
     """Open the form over any screen; a saved KOL is announced and the views re-rank."""
 
     def closed(kol_id: str | None) -> None:
         if not kol_id:
             return
-        kol = app.store.get_kol(kol_id)
+        kol = context.store.get_kol(kol_id)
         # The name is the MSL's text, never markup: "[b]" or "[@click=...]" stay as typed.
         app.notify(
             f"{kol.name if kol else 'KOL'} added. n writes a note, enter opens.", markup=False
         )
         if added is not None:
             added(kol_id)
-        app.refresh_data()
+        context.refresh_data()
 
     app.push_screen(AddKolScreen(), closed)

@@ -3,7 +3,7 @@ follow-up information."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from msl_tui.models import Interaction
+from msl_tui.screens.context import AppContext
 from msl_tui.services.adverse_events import (
     AEReportError,
     AEReportForm,
@@ -24,9 +25,6 @@ from msl_tui.services.adverse_events import (
     report_status,
     unmark_reported,
 )
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 DIALOG_CSS = """
     align: center middle;
@@ -110,8 +108,8 @@ class AEReportDialog(ModalScreen[bool]):
         }
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         title = (
@@ -225,8 +223,8 @@ class AEFollowUpDialog(ModalScreen[bool]):
         self.visit = visit
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         assert self.visit.adverse_event is not None

@@ -4,7 +4,7 @@ said before kept beside the correction."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,14 +14,12 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
 from msl_tui.models import Channel, Interaction
+from msl_tui.screens.context import AppContext
 from msl_tui.screens.dialogs import Choice, confirm_adverse_event
 from msl_tui.services.adverse_events import local_stamp
 from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.services.visit import VisitError, amend, new_adverse_event_mentions
 from msl_tui.widgets.footer import KeyFooter
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 
 class AmendScreen(Screen[bool]):
@@ -77,8 +75,8 @@ class AmendScreen(Screen[bool]):
         self.visit = visit
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         v = self.visit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,12 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from msl_tui.messages import DataChanged
+from msl_tui.screens.context import AppContext
 from msl_tui.services.adverse_events import local_stamp
 from msl_tui.services.brief import Brief, build_brief
 from msl_tui.widgets.footer import KeyFooter
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 
 def _t(text: str) -> Content:
@@ -131,8 +129,8 @@ class BriefScreen(Screen[None]):
         self.brief: Brief | None = None
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.markup import escape
 from rich.text import Text
@@ -35,6 +35,7 @@ from textual.widgets.option_list import Option
 
 from msl_tui.models import Channel, InsightCategory, Sentiment
 from msl_tui.models.enums import PromptPurpose
+from msl_tui.screens.context import AppContext
 from msl_tui.screens.dialogs import PromptEditor, confirm_adverse_event, confirm_leave
 from msl_tui.services.dates import DateParseError
 from msl_tui.services.language import check_text, suggestion_for
@@ -57,9 +58,6 @@ from msl_tui.services.visit import (
 from msl_tui.store import StoreError
 from msl_tui.widgets.footer import KeyFooter
 from msl_tui.widgets.tick_box import TickBox
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 # A pause this long in typing saves the draft: a crash loses at most this much typing.
 DRAFT_DEBOUNCE_S = 0.15
@@ -226,8 +224,8 @@ class CaptureScreen(Screen[str | None]):
         self._sections_ready = asyncio.Event()
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     # -- layout ----------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ class KolActions:
         if not self._on_screen("add_kol"):
             from msl_tui.screens.add_kol import add_kol_from
 
-            add_kol_from(self._app)
+            add_kol_from(self._app, self._app)
 
     def _plan_then(self, then: str) -> None:
         if self._on_screen(then):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -17,12 +17,10 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
+from msl_tui.screens.context import AppContext
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
 from msl_tui.services.segments import stance_word
 from msl_tui.widgets.footer import KeyFooter
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 # Rows added to the table at a time: a DataTable measures every cell on first render, so
 # 50,000 rows would freeze the screen; the next window is added as the cursor nears the end.
@@ -117,8 +115,8 @@ class KolListScreen(Screen[None]):
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     @property
     def current_kol_id(self) -> str | None:
@@ -438,4 +436,4 @@ class KolListScreen(Screen[None]):
                 self.query_one("#filter", Input).value = ""
                 self.query_state = ListQuery(sort=self.query_state.sort)
 
-        add_kol_from(self.msl_app, added)
+        add_kol_from(self.app, self.msl_app, added)

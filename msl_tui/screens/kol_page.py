@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -23,13 +23,11 @@ from textual.widgets import DataTable, Header, ListItem, ListView, Static
 
 from msl_tui.messages import DataChanged
 from msl_tui.models import FollowUp, Interaction
+from msl_tui.screens.context import AppContext
 from msl_tui.services.adverse_events import local_stamp, report_status
 from msl_tui.services.kol_page import KolPage, load_kol_page, toggle_followup
 from msl_tui.services.segments import lifecycle_words, stage_words, stance_word
 from msl_tui.widgets.footer import KeyFooter
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 OPEN, DONE = "open", "done"
 
@@ -192,8 +190,8 @@ class KolPageScreen(Screen[None]):
         self._render_lock = asyncio.Lock()
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -3,7 +3,7 @@ the mix the product lifecycle phase calls for, and why the highlighted KOL sits 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -16,13 +16,11 @@ from textual.widgets.option_list import Option
 
 from msl_tui.messages import DataChanged
 from msl_tui.models import Influence, LifecyclePhase, Segment
+from msl_tui.screens.context import AppContext
 from msl_tui.services.kol_list import KolRow
 from msl_tui.services.matrix import MatrixView, segment_matrix
 from msl_tui.services.segments import lifecycle_words, stance_word, why_cell
 from msl_tui.widgets.footer import KeyFooter
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 # Influence (reach) up the vertical axis, interest (stance) across: the usual stakeholder
 # grid, high reach on top, high interest on the right.
@@ -63,8 +61,8 @@ class MatrixScreen(Screen[None]):
         self._first_render = True  # start in "manage closely"; later loads keep the focus
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -118,7 +116,7 @@ class MatrixScreen(Screen[None]):
         """The palette's "Add KOL" works here too."""
         from msl_tui.screens.add_kol import add_kol_from
 
-        add_kol_from(self.msl_app)
+        add_kol_from(self.app, self.msl_app)
 
     def action_phase(self) -> None:
         phases = list(LifecyclePhase)

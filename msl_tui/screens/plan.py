@@ -10,7 +10,7 @@ same objective twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from rich.markup import escape
 from rich.text import Text
@@ -32,6 +32,7 @@ from msl_tui.models import (
     ObjectiveKind,
     OwnerRole,
 )
+from msl_tui.screens.context import AppContext
 from msl_tui.screens.dialogs import confirm_delete, confirm_discard
 from msl_tui.services.dates import DUE_EXAMPLES
 from msl_tui.services.plan_progress import plan_progress
@@ -49,9 +50,6 @@ from msl_tui.services.plans import (
     toggle_objective_met,
 )
 from msl_tui.widgets.footer import KeyFooter
-
-if TYPE_CHECKING:
-    from msl_tui.app import MslApp
 
 Section = Literal["objective", "activity"]
 HISTORY_LINES = 8
@@ -125,8 +123,8 @@ class PlanScreen(Screen[None]):
         self._narrow: bool | None = None  # the column set shown, None before the first
 
     @property
-    def msl_app(self) -> MslApp:
-        return self.app  # type: ignore[return-value]
+    def msl_app(self) -> AppContext:
+        return cast("AppContext", self.app)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -554,7 +552,7 @@ class PlanScreen(Screen[None]):
         """The palette's "Add KOL" works here too."""
         from msl_tui.screens.add_kol import add_kol_from
 
-        add_kol_from(self.msl_app)
+        add_kol_from(self.app, self.msl_app)
 
     def action_back(self) -> None:
         if self.form is None:
