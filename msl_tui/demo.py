@@ -675,6 +675,10 @@ def seed_demo(
     """Fill ``store`` with a demo territory; returns counts of what was written.
     ``progress`` is called with 1 as each KOL's records are generated."""
     if profile is not None and store.get_profile() is None:
+        if profile is DEMO_PROFILE:
+            # Each demo store names its changes with its own device id (minted when the
+            # store was made): two demo laptops can swap bundles like two real ones.
+            profile = profile.model_copy(update={"device_id": store.device_id})
         store.set_profile(profile)
     builder = DemoBuilder(
         kols=kols, years=years, seed=seed, now=now or datetime.now(UTC), validate=validate

@@ -118,3 +118,18 @@ def test_the_unvalidated_build_stores_exactly_what_a_validated_one_does() -> Non
         half = len(keys) // 2
         assert keys[:half] == keys[half:]
     assert checked.count(Interaction) > 3000
+
+
+def test_two_demo_stores_are_two_devices_that_can_swap_bundles(tmp_path) -> None:
+    from msl_tui.sync.export import export_bundle
+    from msl_tui.sync.importer import import_bundle
+
+    first, second = Store.open(tmp_path / "a.db"), Store.open(tmp_path / "b.db")
+    for store, seed in ((first, 1), (second, 2)):
+        seed_demo(store, kols=5, years=0.5, seed=seed, now=NOW)
+    assert first.device_id != second.device_id
+    bundle = export_bundle(first, tmp_path, sign=False).path
+    assert bundle is not None
+    report = import_bundle(second, bundle)  # refused before: "its own" device id, never made here
+    assert report.total().inserted > 0
+    assert second.count(Kol) == first.count(Kol) + 5
