@@ -263,10 +263,11 @@ class CaptureScreen(Screen[str | None]):
         # The three sections open on a key: their titles show at once, their fields are
         # mounted just after the first paint (see _mount_sections), so the note opens fast.
         with VerticalScroll(id="capture-extra"):
-            yield Collapsible(title="Feedback and insights", id="feedback-box", collapsed=True)
-            yield Collapsible(title="Adverse event", id="ae-box", collapsed=True)
+            # Each section's key in its title: at 80 columns the key bar cannot show them all.
+            yield Collapsible(title="Feedback and insights · f2", id="feedback-box", collapsed=True)
+            yield Collapsible(title="Adverse event · f3", id="ae-box", collapsed=True)
             yield Collapsible(
-                title="Unsolicited request · transfer of value", id="other-box", collapsed=True
+                title="Unsolicited request · transfer of value · f4", id="other-box", collapsed=True
             )
         yield KeyFooter()
 
