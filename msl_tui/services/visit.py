@@ -447,7 +447,9 @@ def amend(
         )
         if adverse_event and amended.adverse_event is None:
             amended = amended.evolve(
-                adverse_event=AdverseEvent(day_zero=interaction.occurred_at).model_dump()
+                # Day zero is the visit: the corrected time when this amendment moves it
+                # (the time it replaces was wrong, and a later day zero would hide lateness).
+                adverse_event=AdverseEvent(day_zero=amended.occurred_at).model_dump()
             )
     except ValidationError as exc:
         first = exc.errors()[0]
