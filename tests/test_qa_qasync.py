@@ -185,3 +185,67 @@ def test_amend_channel_only_keeps_the_earlier_channel(tmp_path: Path) -> None:
     assert saved.amendments[-1].previous_channel is visit.channel
     assert saved.amendments[-1].previous_occurred_at is None
     store.close()
+
+
+def _visit_with_ae(store: Store, now: datetime) -> Interaction:
+    kol = add_kol(store, {"name": "Dr Rosa Roe", "institution": "St Elsewhere"})
+    draft = new_visit(store, kol.id, now - timedelta(minutes=1))
+    draft.notes = "She said a patient had a severe rash after the first dose."
+    draft.ae_confirmed = "yes"
+    visit = submit(store, draft, now)
+    assert visit.adverse_event is not None
+    assert visit.adverse_event.day_zero == visit.occurred_at
+    return visit
+
+
+def test_moving_a_visit_moves_the_day_zero_it_set_so_lateness_shows(tmp_path: Path) -> None:
+    """Written up on Friday for Wednesday's visit, the AE reported on Friday: once the time
+    is corrected, the report is 2 days after day zero (late), not 'on time'."""
+    from msl_tui.services.adverse_events import report_status
+    from msl_tui.services.visit import amend, mark_ae_reported
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    store = _store(tmp_path / "s.db")
+    visit = _visit_with_ae(store, now)
+    mark_ae_reported(store, visit.id, now, "PV-1")
+    real = now - timedelta(days=2)
+    saved = amend(store, visit.id, visit.notes, "logged on the wrong day", now, occurred_at=real)
+    assert saved.adverse_event is not None
+    assert saved.adverse_event.day_zero == real
+    assert saved.adverse_event.reported_at == now
+    assert "late" in report_status(saved.adverse_event, now)
+    store.close()
+
+
+def test_moving_a_visit_after_its_ae_report_is_refused_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    from msl_tui.services.visit import VisitError, amend, mark_ae_reported
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    store = _store(tmp_path / "s.db")
+    visit = _visit_with_ae(store, now - timedelta(days=2))
+    reported = now - timedelta(days=1)
+    before = mark_ae_reported(store, visit.id, reported, "PV-1")
+    with pytest.raises(VisitError) as caught:
+        amend(store, visit.id, visit.notes, "wrong day", now, occurred_at=now - timedelta(hours=1))
+    assert caught.value.field == "when"
+    assert store.get(Interaction, visit.id) == before
+    store.close()
+
+
+def test_a_day_zero_the_msl_set_apart_from_the_visit_stays(tmp_path: Path) -> None:
+    """Day zero typed by hand (learned of the event before the visit, by phone) is not the
+    visit's time: moving the visit leaves it."""
+    from msl_tui.services.visit import amend
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    store = _store(tmp_path / "s.db")
+    visit = _visit_with_ae(store, now)
+    assert visit.adverse_event is not None
+    earlier = now - timedelta(days=3)
+    event = {**visit.adverse_event.model_dump(), "day_zero": earlier}
+    visit = store.save(visit.evolve(adverse_event=event))
+    saved = amend(store, visit.id, visit.notes, "time", now, occurred_at=now - timedelta(hours=5))
+    assert saved.adverse_event is not None and saved.adverse_event.day_zero == earlier
+    store.close()
