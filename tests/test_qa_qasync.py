@@ -249,3 +249,59 @@ def test_a_day_zero_the_msl_set_apart_from_the_visit_stays(tmp_path: Path) -> No
     saved = amend(store, visit.id, visit.notes, "time", now, occurred_at=now - timedelta(hours=5))
     assert saved.adverse_event is not None and saved.adverse_event.day_zero == earlier
     store.close()
+
+
+async def test_the_list_and_its_filter_show_what_the_sync_screen_imported(tmp_path: Path) -> None:
+    """Imported from the app's sync screen (F3, F4), then back to the list: it still showed
+    the KOLs from before and the filter found none of the imported notes' words (the list
+    keeps its ranking in memory and nobody told it) until the app was restarted."""
+    from textual.widgets import DataTable, Input
+
+    from msl_tui.screens.sync import SyncScreen
+
+    demo, bundle = tmp_path / "demo.db", tmp_path / "demo.mslsync"
+    assert _run("seed-demo", "--db", str(demo), "--kols", "30", "--years", "1").returncode == 0
+    assert (
+        _run("export", "--full", "--no-sign", "--db", str(demo), "--out", str(bundle)).returncode
+        == 0
+    )
+    source = Store.open(demo)
+    kol_id, notes = source.db.conn.execute(
+        "select kol_id, notes from interactions where length(notes) > 40 limit 1"
+    ).fetchone()
+    source.close()
+    word = max(notes.split(), key=len).strip(".,;:()\"'")
+    store = _store(tmp_path / "mine.db")
+    add_kol(store, {"name": "Dr Rosa Roe", "institution": "St Elsewhere"})
+    app = MslApp(store, settings=Settings())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one(DataTable).row_count == 1
+        await pilot.press("s")
+        await pilot.pause()
+        sync = app.screen
+        assert isinstance(sync, SyncScreen)
+        sync.query_one("#import-file", Input).value = str(bundle)
+        await pilot.press("f3")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("f4")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert store.db.conn.execute("select count(*) from kols").fetchone()[0] == 31
+        await pilot.press("escape")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one(DataTable).row_count == 31
+        await pilot.press("slash")
+        await pilot.press(*word)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = {row.kol_id for row in app.screen.rows}  # type: ignore[attr-defined]
+        assert kol_id in shown, word
+    store.close()
