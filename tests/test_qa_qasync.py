@@ -305,3 +305,24 @@ async def test_the_list_and_its_filter_show_what_the_sync_screen_imported(tmp_pa
         shown = {row.kol_id for row in app.screen.rows}  # type: ignore[attr-defined]
         assert kol_id in shown, word
     store.close()
+
+
+def test_a_folder_in_a_reports_place_stops_the_swap_before_any_file_changes(
+    tmp_path: Path,
+) -> None:
+    """A folder named insights.csv in the reports folder: the new AEs and transfers of value
+    were swapped in, then the swap stopped (insights, feedback, coverage left from last
+    week), and the error named a temporary file."""
+    small, big = tmp_path / "small.db", tmp_path / "big.db"
+    assert _run("seed-demo", "--db", str(small), "--kols", "20", "--years", "1").returncode == 0
+    assert _run("seed-demo", "--db", str(big), "--kols", "60", "--years", "2").returncode == 0
+    out = tmp_path / "reports"
+    assert _run("report", "--db", str(small), "--out", str(out)).returncode == 0
+    (out / "insights.csv").unlink()
+    (out / "insights.csv").mkdir()
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    result = _run("report", "--db", str(big), "--out", str(out))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"msl: error: {out / 'insights.csv'} is a folder"
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
