@@ -326,3 +326,24 @@ def test_a_folder_in_a_reports_place_stops_the_swap_before_any_file_changes(
     assert result.stderr.strip() == f"msl: error: {out / 'insights.csv'} is a folder"
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
+
+
+def test_amending_to_a_time_out_of_range_says_why(tmp_path: Path) -> None:
+    """'The visit time: check the visit time.' said nothing about 1969."""
+    from msl_tui.services.visit import VisitError, amend
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    store = _store(tmp_path / "s.db")
+    visit = _visit(store, now, "Discussed the registry design.")
+    with pytest.raises(VisitError) as caught:
+        amend(
+            store,
+            visit.id,
+            visit.notes,
+            "typo",
+            now,
+            occurred_at=datetime(1969, 12, 31, 10, tzinfo=UTC),
+        )
+    assert caught.value.field == "when"
+    assert "1970" in caught.value.message
+    store.close()

@@ -470,6 +470,11 @@ def amend(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = "when" if "occurred_at" in map(str, first["loc"]) else "notes"
+        reason_given = (first.get("ctx") or {}).get("error")
+        if where == "when" and first["type"] == "value_error" and reason_given:
+            # The range's own words ("1969-12-31 is before 1970"), not "check the visit
+            # time" under "The visit time:".
+            raise VisitError(where, str(reason_given)) from exc
         raise VisitError(where, _plain(first, "notes")) from exc
     except ValueError as exc:
         raise VisitError("notes", str(exc)) from exc
