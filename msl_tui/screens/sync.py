@@ -178,12 +178,22 @@ class SyncScreen(Screen[None]):
         except ImportError_ as exc:
             self.post_message(self.Finished([str(exc)], error=True))
             return
+        if not dry_run:
+            # The list keeps its ranking and filter answers in memory: without this, the
+            # imported KOLs and the words of their notes stayed out of it until a restart.
+            self.app.call_from_thread(self._data_changed)
         lines = report.lines()
         if dry_run and not report.already:
             lines.append("Press F4 to import it.")
         self.post_message(
             self.Finished(lines, preview=path if dry_run and not report.already else None)
         )
+
+    def _data_changed(self) -> None:
+        # Hosted by the msl app, its views are told; another host has none to tell.
+        refresh = getattr(self.app, "refresh_data", None)
+        if refresh is not None:
+            refresh()
 
     def on_sync_screen_finished(self, message: Finished) -> None:
         self.busy = False
@@ -230,6 +240,7 @@ class SyncScreen(Screen[None]):
             self._status([str(exc)], error=True)
             return
         self._status([f"Resolved: {line}"])
+        self._data_changed()  # the value kept may change a row of the list
         self.load_conflicts()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

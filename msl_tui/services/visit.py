@@ -33,7 +33,7 @@ from msl_tui.models import (
 )
 from msl_tui.models.base import typed_text
 from msl_tui.models.enums import PromptPurpose
-from msl_tui.services.adverse_events import AEMention, detect_adverse_events
+from msl_tui.services.adverse_events import AEMention, detect_adverse_events, local_stamp
 from msl_tui.services.dates import DateParseError, parse_when
 from msl_tui.services.followups import parse_followups
 from msl_tui.services.language import check_text, neutral_rewording
@@ -445,13 +445,36 @@ def amend(
         amended = interaction.amended(
             new_notes, reason, store.author, now, occurred_at=occurred_at, channel=channel
         )
+        ae = interaction.adverse_event
+        if ae is not None and ae.day_zero == interaction.occurred_at != amended.occurred_at:
+            # The event's day zero was the visit's time (as capture sets it): the visit was
+            # at the corrected time, so was day zero; left behind, a visit logged two days
+            # late would read 'reported on time' (pharmacovigilance counts late hand-offs).
+            if ae.reported_at is not None and ae.reported_at < amended.occurred_at:
+                raise VisitError(
+                    "when",
+                    f"its adverse event was reported at {local_stamp(ae.reported_at)}, "
+                    "before that time",
+                )
+            amended = amended.evolve(
+                adverse_event={**ae.model_dump(), "day_zero": amended.occurred_at}
+            )
         if adverse_event and amended.adverse_event is None:
             amended = amended.evolve(
-                adverse_event=AdverseEvent(day_zero=interaction.occurred_at).model_dump()
+                # Day zero is the visit: the corrected time when this amendment moves it
+                # (the time it replaces was wrong, and a later day zero would hide lateness).
+                adverse_event=AdverseEvent(day_zero=amended.occurred_at).model_dump()
             )
+    except VisitError:
+        raise
     except ValidationError as exc:
         first = exc.errors()[0]
         where = "when" if "occurred_at" in map(str, first["loc"]) else "notes"
+        reason_given = (first.get("ctx") or {}).get("error")
+        if where == "when" and first["type"] == "value_error" and reason_given:
+            # The range's own words ("1969-12-31 is before 1970"), not "check the visit
+            # time" under "The visit time:".
+            raise VisitError(where, str(reason_given)) from exc
         raise VisitError(where, _plain(first, "notes")) from exc
     except ValueError as exc:
         raise VisitError("notes", str(exc)) from exc

@@ -18,6 +18,7 @@ with = + - @ tab or CR) is prefixed with an apostrophe, in the CSV and the workb
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -400,6 +401,11 @@ def write_reports(
             done, book = book, None
             temps.append((done.tmp, done.path))
             written.append((done.path, done.finish()))
+        # A folder where a report goes would stop the swap halfway (the files before it
+        # new, those after it old): refused before the first rename, by its own name.
+        for _tmp, path in temps:
+            if path.is_dir() and not path.is_symlink():
+                raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
         for tmp, path in temps:
             os.replace(tmp, path)
         fsync_dir(out)

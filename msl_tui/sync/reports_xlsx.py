@@ -111,8 +111,20 @@ class Book:
 
     def finish(self) -> int:
         """Finish the workbook in its temporary file (``tmp``), not yet in place."""
+        from xlsxwriter.exceptions import FileCreateError
+
         try:
-            self._book.close()
+            try:
+                self._book.close()
+            except FileCreateError as exc:
+                # XlsxWriter wraps the OSError (a full disk) in its own error, which the
+                # CLI did not know ("unexpected FileCreateError"), and leaves its zip
+                # half-closed: disarmed, or its __del__ prints a traceback at exit.
+                _disarm_zips(exc)
+                cause = exc.args[0] if exc.args else None
+                if isinstance(cause, OSError):
+                    raise cause from None
+                raise OSError(str(exc)) from None
             self._handle.flush()
             os.fsync(self._handle.fileno())
             self._handle.close()
@@ -127,3 +139,18 @@ class Book:
         self._handle.close()
         self.tmp.unlink(missing_ok=True)
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _disarm_zips(exc: BaseException) -> None:
+    """A ZipFile a failed workbook close left open in the traceback's frames is told it
+    has no file (its close then does nothing): the workbook is discarded anyway."""
+    import zipfile
+
+    # The zip is a local of the frame that raised the OSError XlsxWriter wrapped.
+    for error in (exc, exc.__context__, *exc.args):
+        tb = error.__traceback__ if isinstance(error, BaseException) else None
+        while tb is not None:
+            for value in tb.tb_frame.f_locals.values():
+                if isinstance(value, zipfile.ZipFile):
+                    value.fp = None
+            tb = tb.tb_next
