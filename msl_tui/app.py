@@ -11,9 +11,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from weakref import WeakKeyDictionary
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode, NoScreen
 from textual.worker import WorkerFailed
 
 from msl_tui.commands import MslCommands
@@ -67,6 +70,8 @@ class MslApp(KolActions, App[None]):
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
         self._capture_screen: CaptureScreen | None = None
+        # Where each key from the terminal was sent (see on_event and _on_key).
+        self._key_sent_to: WeakKeyDictionary[events.Key, DOMNode] = WeakKeyDictionary()
         if store is not None:
             self._take(store)
 
@@ -121,6 +126,29 @@ class MslApp(KolActions, App[None]):
 
     def now(self) -> datetime:
         return self._now()
+
+    # -- a fast typist's burst -------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._key_sent_to[event] = self.focused or self.screen
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # A terminal delivers `n` and the first words typed after it together, and Textual
+        # sends each key to the widget focused when it arrives: the list, still in front,
+        # or the new capture screen before its note has the cursor. There nothing takes
+        # them and they came back here, where they were lost (QA: "nhello" kept no
+        # "hello"). Such a key goes again, to what has the cursor now.
+        sent_to = self._key_sent_to.pop(event, None)
+        if sent_to is not None and self.focused is not None and sent_to is not self.focused:
+            try:
+                elsewhere = sent_to is self.screen or sent_to.screen is not self.screen
+            except NoScreen:  # its widget is gone
+                elsewhere = True
+            if elsewhere:
+                event.prevent_default()  # App._on_key, called after this one, skips it
+                self.post_message(events.Key(event.key, event.character))
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:

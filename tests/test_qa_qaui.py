@@ -1,0 +1,137 @@
+"""QA (qaui): a fast typist's keys, and what a kept capture screen carries between visits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual import events
+from textual.widgets import TextArea
+
+from msl_tui.app import MslApp
+from msl_tui.demo import seed_demo
+from msl_tui.screens.capture import CaptureScreen
+from msl_tui.settings import Settings
+from msl_tui.store import Store
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.open(tmp_path / "msl.db")
+    seed_demo(s, kols=6, years=0.3, now=NOW)
+    return s
+
+
+def _app(store: Store) -> MslApp:
+    return MslApp(store, now=lambda: NOW, settings=Settings())
+
+
+def _burst(app: MslApp, text: str) -> None:
+    """Keys as a terminal delivers a fast typist's burst: all queued before any is handled."""
+    for ch in text:
+        key = "space" if ch == " " else ch
+        app.post_message(events.Key(key, ch))
+
+
+async def _wait_for_list(app: MslApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(100):
+        if getattr(app.screen, "current_kol_id", None):
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the KOL list never highlighted a KOL")
+
+
+@pytest.mark.parametrize("opens", [1, 2])
+async def test_keys_typed_right_after_n_reach_the_note(store: Store, opens: int) -> None:
+    """`n` then the first words at typing speed: not one key may be lost, on the first
+    capture (a new screen) nor on the kept one."""
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        for _ in range(opens - 1):  # a visit opened and left empty before: the kept screen
+            await pilot.press("n")
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+        _burst(app, "nhello world")
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, CaptureScreen)
+        assert app.screen.query_one("#notes", TextArea).text == "hello world"
+
+
+async def test_escape_after_typing_asks_to_keep(store: Store) -> None:
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"abc")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CaptureScreen), app.screen
+
+
+async def test_nothing_of_kol_a_visit_shows_or_is_saved_on_kol_b(store: Store) -> None:
+    """A's visit left as a draft on the kept capture screen, then B's: B starts blank
+    (text, feedback, AE answers, undo history) and A's draft comes back whole."""
+    from textual.widgets import Input, Select
+
+    from msl_tui.services.visit import load_or_new
+
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        kol_a = app.screen.current_kol_id  # type: ignore[attr-defined]
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"note for a")
+        await pilot.press("f2")
+        await pilot.pause()
+        cap = app.screen
+        assert isinstance(cap, CaptureScreen)
+        cap.query_one("#fb-sentiment", Select).value = "negative"
+        await pilot.press("tab", *"dosing")  # fb-about
+        await pilot.press("f3", *"65 yo man")
+        await pilot.press("f4", *"off label q")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        kol_b = app.screen.current_kol_id  # type: ignore[attr-defined]
+        assert kol_b != kol_a
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is cap and cap.current_kol_id == kol_b
+        assert cap.query_one("#notes", TextArea).text == ""
+        assert cap.query_one("#fb-sentiment", Select).value is Select.NULL
+        for field in ("fb-about", "ae-patient", "request"):
+            assert cap.query_one(f"#{field}", Input).value == "", field
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert cap.query_one("#notes", TextArea).text == ""
+        await pilot.press(*"b text")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("k")
+        await pilot.pause()
+        draft_b, _ = load_or_new(store, kol_b, NOW)
+        assert draft_b.notes == "b text"
+        assert (draft_b.feedback_sentiment, draft_b.feedback_about, draft_b.ae_patient) == (
+            "",
+            "",
+            "",
+        )
+        assert draft_b.request_question == ""
+        draft_a, restored = load_or_new(store, kol_a, NOW)
+        assert restored and draft_a.notes == "note for a"
+        assert draft_a.feedback_sentiment == "negative"
+        assert (draft_a.feedback_about, draft_a.ae_patient) == ("dosing", "65 yo man")
+        assert draft_a.request_question == "off label q"
