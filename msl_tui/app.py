@@ -72,6 +72,7 @@ class MslApp(KolActions, App[None]):
         self._capture_screen: CaptureScreen | None = None
         # Where each key from the terminal was sent (see on_event and _on_key).
         self._key_sent_to: WeakKeyDictionary[events.Key, DOMNode] = WeakKeyDictionary()
+        self._key_tries: WeakKeyDictionary[events.Key, int] = WeakKeyDictionary()
         if store is not None:
             self._take(store)
 
@@ -141,14 +142,21 @@ class MslApp(KolActions, App[None]):
         # them and they came back here, where they were lost (QA: "nhello" kept no
         # "hello"). Such a key goes again, to what has the cursor now.
         sent_to = self._key_sent_to.pop(event, None)
-        if sent_to is not None and self.focused is not None and sent_to is not self.focused:
-            try:
-                elsewhere = sent_to is self.screen or sent_to.screen is not self.screen
-            except NoScreen:  # its widget is gone
-                elsewhere = True
-            if elsewhere:
-                event.prevent_default()  # App._on_key, called after this one, skips it
-                self.post_message(events.Key(event.key, event.character))
+        if sent_to is None or sent_to is self.focused:
+            return
+        try:
+            # Sent to a screen since covered or closed (a dialog answered by the key before).
+            elsewhere = sent_to.screen is not self.screen
+        except NoScreen:  # its widget is gone
+            elsewhere = True
+        # Or sent to this screen itself, before any of its widgets had the cursor.
+        early = sent_to is self.screen and self.focused is not None
+        tries = self._key_tries.pop(event, 0)
+        if (elsewhere or early) and tries < 5:
+            event.prevent_default()  # App._on_key, called after this one, skips it
+            again = events.Key(event.key, event.character)
+            self._key_tries[again] = tries + 1
+            self.post_message(again)
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:

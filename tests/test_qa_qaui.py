@@ -135,3 +135,28 @@ async def test_nothing_of_kol_a_visit_shows_or_is_saved_on_kol_b(store: Store) -
         assert draft_a.feedback_sentiment == "negative"
         assert (draft_a.feedback_about, draft_a.ae_patient) == ("dosing", "65 yo man")
         assert draft_a.request_question == "off label q"
+
+
+async def test_keys_typed_right_after_the_restore_answer_reach_the_note(store: Store) -> None:
+    """The unsent-note question at start answered with `y` and the next words at once:
+    the space after `y` went to the dialog, then nowhere."""
+    from msl_tui.services.visit import new_visit, save_draft
+
+    kol = store.list_kols()[0]
+    draft = new_visit(store, kol.id, NOW)
+    draft.notes = "kept"
+    save_draft(store, draft)
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            if type(app.screen).__name__ == "Choice":
+                break
+            await pilot.pause(0.05)
+        _burst(app, "y and more")
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, CaptureScreen)
+        assert app.screen.query_one("#notes", TextArea).text == "kept and more"
+        from textual.widgets import Input
+
+        assert app.screen.query_one("#when", Input).value == draft.when  # not " "

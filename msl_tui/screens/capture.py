@@ -197,6 +197,10 @@ SECTIONS = {"feedback-box": _feedback_fields, "ae-box": _ae_fields, "other-box":
 
 
 class CaptureScreen(Screen[str | None]):
+    # The note has the cursor from the moment the screen is composed: Textual's default
+    # gave it to the first field (When) until _start moved it, and keys typed fast after
+    # `n` landed in the visit time (QA).
+    AUTO_FOCUS = "#notes"
     BINDINGS: ClassVar[list[BindingType]] = [
         # Not priority bindings: keys typed just before must reach the note first.
         Binding("ctrl+s", "save", "Save & submit", id="capture.save"),
