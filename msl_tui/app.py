@@ -136,23 +136,24 @@ class MslApp(KolActions, App[None]):
         await super().on_event(event)
 
     async def _on_key(self, event: events.Key) -> None:
-        # A terminal delivers `n` and the first words typed after it together, and Textual
-        # sends each key to the widget focused when it arrives: the list, still in front,
-        # or the new capture screen before its note has the cursor. There nothing takes
-        # them and they came back here, where they were lost (QA: "nhello" kept no
-        # "hello"). Such a key goes again, to what has the cursor now.
+        # A terminal delivers a key and the words typed right after it together, and
+        # Textual sends each key to the widget that has the cursor when it arrives. When
+        # the first key moves the cursor (`n` opens capture, `/` the filter, `y` answers a
+        # dialog, f3 opens a section), the next ones went to where the cursor was; nothing
+        # there took them, and they came back here, where they were lost or, worse, taken
+        # as that screen's keys (QA: `/kessler` typed fast opened Sync on its `s`). Such a
+        # key goes again, to what has the cursor now, as if typed after the move.
         sent_to = self._key_sent_to.pop(event, None)
         if sent_to is None or sent_to is self.focused:
             return
         try:
-            # Sent to a screen since covered or closed (a dialog answered by the key before).
-            elsewhere = sent_to.screen is not self.screen
+            same_screen = sent_to.screen is self.screen
         except NoScreen:  # its widget is gone
-            elsewhere = True
-        # Or sent to this screen itself, before any of its widgets had the cursor.
-        early = sent_to is self.screen and self.focused is not None
+            same_screen = False
+        if same_screen and self.focused is None:
+            return  # nothing has the cursor: a key for the screen itself (a dialog's answer)
         tries = self._key_tries.pop(event, 0)
-        if (elsewhere or early) and tries < 5:
+        if tries < 5:  # the cursor moving on and on: at some point the key stays put
             event.prevent_default()  # App._on_key, called after this one, skips it
             again = events.Key(event.key, event.character)
             self._key_tries[again] = tries + 1

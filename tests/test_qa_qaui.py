@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.keys import _character_to_key
 from textual.widgets import TextArea
 
 from msl_tui.app import MslApp
@@ -32,8 +33,7 @@ def _app(store: Store) -> MslApp:
 def _burst(app: MslApp, text: str) -> None:
     """Keys as a terminal delivers a fast typist's burst: all queued before any is handled."""
     for ch in text:
-        key = "space" if ch == " " else ch
-        app.post_message(events.Key(key, ch))
+        app.post_message(events.Key(_character_to_key(ch), ch))
 
 
 async def _wait_for_list(app: MslApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -160,3 +160,49 @@ async def test_keys_typed_right_after_the_restore_answer_reach_the_note(store: S
         from textual.widgets import Input
 
         assert app.screen.query_one("#when", Input).value == draft.when  # not " "
+
+
+@pytest.mark.parametrize("from_list", [False, True])
+async def test_section_keys_in_a_burst_send_the_next_words_to_their_field(
+    store: Store, from_list: bool
+) -> None:
+    """f3 then `65 yo` at once: the words go to the AE's first field, not the note; f4
+    and f5 likewise. (The keys went to the note: the cursor moved after they were sent.)"""
+    from textual.widgets import Input
+
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        if not from_list:
+            await pilot.press("n")
+            await pilot.pause()
+        keys = [("n", "n")] if from_list else []
+        keys += [("a", "a"), ("f3", None), ("6", "6"), ("5", "5"), ("f4", None), ("q", "q")]
+        keys += [("f5", None), ("z", "z")]
+        for key, char in keys:
+            app.post_message(events.Key(key, char))
+        for _ in range(20):
+            await pilot.pause(0.05)
+        cap = app.screen
+        assert isinstance(cap, CaptureScreen)
+        assert cap.query_one("#notes", TextArea).text == "az"
+        assert cap.query_one("#ae-patient", Input).value == "65"
+        assert cap.query_one("#request", Input).value == "q"
+
+
+async def test_filter_typed_fast_after_slash_filters_and_opens_nothing(store: Store) -> None:
+    """`/` and a name at typing speed: the name goes in the filter; its letters are not
+    taken as the list's keys (`s` opened Sync, `w` filtered by due date)."""
+    from textual.widgets import Input
+
+    from msl_tui.screens.kol_list import KolListScreen
+
+    family = store.list_kols()[0].name.split()[-1].lower()
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        _burst(app, "/" + family + "sw")
+        for _ in range(20):
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, KolListScreen)
+        assert app.screen.query_one("#filter", Input).value == family + "sw"

@@ -207,10 +207,26 @@ class CaptureScreen(Screen[str | None]):
         Binding("escape", "leave", "Back", id="capture.back"),
         Binding("ctrl+o", "insert_prompt", "Insert prompt", id="capture.prompt"),
         Binding("ctrl+l", "next_prompt", "Next prompt", id="capture.next"),
-        Binding("f2", "section('feedback-box', 'fb-sentiment')", "Feedback", id="capture.feedback"),
-        Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae"),
-        Binding("f4", "section('other-box', 'request')", "Request/ToV", id="capture.other"),
-        Binding("f5", "notes", "Note", id="capture.notes"),
+        # The keys that move the cursor are priority bindings: they act as they arrive, so
+        # the words typed right after them go to the field they open (keys typed before
+        # are already on their way to the field they were typed in). Otherwise a fast
+        # `f3 65 yo` put "65 yo" in the note (QA).
+        Binding(
+            "f2",
+            "section('feedback-box', 'fb-sentiment')",
+            "Feedback",
+            id="capture.feedback",
+            priority=True,
+        ),
+        Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae", priority=True),
+        Binding(
+            "f4",
+            "section('other-box', 'request')",
+            "Request/ToV",
+            id="capture.other",
+            priority=True,
+        ),
+        Binding("f5", "notes", "Note", id="capture.notes", priority=True),
         Binding("f8", "new_prompt", "My prompt", id="capture.my_prompt"),
         Binding("f9", "edit_prompt", "Edit prompt", id="capture.edit_prompt"),
     ]
@@ -678,10 +694,11 @@ class CaptureScreen(Screen[str | None]):
         """Open a section and put the cursor in its first field: no mouse needed."""
         await self._mount_sections()
         self.query_one(f"#{box_id}", Collapsible).collapsed = False
-        self.query_one(f"#{first_field}").focus()
+        # At once, not after the keys already queued (widget.focus() waits its turn).
+        self.set_focus(self.query_one(f"#{first_field}"))
 
     def action_notes(self) -> None:
-        self.query_one("#notes", TextArea).focus()
+        self.set_focus(self.query_one("#notes", TextArea))
 
     # -- leaving -----------------------------------------------------------------------------
 

@@ -350,7 +350,8 @@ class KolListScreen(Screen[None]):
         self.reload()
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # At once, not after the keys typed right after `/` (widget.focus() waits its turn).
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_clear(self) -> None:
         filter_input = self.query_one("#filter", Input)
