@@ -206,3 +206,54 @@ async def test_filter_typed_fast_after_slash_filters_and_opens_nothing(store: St
             await pilot.pause(0.05)
         assert isinstance(app.screen, KolListScreen)
         assert app.screen.query_one("#filter", Input).value == family + "sw"
+
+
+async def test_cursor_stays_on_a_kol_deep_in_the_list_after_a_saved_visit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scrolled past FOLLOW_LIMIT (600 rows at full size), a saved visit sent the cursor
+    back to the first row: the MSL lost their place."""
+    import msl_tui.screens.kol_list as kol_list
+
+    monkeypatch.setattr(kol_list, "FOLLOW_LIMIT", 2)
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        await pilot.press("down", "down", "down", "down")
+        await pilot.pause()
+        kol = app.screen.current_kol_id  # type: ignore[attr-defined]
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Discussed the dosing data.")
+        await pilot.press("ctrl+s")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if not isinstance(app.screen, CaptureScreen) and app.screen.loaded:  # type: ignore[attr-defined]
+                break
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, CaptureScreen)
+        assert app.screen.current_kol_id == kol  # type: ignore[attr-defined]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the list draws rows a window at a time; ctrl+end goes to the last row drawn "
+    "(row ~210 of 50,000), not the last KOL: reaching it takes hundreds of presses",
+)
+async def test_ctrl_end_reaches_the_last_kol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import msl_tui.screens.kol_list as kol_list
+
+    store = Store.open(tmp_path / "many.db")
+    seed_demo(store, kols=40, years=0.1, now=NOW)
+    monkeypatch.setattr(kol_list, "WINDOW", 10)
+    monkeypatch.setattr(kol_list, "FIRST_WINDOW", 10)
+    monkeypatch.setattr(kol_list, "SCREEN_MARGIN", -100)
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        screen = app.screen
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert screen.current_kol_id == screen.rows[-1].kol_id  # type: ignore[attr-defined]

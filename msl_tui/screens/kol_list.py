@@ -206,9 +206,13 @@ class KolListScreen(Screen[None]):
             self.areas = message.result.areas
         table = self.query_one("#kols", DataTable)
         table.clear()
+        # As deep as the MSL had scrolled, the cursor follows its KOL: those rows were
+        # drawn once already. (Past FOLLOW_LIMIT it jumped to the top after each saved
+        # visit, and the MSL lost their place in the list: QA.)
+        depth = max(FOLLOW_LIMIT, self.shown + WINDOW)
         self.shown = 0
         self._add_window(max(FIRST_WINDOW, self.app.size.height + SCREEN_MARGIN))
-        self._move_to(follow)
+        self._move_to(follow, depth)
         if not self.partial:
             self.applied_generation = message.generation
         self._show_state()
@@ -223,9 +227,9 @@ class KolListScreen(Screen[None]):
     def on_unmount(self) -> None:
         gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
-    def _move_to(self, kol_id: str | None) -> None:
+    def _move_to(self, kol_id: str | None, depth: int = FOLLOW_LIMIT) -> None:
         index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
-        if index is None or index >= FOLLOW_LIMIT:
+        if index is None or index >= depth:
             return  # far down a long list: filling the table that deep costs more than it helps
         while index >= self.shown:
             self._add_window()
