@@ -257,3 +257,17 @@ async def test_ctrl_end_reaches_the_last_kol(
         await pilot.press("ctrl+end")
         await pilot.pause()
         assert screen.current_kol_id == screen.rows[-1].kol_id  # type: ignore[attr-defined]
+
+
+async def test_n_and_slash_are_letters_in_the_filter(store: Store) -> None:
+    from textual.widgets import Input
+
+    from msl_tui.screens.kol_list import KolListScreen
+
+    app = _app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait_for_list(app, pilot)
+        await pilot.press("slash", "n", "slash", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, KolListScreen)
+        assert app.screen.query_one("#filter", Input).value == "n/a"

@@ -335,7 +335,7 @@ class CaptureScreen(Screen[str | None]):
         self._refresh_prompts()
         self._refresh_hints()
         notes = self.query_one("#notes", TextArea)
-        notes.focus()
+        self.set_focus(notes)  # at once: the keys typed right after `n` go to the note
         notes.move_cursor(notes.document.end)
         if self.restored:
             self.notify("Your unsent note is back, exactly as you left it.")

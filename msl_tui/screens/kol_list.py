@@ -83,9 +83,12 @@ def _due_cell(row: KolRow, today: date) -> str:
 
 class KolListScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="list.filter"),
+        # `/` and `n` act as they arrive (priority), so the words typed right after them
+        # reach the filter or the note in order; in the filter they are letters (see
+        # check_action). QA: `/kessler` typed fast opened Sync on its `s`.
+        Binding("slash", "filter", "Filter", id="list.filter", priority=True),
         Binding("enter", "open", "Open", id="list.open", show=False),
-        Binding("n", "note", "New note", id="list.note"),
+        Binding("n", "note", "New note", id="list.note", priority=True),
         Binding("a,plus", "add_kol", "Add KOL", id="list.add_kol"),
         Binding("m", "app.matrix", "Matrix", id="list.matrix"),
         Binding("s", "app.sync", "Sync", id="list.sync"),
@@ -408,10 +411,16 @@ class KolListScreen(Screen[None]):
         if kol_id:
             self.msl_app.open_kol(kol_id)
 
-    def action_note(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("filter", "note") and self.query_one("#filter", Input).has_focus:
+            return False  # typed into the filter: a letter, not a key
+        return super().check_action(action, parameters)
+
+    async def action_note(self) -> None:
         kol_id = self.current_kol_id
         if kol_id:
-            self.msl_app.open_capture(kol_id)
+            # Awaited: the keys typed after `n` wait until the note has the cursor.
+            await self.msl_app.open_capture(kol_id)
         elif self.total == 0:
             self.notify("No KOLs yet: press a to add one, then n writes a note for them.")
         else:
