@@ -271,3 +271,29 @@ async def test_n_and_slash_are_letters_in_the_filter(store: Store) -> None:
         await pilot.pause()
         assert isinstance(app.screen, KolListScreen)
         assert app.screen.query_one("#filter", Input).value == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("server_says", "words"),
+    [
+        (
+            'connection to server at "127.0.0.1", port 5432 failed: FATAL:  invalid value '
+            'for parameter "statement_timeout": "x"',
+            "refused the setting statement_timeout",
+        ),
+        (
+            'connection to server at "127.0.0.1", port 5432 failed: server does not support '
+            "SSL, but SSL was required",
+            "does not accept SSL",
+        ),
+    ],
+)
+def test_pg_connection_refusals_are_named(server_says: str, words: str) -> None:
+    """`?options=-c statement_timeout=x` read "the server did not answer in time", and
+    `sslmode=require` to a server without SSL "the server could not be reached"."""
+    psycopg = pytest.importorskip("psycopg")
+    from msl_tui.store.pg import describe
+
+    message = str(describe(psycopg.OperationalError(server_says), "postgresql://ho@h/db"))
+    assert words in message
+    assert "did not answer in time" not in message
