@@ -11,9 +11,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from weakref import WeakKeyDictionary
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode, NoScreen
+from textual.widget import AwaitMount
 from textual.worker import WorkerFailed
 
 from msl_tui.commands import MslCommands
@@ -68,6 +72,9 @@ class MslApp(KolActions, App[None]):
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
         self._capture_screen: CaptureScreen | None = None
+        # Where each key from the terminal was sent (see on_event and _on_key).
+        self._key_sent_to: WeakKeyDictionary[events.Key, DOMNode] = WeakKeyDictionary()
+        self._key_tries: WeakKeyDictionary[events.Key, int] = WeakKeyDictionary()
         if store is not None:
             self._take(store)
 
@@ -122,6 +129,37 @@ class MslApp(KolActions, App[None]):
 
     def now(self) -> datetime:
         return self._now()
+
+    # -- a fast typist's burst -------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._key_sent_to[event] = self.focused or self.screen
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # A terminal delivers a key and the words typed right after it together, and
+        # Textual sends each key to what has the cursor when it arrives. The keys that
+        # open a screen act as they arrive (priority bindings that wait for the new
+        # screen), but a dialog's answer (`y` to the unsent-note question) does not: the
+        # next keys went to the dialog, came back here unused once it had closed, and were
+        # lost (QA). Such a key goes again, to what has the cursor now. (Only then: a
+        # key sent again can arrive after one typed later.)
+        sent_to = self._key_sent_to.pop(event, None)
+        if sent_to is None or sent_to is self.focused:
+            return
+        try:
+            elsewhere = sent_to.screen is not self.screen  # a screen since closed or covered
+        except NoScreen:  # its widget is gone
+            elsewhere = True
+        # Or this screen itself, before any of its widgets had the cursor.
+        early = sent_to is self.screen and self.focused is not None
+        tries = self._key_tries.pop(event, 0)
+        if (elsewhere or early) and tries < 5:
+            event.prevent_default()  # App._on_key, called after this one, skips it
+            again = events.Key(event.key, event.character)
+            self._key_tries[again] = tries + 1
+            self.post_message(again)
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -184,9 +222,10 @@ class MslApp(KolActions, App[None]):
 
         self.push_screen(PlanScreen(kol_id))
 
-    def open_capture(self, kol_id: str, draft_id: str | None = None) -> None:
+    def open_capture(self, kol_id: str, draft_id: str | None = None) -> AwaitMount:
         """One capture screen is kept (installed) and started afresh for each visit:
-        building its ~100 widgets again took most of the time capture took to open."""
+        building its ~100 widgets again took most of the time capture took to open.
+        Awaiting the result waits until its note has the cursor."""
         from msl_tui.screens.capture import CaptureScreen
 
         kept = self._capture_screen
@@ -196,11 +235,10 @@ class MslApp(KolActions, App[None]):
         elif any(kept in stack for stack in self._screen_stacks.values()):
             # Already open beneath (a visit started from the palette over a visit):
             # a screen of its own, so the one beneath keeps its note.
-            self.push_screen(CaptureScreen(kol_id, draft_id=draft_id))
-            return
+            return self.push_screen(CaptureScreen(kol_id, draft_id=draft_id))
         else:
             kept.reopen(kol_id)
-        self.push_screen(kept)
+        return self.push_screen(kept)
 
     def open_sync(self) -> None:
         from msl_tui.screens.sync import SyncScreen

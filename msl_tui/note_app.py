@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widget import AwaitMount
+
 from msl_tui.app import MslApp
 
 
@@ -14,10 +16,9 @@ class NoteApp(MslApp):
     saved_id: str | None = None
     _first_capture = True
 
-    def open_capture(self, kol_id: str, draft_id: str | None = None) -> None:
+    def open_capture(self, kol_id: str, draft_id: str | None = None) -> AwaitMount:
         if not self._first_capture:
-            super().open_capture(kol_id, draft_id)
-            return
+            return super().open_capture(kol_id, draft_id)
         from msl_tui.screens.capture import CaptureScreen
 
         self._first_capture = False
@@ -27,4 +28,4 @@ class NoteApp(MslApp):
                 self.saved_id = saved
                 self.exit()
 
-        self.push_screen(CaptureScreen(kol_id, draft_id=draft_id), closed)
+        return self.push_screen(CaptureScreen(kol_id, draft_id=draft_id), closed)

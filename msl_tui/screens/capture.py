@@ -195,16 +195,36 @@ SECTIONS = {"feedback-box": _feedback_fields, "ae-box": _ae_fields, "other-box":
 
 
 class CaptureScreen(Screen[str | None]):
+    # The note has the cursor from the moment the screen is composed: Textual's default
+    # gave it to the first field (When) until _start moved it, and keys typed fast after
+    # `n` landed in the visit time (QA).
+    AUTO_FOCUS = "#notes"
     BINDINGS: ClassVar[list[BindingType]] = [
         # Not priority bindings: keys typed just before must reach the note first.
         Binding("ctrl+s", "save", "Save & submit", id="capture.save"),
         Binding("escape", "leave", "Back", id="capture.back"),
         Binding("ctrl+o", "insert_prompt", "Insert prompt", id="capture.prompt"),
         Binding("ctrl+l", "next_prompt", "Next prompt", id="capture.next"),
-        Binding("f2", "section('feedback-box', 'fb-sentiment')", "Feedback", id="capture.feedback"),
-        Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae"),
-        Binding("f4", "section('other-box', 'request')", "Request/ToV", id="capture.other"),
-        Binding("f5", "notes", "Note", id="capture.notes"),
+        # The keys that move the cursor are priority bindings: they act as they arrive, so
+        # the words typed right after them go to the field they open (keys typed before
+        # are already on their way to the field they were typed in). Otherwise a fast
+        # `f3 65 yo` put "65 yo" in the note (QA).
+        Binding(
+            "f2",
+            "section('feedback-box', 'fb-sentiment')",
+            "Feedback",
+            id="capture.feedback",
+            priority=True,
+        ),
+        Binding("f3", "section('ae-box', 'ae-patient')", "AE", id="capture.ae", priority=True),
+        Binding(
+            "f4",
+            "section('other-box', 'request')",
+            "Request/ToV",
+            id="capture.other",
+            priority=True,
+        ),
+        Binding("f5", "notes", "Note", id="capture.notes", priority=True),
         Binding("f8", "new_prompt", "My prompt", id="capture.my_prompt"),
         Binding("f9", "edit_prompt", "Edit prompt", id="capture.edit_prompt"),
     ]
@@ -314,7 +334,7 @@ class CaptureScreen(Screen[str | None]):
         self._refresh_prompts()
         self._refresh_hints()
         notes = self.query_one("#notes", TextArea)
-        notes.focus()
+        self.set_focus(notes)  # at once: the keys typed right after `n` go to the note
         notes.move_cursor(notes.document.end)
         if self.restored:
             self.notify("Your unsent note is back, exactly as you left it.")
@@ -673,10 +693,11 @@ class CaptureScreen(Screen[str | None]):
         """Open a section and put the cursor in its first field: no mouse needed."""
         await self._mount_sections()
         self.query_one(f"#{box_id}", Collapsible).collapsed = False
-        self.query_one(f"#{first_field}").focus()
+        # At once, not after the keys already queued (widget.focus() waits its turn).
+        self.set_focus(self.query_one(f"#{first_field}"))
 
     def action_notes(self) -> None:
-        self.query_one("#notes", TextArea).focus()
+        self.set_focus(self.query_one("#notes", TextArea))
 
     # -- leaving -----------------------------------------------------------------------------
 

@@ -81,9 +81,12 @@ def _due_cell(row: KolRow, today: date) -> str:
 
 class KolListScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="list.filter"),
+        # `/` and `n` act as they arrive (priority), so the words typed right after them
+        # reach the filter or the note in order; in the filter they are letters (see
+        # check_action). QA: `/kessler` typed fast opened Sync on its `s`.
+        Binding("slash", "filter", "Filter", id="list.filter", priority=True),
         Binding("enter", "open", "Open", id="list.open", show=False),
-        Binding("n", "note", "New note", id="list.note"),
+        Binding("n", "note", "New note", id="list.note", priority=True),
         Binding("a,plus", "add_kol", "Add KOL", id="list.add_kol"),
         Binding("m", "app.matrix", "Matrix", id="list.matrix"),
         Binding("s", "app.sync", "Sync", id="list.sync"),
@@ -204,9 +207,13 @@ class KolListScreen(Screen[None]):
             self.areas = message.result.areas
         table = self.query_one("#kols", DataTable)
         table.clear()
+        # As deep as the MSL had scrolled, the cursor follows its KOL: those rows were
+        # drawn once already. (Past FOLLOW_LIMIT it jumped to the top after each saved
+        # visit, and the MSL lost their place in the list: QA.)
+        depth = max(FOLLOW_LIMIT, self.shown + WINDOW)
         self.shown = 0
         self._add_window(max(FIRST_WINDOW, self.app.size.height + SCREEN_MARGIN))
-        self._move_to(follow)
+        self._move_to(follow, depth)
         if not self.partial:
             self.applied_generation = message.generation
         self._show_state()
@@ -221,9 +228,9 @@ class KolListScreen(Screen[None]):
     def on_unmount(self) -> None:
         gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
-    def _move_to(self, kol_id: str | None) -> None:
+    def _move_to(self, kol_id: str | None, depth: int = FOLLOW_LIMIT) -> None:
         index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
-        if index is None or index >= FOLLOW_LIMIT:
+        if index is None or index >= depth:
             return  # far down a long list: filling the table that deep costs more than it helps
         while index >= self.shown:
             self._add_window()
@@ -348,7 +355,8 @@ class KolListScreen(Screen[None]):
         self.reload()
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # At once, not after the keys typed right after `/` (widget.focus() waits its turn).
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_clear(self) -> None:
         filter_input = self.query_one("#filter", Input)
@@ -401,10 +409,16 @@ class KolListScreen(Screen[None]):
         if kol_id:
             self.msl_app.open_kol(kol_id)
 
-    def action_note(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("filter", "note") and self.query_one("#filter", Input).has_focus:
+            return False  # typed into the filter: a letter, not a key
+        return super().check_action(action, parameters)
+
+    async def action_note(self) -> None:
         kol_id = self.current_kol_id
         if kol_id:
-            self.msl_app.open_capture(kol_id)
+            # Awaited: the keys typed after `n` wait until the note has the cursor.
+            await self.msl_app.open_capture(kol_id)
         elif self.total == 0:
             self.notify("No KOLs yet: press a to add one, then n writes a note for them.")
         else:

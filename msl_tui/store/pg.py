@@ -123,6 +123,18 @@ def describe(exc: BaseException, where: str) -> StoreError:
             return StoreError(f"{where}: the server has no such user")
         if "translate host name" in text or "name or service not known" in text:
             return StoreError(f"{where}: unknown host")
+        # Before "timeout": a refused `options=-c statement_timeout=x` read as a server
+        # that did not answer in time (QA).
+        bad_setting = re.search(r'invalid value for parameter "([\w.]+)"', str(exc))
+        if bad_setting:
+            return StoreError(
+                f"{where}: the server refused the setting {bad_setting.group(1)} "
+                "given in the address (options=...)"
+            )
+        if "does not support ssl" in text:
+            return StoreError(
+                f"{where}: the server does not accept SSL, which the address requires (sslmode)"
+            )
         if "timeout" in text:
             return StoreError(f"{where}: the server did not answer in time")
         if "refused" in text or "no such file" in text or "could not connect" in text:
