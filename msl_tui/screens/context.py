@@ -7,8 +7,9 @@ was an import cycle). ``MslApp`` is checked against this interface where it is d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from msl_tui.services.kol_list import KolListService
@@ -34,7 +35,8 @@ class AppContext(Protocol):
 
     def open_plan(self, kol_id: str) -> None: ...
 
-    def open_capture(self, kol_id: str, draft_id: str | None = None) -> None: ...
+    def open_capture(self, kol_id: str, draft_id: str | None = None) -> Awaitable[Any]:
+        """Awaiting it waits until the note has the cursor (keys typed after stay in order)."""
 
     # The visit actions every screen offers on the highlighted visit (keys and palette).
     def action_mark_ae_reported(self) -> None: ...
