@@ -235,11 +235,6 @@ async def test_cursor_stays_on_a_kol_deep_in_the_list_after_a_saved_visit(
         assert app.screen.current_kol_id == kol  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the list draws rows a window at a time; ctrl+end goes to the last row drawn "
-    "(row ~210 of 50,000), not the last KOL: reaching it takes hundreds of presses",
-)
 async def test_ctrl_end_reaches_the_last_kol(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -98,6 +98,9 @@ class KolListScreen(Screen[None]):
         Binding("o", "sort", "Sort", id="list.sort"),
         Binding("r", "reverse", "Reverse", id="list.reverse", show=False),
         Binding("escape", "clear", "Clear", id="list.clear", show=False),
+        # The table draws rows a window at a time: its own ctrl+end stopped at the last row
+        # drawn (row ~210 of 50,000). This one draws the rest, then goes to the last KOL.
+        Binding("ctrl+end", "last", "Last KOL", id="list.last", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -410,9 +413,16 @@ class KolListScreen(Screen[None]):
             self.msl_app.open_kol(kol_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("filter", "note") and self.query_one("#filter", Input).has_focus:
-            return False  # typed into the filter: a letter, not a key
+        if action in ("filter", "note", "last") and self.query_one("#filter", Input).has_focus:
+            return False  # typed into the filter: a letter (or the filter's own key), not ours
         return super().check_action(action, parameters)
+
+    def action_last(self) -> None:
+        if not self.rows:
+            return
+        while self.shown < len(self.rows):
+            self._add_window(size=max(WINDOW, 5000))
+        self.query_one("#kols", DataTable).move_cursor(row=len(self.rows) - 1, animate=False)
 
     async def action_note(self) -> None:
         kol_id = self.current_kol_id
