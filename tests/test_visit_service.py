@@ -82,6 +82,25 @@ def test_a_draft_comes_back_exactly_as_typed(store: Store, kol: Kol) -> None:
     assert restored and back == draft
 
 
+def test_a_draft_with_nothing_typed_is_no_note_to_announce(store: Store, kol: Kol) -> None:
+    """QA: capture opened, then a crash, left a draft of defaults only; reopening said
+    "your unsent note is back" over an empty note."""
+    blank = visit.new_visit(store, kol.id, NOW)
+    visit.save_draft(store, blank)
+    back, restored = visit.load_or_new(store, kol.id, NOW)
+    assert back == blank and not restored
+    assert visit.saved_drafts(store) == []
+
+
+def test_a_draft_with_only_an_adverse_event_fact_is_offered_back(store: Store, kol: Kol) -> None:
+    draft = visit.new_visit(store, kol.id, NOW)
+    draft.ae_patient = "woman, 60s"  # typed before the note: it must not be dropped
+    visit.save_draft(store, draft)
+    back, restored = visit.load_or_new(store, kol.id, NOW)
+    assert restored and back.ae_patient == "woman, 60s"
+    assert [d.draft.kol_id for d in visit.saved_drafts(store)] == [kol.id]
+
+
 def test_submit_writes_the_visit_and_its_follow_ups_and_drops_the_draft(
     store: Store, kol: Kol
 ) -> None:
@@ -131,7 +150,8 @@ def test_a_refused_visit_names_the_field_and_changes_nothing(
         visit.submit(store, draft, NOW)
     assert error.value.field == field
     assert store.interactions_for(kol.id) == []
-    assert visit.load_or_new(store, kol.id) == (draft, True)
+    # The draft stays as typed (announced as a note back when it holds any text).
+    assert visit.load_or_new(store, kol.id) == (draft, draft.has_text())
 
 
 def test_a_failure_half_way_leaves_no_partial_visit(

@@ -114,12 +114,12 @@ class VisitDraft:
         return replace(self, **changes)
 
     def has_text(self) -> bool:
-        return bool(
-            self.notes.strip()
-            or self.insights
-            or self.feedback_about.strip()
-            or self.request_question.strip()
-            or self.tov_nature.strip()
+        """Something written or answered (not only the defaults capture chose): a draft
+        worth offering back. Every part counts: an adverse event's patient typed alone too."""
+        return any(
+            value.strip() if isinstance(value, str) else value
+            for name in _TYPED_FIELDS
+            if (value := getattr(self, name))
         )
 
 
@@ -156,11 +156,24 @@ def default_channel(store: Store, kol: Kol) -> Channel:
     return last[0].channel if last else Channel.IN_PERSON
 
 
+# What a person types or answers in capture (the rest starts from defaults capture chose).
+_TYPED_FIELDS = frozenset(
+    {
+        "notes", "insights", "prompts_used", "feedback_sentiment", "feedback_about", "feedback_root_cause",
+        "feedback_response", "ae_confirmed", "ae_patient", "ae_reporter", "ae_product",
+        "ae_event", "ae_forwarded", "ae_reference", "request_question", "tov_nature",
+        "tov_amount", "tov_recipient",
+    }
+)  # fmt: skip
+
+
 def load_or_new(store: Store, kol_id: str, now: datetime | None = None) -> tuple[VisitDraft, bool]:
     """The saved draft for this KOL if there is one (and True), else a fresh visit."""
     payload = store.load_draft(draft_id_for(kol_id))
     if payload is not None:
-        return VisitDraft.from_payload(payload), True
+        draft = VisitDraft.from_payload(payload)
+        # A draft with nothing typed (capture opened, then a crash) is no note to announce.
+        return draft, draft.has_text()
     return new_visit(store, kol_id, now), False
 
 
