@@ -1,8 +1,9 @@
 """Write SVG screenshots of every main screen, from the demo generator, into a folder.
 
-    python scripts/export_screenshots.py [OUT_DIR]     (default: screenshots/)
+    python scripts/export_screenshots.py [OUT_DIR] [NAME ...]   (default: screenshots/, all)
 
-Never edit the SVGs by hand: run this again. A test runs it into a temporary folder.
+Never edit the SVGs by hand: run this again. A test runs it into a temporary folder for the
+shots whose steps only it takes (the snapshot tests render the screens themselves).
 """
 
 from __future__ import annotations
@@ -140,9 +141,14 @@ async def shoot(name: str, steps: Steps, out: Path) -> Path:
         return path
 
 
-async def main(out: Path) -> list[Path]:
+async def main(out: Path, names: list[str] | None = None) -> list[Path]:
+    unknown = sorted(set(names or []) - set(SHOTS))
+    if unknown:
+        raise SystemExit(f"no shot named {unknown[0]!r}: {', '.join(SHOTS)}")
     out.mkdir(parents=True, exist_ok=True)
-    return [await shoot(name, steps, out) for name, steps in SHOTS.items()]
+    return [
+        await shoot(name, steps, out) for name, steps in SHOTS.items() if not names or name in names
+    ]
 
 
 if __name__ == "__main__":
@@ -153,5 +159,5 @@ if __name__ == "__main__":
     target = (
         Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent.parent / "screenshots"
     )
-    for written in asyncio.run(main(target)):
+    for written in asyncio.run(main(target, sys.argv[2:])):
         print(written)
