@@ -420,8 +420,7 @@ class KolListScreen(Screen[None]):
     def action_last(self) -> None:
         if not self.rows:
             return
-        while self.shown < len(self.rows):
-            self._add_window(size=max(WINDOW, 5000))
+        self._add_window(size=len(self.rows) - self.shown)
         self.query_one("#kols", DataTable).move_cursor(row=len(self.rows) - 1, animate=False)
 
     async def action_note(self) -> None:

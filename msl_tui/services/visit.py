@@ -159,10 +159,10 @@ def default_channel(store: Store, kol: Kol) -> Channel:
 # What a person types or answers in capture (the rest starts from defaults capture chose).
 _TYPED_FIELDS = frozenset(
     {
-        "notes", "insights", "prompts_used", "feedback_sentiment", "feedback_about", "feedback_root_cause",
-        "feedback_response", "ae_confirmed", "ae_patient", "ae_reporter", "ae_product",
-        "ae_event", "ae_forwarded", "ae_reference", "request_question", "tov_nature",
-        "tov_amount", "tov_recipient",
+        "notes", "insights", "prompts_used",
+        "feedback_sentiment", "feedback_about", "feedback_root_cause", "feedback_response",
+        "ae_confirmed", "ae_patient", "ae_reporter", "ae_product", "ae_event", "ae_forwarded",
+        "ae_reference", "request_question", "tov_nature", "tov_amount", "tov_recipient",
     }
 )  # fmt: skip
 

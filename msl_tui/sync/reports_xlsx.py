@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from msl_tui.locations import create_private_file, ensure_private_dir, private_temp_path, publish
+from msl_tui.locations import create_private_file, ensure_private_dir, private_temp_path
 
 MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
 MONEY = frozenset({"amount", "total_amount"})
@@ -99,18 +99,9 @@ class Book:
         else:
             sheet.write_string(row, col, self._safe(str(value)))
 
-    def close(self) -> int:
-        """Finish the workbook and put it in place; the number of data rows written."""
-        rows = self.finish()
-        try:
-            publish(self.tmp, self.path, replace=True)
-        except BaseException:
-            self.tmp.unlink(missing_ok=True)
-            raise
-        return rows
-
     def finish(self) -> int:
-        """Finish the workbook in its temporary file (``tmp``), not yet in place."""
+        """Finish the workbook in its temporary file (``tmp``); the caller puts it in place
+        with the other reports. The number of data rows written."""
         from xlsxwriter.exceptions import FileCreateError
 
         try:
