@@ -22,6 +22,8 @@ BASE = "postgresql://msl:S3cret-pw@/msl?host=/nonexistent-folder"
         ("postgresql://msl:S3cret-pw@localhost:99999/msl", 'the port "99999" is not a port number'),
         ("postgresql://msl:S3cret-pw@localhost:99x/msl", "the port is not a port number"),
         (BASE + "&sslmode=S3cret-pw", "the option sslmode=(hidden) is not a value it takes"),
+        # msl's own 10-second default must not hide the address's wrong one (QA finding).
+        (BASE + "&connect_timeout=abc", 'the option connect_timeout="abc" is not a whole number'),
     ],
 )  # fmt: skip
 def test_a_wrong_option_is_named_in_one_line(url: str, words: str) -> None:

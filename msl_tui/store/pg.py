@@ -440,6 +440,8 @@ class PgDatabase:
 # a server fine but asks for something it cannot give).
 _BAD_VALUE = re.compile(r'invalid (\w+) value: "([^"]*)"')
 _BAD_INTEGER = re.compile(r'invalid integer value "([^"]*)" for connection option "(\w+)"')
+# psycopg reads connect_timeout itself before libpq sees the address.
+_BAD_TIMEOUT = re.compile(r"bad value for (connect_timeout): '([^']*)'")
 _BAD_PORT = re.compile(r'invalid port number: "([^"]*)"')
 _UNKNOWN = re.compile(r'invalid (?:URI query parameter|connection option): "?([^"\s]*)"?')
 _CHOICES = {
@@ -468,6 +470,8 @@ def bad_option(message: str, url: str) -> str | None:
     if match := _BAD_INTEGER.search(message):
         value, name = match[1], match[2]
         return f"the option {name}={shown(name, value)} is not a whole number"
+    if match := _BAD_TIMEOUT.search(message):
+        return f"the option {match[1]}={shown(match[1], match[2])} is not a whole number"
     if match := _BAD_PORT.search(message):
         return f"the port {shown('port', match[1])} is not a port number (1 to 65535)"
     if "servname not supported" in message.lower():
@@ -484,13 +488,26 @@ def urlsplit_password(url: str) -> str:
     return userinfo.partition(":")[2] if ":" in userinfo else ""
 
 
+def _defaults(url: str) -> dict[str, Any]:
+    """msl's connection defaults for what the address leaves unsaid: a keyword argument
+    would replace the address's own value, so a wrong one (connect_timeout=abc) would go
+    unread instead of being named."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        given = conninfo_to_dict(url)
+    except Exception:  # libpq's parse error is reported by connect() itself, in words
+        given = {}
+    return {} if "connect_timeout" in given else {"connect_timeout": 10}
+
+
 def _connect(url: str, where: str) -> Any:
     try:
         import psycopg
     except ImportError:
         raise StoreError(INSTALL_HINT) from None
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="msl")
+        return psycopg.connect(url, autocommit=True, application_name="msl", **_defaults(url))
     except psycopg.Error as exc:
         # An option libpq refuses is the address's fault, not the server's: say which.
         wrong = bad_option(str(exc), url)
