@@ -21,6 +21,7 @@ from msl_tui.screens.context import AppContext
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
 from msl_tui.services.segments import stance_word
 from msl_tui.widgets.footer import KeyFooter
+from msl_tui.widgets.plain_table import PlainTable
 
 # Rows added to the table at a time: a DataTable measures every cell on first render, so
 # 50,000 rows would freeze the screen; the next window is added as the cursor nears the end.
@@ -138,7 +139,7 @@ class KolListScreen(Screen[None]):
                 placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
             )
             yield Static("", id="filter-state")
-        yield DataTable(id="kols", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="kols", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reasons")
         yield KeyFooter()
 

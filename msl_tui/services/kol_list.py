@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -333,11 +334,19 @@ def _words(row: dict[str, Any]) -> str:
             row["profile_note"] or "",
         ]
     )
-    return " " + " ".join(sorted(set(fts_terms(_fold(text), limit=None))))
+    return " " + " ".join(sorted(set(_WORD.findall(_fold(text)))))
+
+
+# A run of letters and digits: what ``fts_terms`` keeps (``[^\W_]`` is ``str.isalnum``),
+# found in C instead of a character at a time (ranking 50,000 KOLs spent most of its time
+# splitting their words).
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _fold(text: str) -> str:
     """Lowercase without accents, as the full-text index compares words."""
+    if text.isascii():
+        return text.lower()  # ASCII: casefold is lower, and NFKD leaves it as it is
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
