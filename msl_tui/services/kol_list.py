@@ -7,9 +7,11 @@ search box all go through ``ListQuery`` so the same rules serve every view and t
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import re
+import sqlite3
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -110,6 +112,13 @@ class ListResult:
     partial: bool = False  # the first page only: the whole ranking follows
 
 
+# Ranking builds these for every KOL: a dict lookup, not the enum's own search by value.
+_INFLUENCES: dict[str, Influence] = {m.value: m for m in Influence}
+_STANCES: dict[str, Stance] = {m.value: m for m in Stance}
+_STAGES: dict[str, EngagementStage] = {m.value: m for m in EngagementStage}
+_PHASES: dict[str, LifecyclePhase] = {m.value: m for m in LifecyclePhase}
+
+
 def _parse_day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
 
@@ -129,10 +138,10 @@ def _situation(row: dict[str, Any], now: datetime) -> KolSituation:
     return KolSituation(
         kol_id=row["kol_id"],
         name=row["name"],
-        influence=Influence(row["influence"]),
-        stance=Stance(row["stance"]),
-        stage=EngagementStage(row["stage"]) if row["stage"] else None,
-        lifecycle_phase=LifecyclePhase(row["lifecycle_phase"]) if row["lifecycle_phase"] else None,
+        influence=_INFLUENCES[row["influence"]],
+        stance=_STANCES[row["stance"]],
+        stage=_STAGES[row["stage"]] if row["stage"] else None,
+        lifecycle_phase=_PHASES[row["lifecycle_phase"]] if row["lifecycle_phase"] else None,
         cadence_days=row["cadence_days"],
         days_since_contact=(today - last.date()).days if last else None,
         open_followups=row["open_followups"],
@@ -182,6 +191,17 @@ class KolListService:
         self._filter_lock = threading.Lock()
         # Two workers asking at once (a keystroke during the first ranking) rank once.
         self._lock = threading.Lock()
+        self._warm = False  # warm_search ran
+
+    def warm_search(self) -> None:
+        """Read the notes' full-text index once, ahead of the first filter that searches
+        notes: its first query paid about 10 ms loading the index (a word from the third
+        letter on, while the MSL waits). Once per service; a busy store is skipped."""
+        if self._warm or self.store.server:
+            return
+        self._warm = True
+        with contextlib.suppress(StoreError, sqlite3.Error):
+            self.store.search_note_kol_ids("qqqqqq", limit=1)
 
     def invalidate(self) -> None:
         self._ranked = None
@@ -261,12 +281,12 @@ class KolListService:
             name=row["name"],
             institution=row["institution"] or "",
             specialty=row["specialty"] or "",
-            influence=Influence(row["influence"]),
-            stance=Stance(row["stance"]),
+            influence=_INFLUENCES[row["influence"]],
+            stance=_STANCES[row["stance"]],
             segment=p.segment,
-            stage=EngagementStage(row["stage"]) if row["stage"] else None,
+            stage=_STAGES[row["stage"]] if row["stage"] else None,
             territory=row["territory"] or "",
-            therapeutic_areas=tuple(json.loads(row["therapeutic_areas"] or "[]")),
+            therapeutic_areas=_areas(row["therapeutic_areas"]),
             last_contact=last.date() if last else None,
             next_due=next_due,
             open_followups=row["open_followups"],
@@ -300,7 +320,7 @@ class KolListService:
         noted: set[str] = set()
         if notes:
             noted = set(self.store.search_note_kol_ids(" ".join(terms)))
-        matched = [r for r in candidates if r.kol_id in noted or _matches(r.words, terms)]
+        matched = _matching(candidates, terms, noted)
         self._last_text = (ranked, terms, matched)
         if len(self._seen) >= 64:
             self._seen.pop(next(iter(self._seen)))
@@ -321,6 +341,12 @@ class KolListService:
         if query.sort != "rank" or query.descending:
             rows = _sorted(rows, query)  # the ranking is in rank order already
         return ListResult(rows=rows, total=total, territories=territories, areas=areas)
+
+
+@functools.lru_cache(maxsize=4096)
+def _areas(raw: str | None) -> tuple[str, ...]:
+    """A KOL's therapeutic areas: few distinct lists, each decoded once."""
+    return tuple(json.loads(raw or "[]"))
 
 
 def _words(row: dict[str, Any]) -> str:
@@ -354,6 +380,18 @@ def _fold(text: str) -> str:
 def _matches(words: str, terms: list[str]) -> bool:
     """Every typed term starts some word (as the full-text index's prefix query does)."""
     return all(f" {t}" in words for t in terms)
+
+
+def _matching(rows: list[KolRow], terms: list[str], noted: set[str]) -> list[KolRow]:
+    """The rows, in order, whose notes matched (``noted``) or whose words ``_matches``.
+    Without notes, one term at a time over what the last one kept: a substring test per
+    row in a comprehension, not a generator per row (a first letter at 50,000 KOLs)."""
+    if noted:
+        return [r for r in rows if r.kol_id in noted or _matches(r.words, terms)]
+    for term in terms:
+        needle = f" {term}"
+        rows = [r for r in rows if needle in r.words]
+    return rows
 
 
 def _passes(row: KolRow, q: ListQuery, today: date) -> bool:
