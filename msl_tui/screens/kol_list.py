@@ -187,6 +187,12 @@ class KolListScreen(Screen[None]):
             page = service.first_page(WINDOW, now)
             if page is not None:
                 self.post_message(ListLoaded(page, generation))
+        elif not service.ready:
+            # A filter typed at launch: what the first page holds of its answer at once
+            # (its first rows, marked "filtering…"), the whole answer once ranked.
+            early = service.first_answer(query, now)
+            if early is not None:
+                self.post_message(ListLoaded(early, generation))
         self.post_message(ListLoaded(service.load(query, now), generation))
         service.warm_search()  # idle now, while the MSL reads the list
 

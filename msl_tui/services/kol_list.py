@@ -192,6 +192,7 @@ class KolListService:
         # Two workers asking at once (a keystroke during the first ranking) rank once.
         self._lock = threading.Lock()
         self._warm = False  # warm_search ran
+        self._first_page: ListResult | None = None  # the last exact first page
 
     def warm_search(self) -> None:
         """Read the notes' full-text index once, ahead of the first filter that searches
@@ -205,6 +206,7 @@ class KolListService:
 
     def invalidate(self) -> None:
         self._ranked = None
+        self._first_page = None
         self._last_text = None
 
     @property
@@ -231,7 +233,28 @@ class KolListService:
         scored = [(score(_situation(r, now), self.weights), r) for r in candidates]
         scored.sort(key=lambda pr: (-pr[0].score, pr[0].name, pr[0].kol_id))
         rows = [self._row(n, p, r, now) for n, (p, r) in enumerate(scored[:limit], start=1)]
-        return ListResult(rows=rows, total=total, exact=stale is not None, partial=True)
+        page = ListResult(rows=rows, total=total, exact=stale is not None, partial=True)
+        self._first_page = page if page.exact else None
+        return page
+
+    def first_answer(self, query: ListQuery, now: datetime | None = None) -> ListResult | None:
+        """While the whole ranking is on its way: the rows of the exact first page that
+        ``query`` keeps. In rank order they are the first rows of its whole answer, as
+        the page is the top of the ranking. None without an exact page, or for another
+        order than the ranking's."""
+        page = self._first_page
+        if page is None or query.sort != "rank" or query.descending:
+            return None
+        rows = page.rows
+        terms = fts_terms(_fold(query.text))
+        if terms:
+            noted: set[str] = set()
+            if _notes_searched(terms):
+                noted = set(self.store.search_note_kol_ids(" ".join(terms)))
+            rows = _matching(rows, terms, noted)
+        today = (now or datetime.now(UTC)).date()
+        rows = [r for r in rows if _passes(r, query, today)]
+        return ListResult(rows=rows, total=page.total, partial=True)
 
     def ranked(self, now: datetime) -> list[KolRow]:
         with self._lock:

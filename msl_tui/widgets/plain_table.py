@@ -11,6 +11,8 @@ tests/test_plain_table.py compares the two for every cell drawn.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -20,6 +22,10 @@ from textual.widgets import DataTable
 
 
 class PlainTable(DataTable[Text]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._styles: dict[tuple[Style, Style, Style], Style] = {}
+
     def _render_cell(
         self,
         row_index: int,
@@ -90,8 +96,16 @@ class PlainTable(DataTable[Text]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        style = base_style + meta + component_style + post_style
+        # DataTable adds the cell's place (meta, for the mouse) to the base style first; no
+        # other style here carries meta, so adding it last gives an equal style, and the
+        # rest is the same for every cell of a row kind (plain, zebra, cursor, hover).
+        layers = (base_style, component_style, post_style)
+        combined = self._styles.get(layers)
+        if combined is None:
+            if len(self._styles) > 64:
+                self._styles.clear()
+            combined = self._styles[layers] = base_style + component_style + post_style
+        style = combined + Style.from_meta({"row": row_index, "column": column_index})
         padding = Segment(" " * pad, style)
         line = [padding, Segment(text, style)]
         if fill:
