@@ -11,23 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from msl_tui.models import FollowUp, Interaction
-from msl_tui.services.adverse_events import (
-    ae_visits,
-    local_stamp,
-    pending_ae_visits,
-    report_status,
-)
-from msl_tui.services.kol_page import (
-    amendable_visits,
-    done_followups,
-    get_visit,
-    kol_name,
-    set_followup_done,
-)
-
+# The app is built on these actions, and they act on a KOL only when asked: the services
+# they call (and the date parser behind them) load then, not at every launch.
 if TYPE_CHECKING:
     from msl_tui.app import MslApp
+    from msl_tui.models import FollowUp, Interaction
 
 # Where the app-wide `b` key is offered: where the MSL picks a KOL. Elsewhere the brief is in
 # the command palette (which runs actions without this check).
@@ -44,12 +32,16 @@ def _one_line(text: str, width: int = LABEL_WIDTH) -> str:
 
 
 def _visit_label(visit: Interaction) -> str:
+    from msl_tui.services.adverse_events import local_stamp
+
     return _one_line(
         f"{local_stamp(visit.occurred_at)} {visit.channel.value}: {visit.notes or '(no note)'}"
     )
 
 
 def _ae_label(visit: Interaction) -> str:
+    from msl_tui.services.adverse_events import local_stamp
+
     event = visit.adverse_event.event if visit.adverse_event else ""
     return _one_line(f"{local_stamp(visit.occurred_at)}: {event or 'event not described'}")
 
@@ -145,6 +137,9 @@ class KolActions:
     # -- adverse events --------------------------------------------------------------------
 
     def action_mark_ae_reported(self) -> None:
+        from msl_tui.services.adverse_events import ae_visits, pending_ae_visits
+        from msl_tui.services.kol_page import get_visit, kol_name
+
         kol_id = self._current_kol()
         if kol_id is None:
             return
@@ -173,6 +168,8 @@ class KolActions:
 
     def _report(self, kol_id: str, visit: Interaction) -> None:
         from msl_tui.screens.ae_report import AEReportDialog
+        from msl_tui.services.adverse_events import report_status
+        from msl_tui.services.kol_page import get_visit, kol_name
 
         def saved(done: bool | None) -> None:
             if done:
@@ -186,6 +183,8 @@ class KolActions:
 
     def action_ae_followup(self) -> None:
         from msl_tui.screens.ae_report import AEFollowUpDialog
+        from msl_tui.services.adverse_events import ae_visits
+        from msl_tui.services.kol_page import get_visit, kol_name
 
         kol_id = self._current_kol()
         if kol_id is None:
@@ -218,6 +217,7 @@ class KolActions:
 
     def action_amend_visit(self) -> None:
         from msl_tui.screens.amend import AmendScreen
+        from msl_tui.services.kol_page import amendable_visits, get_visit, kol_name
 
         kol_id = self._current_kol()
         if kol_id is None:
@@ -245,6 +245,8 @@ class KolActions:
     # -- follow-ups ------------------------------------------------------------------------
 
     def action_reopen_followup(self) -> None:
+        from msl_tui.services.kol_page import done_followups, kol_name, set_followup_done
+
         kol_id = self._current_kol()
         if kol_id is None:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 from datetime import date
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -12,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 
 from msl_tui.messages import DataChanged, ListLoaded
@@ -21,6 +21,7 @@ from msl_tui.screens.context import AppContext
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
 from msl_tui.services.segments import stance_word
 from msl_tui.widgets.footer import KeyFooter
+from msl_tui.widgets.plain_table import PlainTable
 
 # Rows added to the table at a time: a DataTable measures every cell on first render, so
 # 50,000 rows would freeze the screen; the next window is added as the cursor nears the end.
@@ -34,8 +35,6 @@ WINDOW = 150
 FIRST_WINDOW = 60
 SCREEN_MARGIN = 10
 FOLLOW_LIMIT = 4 * WINDOW  # how deep the cursor follows its KOL after a reload
-# Filters run on the ranking in memory: a short pause only merges keys typed in a burst.
-FILTER_DEBOUNCE_S = 0.01
 
 EMPTY_STORE = (
     "No KOLs yet. Press a to add one, run `msl import-roster FILE.csv`, "
@@ -116,7 +115,7 @@ class KolListScreen(Screen[None]):
         self.total = 0
         self.territories: list[str] = []
         self.areas: list[str] = []
-        self._debounce: Timer | None = None
+        self._filter_pending = False  # a load for the typed text is queued
         self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
 
@@ -138,7 +137,7 @@ class KolListScreen(Screen[None]):
                 placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
             )
             yield Static("", id="filter-state")
-        yield DataTable(id="kols", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="kols", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reasons")
         yield KeyFooter()
 
@@ -188,7 +187,14 @@ class KolListScreen(Screen[None]):
             page = service.first_page(WINDOW, now)
             if page is not None:
                 self.post_message(ListLoaded(page, generation))
+        elif not service.ready:
+            # A filter typed at launch: what the first page holds of its answer at once
+            # (its first rows, marked "filtering…"), the whole answer once ranked.
+            early = service.first_answer(query, now)
+            if early is not None:
+                self.post_message(ListLoaded(early, generation))
         self.post_message(ListLoaded(service.load(query, now), generation))
+        service.warm_search()  # idle now, while the MSL reads the list
 
     @on(ListLoaded)
     def _loaded(self, message: ListLoaded) -> None:
@@ -232,8 +238,14 @@ class KolListScreen(Screen[None]):
         gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
     def _move_to(self, kol_id: str | None, depth: int = FOLLOW_LIMIT) -> None:
-        index = next((n for n, r in enumerate(self.rows) if r.kol_id == kol_id), None)
-        if index is None or index >= depth:
+        if kol_id is None:
+            return
+        # Only as deep as the cursor may follow (the whole list, 50,000 rows, was searched).
+        index = next(
+            (n for n, r in enumerate(itertools.islice(self.rows, depth)) if r.kol_id == kol_id),
+            None,
+        )
+        if index is None:
             return  # far down a long list: filling the table that deep costs more than it helps
         while index >= self.shown:
             self._add_window()
@@ -285,8 +297,8 @@ class KolListScreen(Screen[None]):
 
     def _show_reasons(self) -> None:
         reasons = self.query_one("#reasons", Static)
-        kol_id = self.current_kol_id
-        row = next((r for r in self.rows if r.kol_id == kol_id), None) if kol_id else None
+        cursor = self.query_one("#kols", DataTable).cursor_row
+        row = self.rows[cursor] if self.current_kol_id is not None else None
         if row is None:
             if self.rows:
                 reasons.update("")
@@ -343,11 +355,18 @@ class KolListScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
         self.query_state = self.query_state.with_(text=event.value)
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.reload)
+        if not self._filter_pending:
+            # After the messages already queued: the keys of a burst (a paste, fast typing)
+            # change the text first, then one load asks for the last of it. No timer: the
+            # filter runs on the ranking in memory, and a pause was all of a key's wait.
+            self._filter_pending = True
+            self.call_later(self._filter_now)
         self.generation += 1  # what is on screen no longer answers the filter
         self._show_state()  # "filtering…" at once, never a stale count
+
+    def _filter_now(self) -> None:
+        self._filter_pending = False
+        self.reload()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:

@@ -16,13 +16,12 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlite_utils import Database
-
 from msl_tui.locations import ensure_private_dir
 from msl_tui.safe_text import printable
 from msl_tui.store import cipher
+from msl_tui.store.connection import Connection
 from msl_tui.store.errors import StoreBusyError, StoreError
-from msl_tui.store.migrations import SCHEMA_VERSION, migrations
+from msl_tui.store.schema_names import MIGRATION_NAMES, MIGRATION_SET, SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
@@ -120,6 +119,15 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations the store lacks (sqlite-utils is loaded for them only)."""
+    from sqlite_utils import Database
+
+    from msl_tui.store.migrations import migrations
+
+    migrations.apply(Database(conn))
+
+
 def _pending_migrations(path: Path) -> int:
     """Read-only: check the database at ``path`` is an msl-tui store this program can use,
     and return how many of its migrations it still lacks."""
@@ -135,7 +143,7 @@ def _pending_migrations(path: Path) -> int:
                 r[0]
                 for r in conn.execute(
                     "select name from _sqlite_migrations where migration_set = ?",
-                    [migrations.name],
+                    [MIGRATION_SET],
                 )
             ]
     except sqlite3.Error as exc:
@@ -147,7 +155,7 @@ def _pending_migrations(path: Path) -> int:
             f"{path} is not an msl-tui store (an SQLite database of another program): "
             "choose another --db"
         )
-    known = [m.name for m in migrations._migrations]
+    known = MIGRATION_NAMES
     unknown = [name for name in applied if name not in known]
     if unknown:
         raise StoreError(
@@ -187,7 +195,7 @@ def _create_file(path: Path) -> None:
         raise StoreError(f"cannot create {path}: {exc.strerror}") from exc
 
 
-def _initialise(path: Path, *, made_file: bool) -> Database:
+def _initialise(path: Path, *, made_file: bool) -> Connection:
     """Turn an empty file into a store. The schema goes in as one transaction before WAL is
     switched on, so a crash leaves either a zero-byte file or a whole store."""
     try:
@@ -196,10 +204,10 @@ def _initialise(path: Path, *, made_file: bool) -> Database:
         if made_file:
             path.unlink(missing_ok=True)
         raise StoreError(describe_sqlite_error(exc, path)) from exc
-    db = Database(conn)
+    db = Connection(conn)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        migrations.apply(db)
+        _migrate(conn)
         conn.execute("COMMIT")
         _apply_pragmas(conn)
     except sqlite3.Error as exc:
@@ -212,35 +220,35 @@ def _initialise(path: Path, *, made_file: bool) -> Database:
     return db
 
 
-def _open_read_only(path: Path) -> Database:
+def _open_read_only(path: Path) -> Connection:
     try:
         conn = _connect(path, read_only=True)
         conn.execute("PRAGMA query_only = ON")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
         raise StoreError(describe_sqlite_error(exc, path)) from exc
-    return Database(conn)
+    return Connection(conn)
 
 
-def _open_read_write(path: Path, *, migrate: bool) -> Database:
+def _open_read_write(path: Path, *, migrate: bool) -> Connection:
     if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
         raise StoreError(f"{path} is read-only: msl-tui needs to write its store there")
     try:
         conn = _connect(path, read_only=False)
     except sqlite3.Error as exc:
         raise StoreError(describe_sqlite_error(exc, path)) from exc
-    db = Database(conn)
+    db = Connection(conn)
     try:
         _apply_pragmas(conn)
         if migrate:
-            migrations.apply(db)
+            _migrate(conn)
     except sqlite3.Error as exc:
         conn.close()
         raise StoreError(describe_sqlite_error(exc, path)) from exc
     return db
 
 
-def open_database(path: Path | str, *, create: bool = True, read_only: bool = False) -> Database:
+def open_database(path: Path | str, *, create: bool = True, read_only: bool = False) -> Connection:
     """Open (and if needed create and migrate) the store at ``path``.
 
     Raises StoreError with one line for: a folder that does not exist (when not creating),
@@ -248,9 +256,9 @@ def open_database(path: Path | str, *, create: bool = True, read_only: bool = Fa
     ``read_only`` opens an existing store through a read-only connection (never created).
     """
     if str(path) == ":memory:":
-        db = Database(sqlite3.connect(":memory:", check_same_thread=False))
+        db = Connection(sqlite3.connect(":memory:", check_same_thread=False))
         _apply_pragmas(db.conn)
-        migrations.apply(db)
+        _migrate(db.conn)
         return db
     path = Path(path)
     exists = path.exists() or path.is_symlink()

@@ -17,10 +17,9 @@ never change another's situation.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-
-from msl_tui.store.pg import PgDatabase
 
 if TYPE_CHECKING:
     from msl_tui.store.store import Store
@@ -46,10 +45,17 @@ def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
         yield ids[start : start + CHUNK]
 
 
+def _on_server(conn: Any) -> bool:
+    """``conn`` is a ``PgDatabase``. Its module is looked up, not imported: a store file
+    never loads it, and a server store has loaded it to open."""
+    pg = sys.modules.get("msl_tui.store.pg")
+    return pg is not None and isinstance(conn, pg.PgDatabase)
+
+
 def _in(conn: Any, column: str, ids: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
     """``column IN (...)`` over ``ids``: on SQLite in slices under its parameter limit; on
     PostgreSQL (``conn`` is a ``PgDatabase``) one array parameter, one round trip."""
-    if isinstance(conn, PgDatabase):
+    if _on_server(conn):
         if ids:
             yield f"{column} = any(?)", [list(ids)]
         return
@@ -169,7 +175,7 @@ def refresh(conn: Any, ids: Iterable[str] | None) -> None:
         "do update set value = cast(cast(meta.value as integer) + 1 as text)"
     )
     rows = [_row(s) for s in situations]
-    if isinstance(conn, PgDatabase) and len(rows) >= BULK_ROWS:
+    if _on_server(conn) and len(rows) >= BULK_ROWS:
         conn.insert_rows("kol_situation", COLUMNS, rows)  # a server: COPY, not row by row
         return
     conn.executemany(

@@ -20,8 +20,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlite_utils import Database
-
 from msl_tui.clock import HybridLogicalClock, Stamp
 from msl_tui.models import (
     EngagementPlan,
@@ -42,6 +40,7 @@ from msl_tui.store.codec import (
     record_row,
     row_columns,
 )
+from msl_tui.store.connection import Connection as Database  # sqlite-utils' call names
 from msl_tui.store.database import open_database
 from msl_tui.store.errors import StoreBusyError, StoreError
 from msl_tui.store.search_index import Deferred

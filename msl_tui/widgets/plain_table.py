@@ -1,0 +1,131 @@
+"""A DataTable that draws a plain one-line text cell without Rich's layout machinery.
+
+Each filter keystroke on the KOL list replaces the rows, so every visible cell (about 300:
+40 rows of 8 columns) is drawn anew, and DataTable draws each through Rich (Styled, Padding,
+wrapping, cropping): most of a keystroke's time on the UI thread. A cell holding an
+unstyled single-line ``Text`` that fits its column comes out of that as four segments in one
+style (padding, the text, the fill, padding), so those are built directly here. Any other
+cell (the header, styled or too-long text) goes through DataTable's own drawing.
+tests/test_plain_table.py compares the two for every cell drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual._types import SegmentLines
+from textual.widgets import DataTable
+
+
+class PlainTable(DataTable[Text]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._styles: dict[tuple[Style, Style, Style], Style] = {}
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        lines = self._plain_cell(row_index, column_index, base_style, width, cursor, hover)
+        if lines is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        return lines
+
+    def _plain_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> SegmentLines | None:
+        """The cell as DataTable would draw it, or None when it is not a plain one."""
+        if row_index < 0 or column_index < 0:
+            return None  # the header and row labels: DataTable's own way
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return None
+        # The same key as DataTable's cache: a cell drawn either way is drawn once.
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row = self.rows.get(row_key)
+        if row is None or row.height != 1:
+            return None
+        cells = self._get_row_renderables(row_index).cells
+        if column_index >= len(cells):
+            return None
+        cell = cells[column_index]
+        if not _plain(cell):
+            return None
+        assert isinstance(cell, Text)
+        pad = self.cell_padding
+        text = cell.plain
+        fill = width - 2 * pad - cell_len(text)
+        if fill < 0:
+            return None  # cropped: DataTable's own way
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            row_index < self.fixed_rows or column_index < self.fixed_columns,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        # DataTable adds the cell's place (meta, for the mouse) to the base style first; no
+        # other style here carries meta, so adding it last gives an equal style, and the
+        # rest is the same for every cell of a row kind (plain, zebra, cursor, hover).
+        layers = (base_style, component_style, post_style)
+        combined = self._styles.get(layers)
+        if combined is None:
+            if len(self._styles) > 64:
+                self._styles.clear()
+            combined = self._styles[layers] = base_style + component_style + post_style
+        style = combined + Style.from_meta({"row": row_index, "column": column_index})
+        padding = Segment(" " * pad, style)
+        line = [padding, Segment(text, style)]
+        if fill:
+            line.append(Segment(" " * fill, style))
+        line.append(padding)
+        lines = [line]
+        self._cell_render_cache[cache_key] = lines
+        return lines
+
+
+def _plain(cell: object) -> bool:
+    """Unstyled, one line, printable: drawn by Rich as the text itself."""
+    return (
+        type(cell) is Text
+        and not cell.spans
+        and not cell.style
+        and cell.end == ""
+        and cell.justify is None
+        and cell.overflow is None
+        and cell.no_wrap is None
+        and cell.plain.isprintable()
+        and bool(cell.plain)
+    )

@@ -1,0 +1,78 @@
+"""The KOL list's table draws plain cells itself: exactly what DataTable would draw."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from msl_tui.screens.kol_list import KolListScreen
+from msl_tui.widgets.plain_table import PlainTable
+from tests.app_helpers import fixed_store, make_app, wait_for
+
+
+def _both_ways(table: PlainTable, row: int, column: int, width: int, **flags: bool) -> tuple:
+    style = table.rich_style
+    table._cell_render_cache.clear()
+    theirs = DataTable._render_cell(table, row, column, style, width, **flags)
+    table._cell_render_cache.clear()
+    ours = PlainTable._render_cell(table, row, column, style, width, **flags)
+    return theirs, ours
+
+
+def _check_every_cell(table: PlainTable) -> int:
+    """How many cells took the short way; each one drawn as DataTable draws it."""
+    short = 0
+    for row in range(min(table.row_count, 45)):
+        for column, col in enumerate(table.ordered_columns):
+            width = col.get_render_width(table)
+            for cursor, hover in ((False, False), (True, False), (False, True), (True, True)):
+                theirs, ours = _both_ways(table, row, column, width, cursor=cursor, hover=hover)
+                assert ours == theirs, (row, column, cursor, hover)
+                table._cell_render_cache.clear()
+                style = table.rich_style
+                short += table._plain_cell(row, column, style, width, cursor, hover) is not None
+    return short
+
+
+async def test_every_cell_of_the_list_is_drawn_as_datatable_draws_it() -> None:
+    app = make_app(fixed_store(kols=120, years=0.3))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, KolListScreen) and app.screen.loaded,
+        )
+        table = app.screen.query_one("#kols", PlainTable)
+        assert _check_every_cell(table) > 100
+        app.action_toggle_dark_mode()  # the light theme's styles too
+        await pilot.pause()
+        assert _check_every_cell(table) > 100
+
+
+class Odd(App[None]):
+    """Cells a roster can hold: wide letters, accents, a name longer than its column,
+    styled text, empty text, a tab."""
+
+    def compose(self) -> ComposeResult:
+        yield PlainTable(zebra_stripes=True, cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(PlainTable)
+        table.add_column("Name", key="name", width=8)
+        table.add_column("Where", key="where")
+        table.add_rows(
+            [
+                [Text("李小龙", end=""), Text("Zoë Ångström", end="")],
+                [Text("A name far too long", end=""), Text("", end="")],
+                [Text("bold", style="bold", end=""), Text("tab\there", end="")],
+                [Text("e\u0301", end=""), Text("x\ny", end="")],
+            ]
+        )
+
+
+async def test_odd_cells_are_drawn_as_datatable_draws_them() -> None:
+    app = Odd()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        # Wide letters, accents, a combining accent: the short way; the rest DataTable's.
+        assert _check_every_cell(app.query_one(PlainTable)) == 3 * 4
