@@ -259,3 +259,20 @@ def test_values_the_quick_check_leaves_to_the_model(
     assert importer._quick(ENTITIES[entity], patch, record_id) is None
     quick, exact = _both(entity, _line(entity, patch, record_id), monkeypatch)
     assert quick == exact
+
+
+@pytest.mark.parametrize("entity", list(SAMPLES))
+def test_the_quick_check_alone_refuses_unknown_and_missing_fields(entity: str) -> None:
+    """The importer refuses unknown fields before; the quick check must not rely on it."""
+    record = SAMPLES[entity]
+    quick = canonical.canonical_validator(type(record))
+    assert quick is not None
+    data = {**dump_fields(record), "id": record.id}
+    assert quick.validate(data).model_dump() == {
+        **record.model_dump(),
+        "updated_at": quick.validate(data).updated_at,
+    }
+    with pytest.raises(ValueError):
+        quick.validate({**data, "nickname": "x"})
+    with pytest.raises(ValueError):
+        quick.validate({k: v for k, v in data.items() if k != "deleted"})

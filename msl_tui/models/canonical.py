@@ -259,6 +259,10 @@ def _build(model: type[BaseModel], now: float) -> CanonicalValidator | None:
         fields = _Builder(now).walk(schema, top=True)["schema"]
     except Unsupported:
         return None
+    # Outside its model the field schema would ignore unknown keys: refused, as the model does.
+    if schema.get("config", {}).get("extra_fields_behavior") != "forbid":
+        return None
+    fields = {**fields, "extra_behavior": "forbid"}
     return CanonicalValidator(model, SchemaValidator(fields), checks)
 
 
