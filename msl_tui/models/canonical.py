@@ -5,9 +5,10 @@ that runs in pydantic-core alone: each field's Python check (text grammars, UUID
 and days in range, newlines) is replaced by a pattern or constraint that accepts only values
 the model would accept *and store unchanged* (no padding to strip, no CR to turn into LF, an
 instant already ``YYYY-MM-DDTHH:MM:SSZ``), and every other leaf is strict (no coercion).
-A record's data fields have no defaults here (an omitted one is refused); nested records are
-left to their class's validator (the caller takes this path only when they are empty). The
-model-level checks (a plan's period in order) run as the model's own code.
+A record's data fields have no defaults here (an omitted one is refused), nor have nested
+records', which must also list their fields in the model's order: then the JSON text the
+model writes is the text that came. The model-level checks (a plan's period in order, an AE
+reported after day zero) run as the model's own code.
 
 So what it accepts, the model accepts with the same values and the same canonical JSON; what
 it refuses goes to the model, which gives the verdict and its words. The range bounds are
@@ -179,20 +180,24 @@ class _Builder:
         if kind == "function-after":
             return self.after(node, top)
         if kind == "model":
-            if not top:
-                # pydantic-core checks a nested record with its class's own validator
-                # whatever the schema says: the importer sends nested content to the model.
-                return node
             fields = node["schema"]
-            if fields.get("type") != "model-fields" or fields.get("computed_fields"):
+            cls = node["cls"]
+            if (
+                fields.get("type") != "model-fields"
+                or fields.get("computed_fields")
+                or node.get("config", {}).get("extra_fields_behavior") != "forbid"
+                or cls.__pydantic_post_init__
+                or cls.__private_attributes__
+            ):
                 raise Unsupported("model")
             out = {}
             for name, field in fields["fields"].items():
                 inner = field["schema"]
                 if inner.get("type") == "default":
                     # Data fields must be sent; the sync fields a patch does not carry keep
-                    # their defaults, as in the model.
-                    keep = name in ("id", "device_id", "hlc", "updated_at")
+                    # their defaults, as in the model. (Nested ones must all be sent: an
+                    # older sender's nested record without today's fields goes to the model.)
+                    keep = top and name in ("id", "device_id", "hlc", "updated_at")
                     inner = (
                         {**inner, "schema": self.walk(inner["schema"])}
                         if keep
@@ -201,7 +206,12 @@ class _Builder:
                 else:
                     inner = self.walk(inner)
                 out[name] = {**field, "schema": inner}
-            return {**node, "schema": {**fields, "fields": out}}
+            checked = {**fields, "fields": out, "extra_behavior": "forbid"}
+            if top:
+                return {**node, "schema": checked}
+            # A schema of type "model" would not do here: pydantic-core swaps in the class's
+            # own, lax validator. The record is made from its checked fields instead.
+            return core_schema.no_info_wrap_validator_function(_Nested(cls, list(out)), checked)
         if kind == "nullable":
             return {**node, "schema": self.walk(node["schema"])}
         if kind == "list":
@@ -217,6 +227,32 @@ class _Builder:
         raise Unsupported(str(kind))
 
 
+def _instance(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """The model instance pydantic makes from checked fields (as ``model_construct`` does)."""
+    record = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(record, "__dict__", values)
+    _set(record, "__pydantic_fields_set__", fields_set)
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
+    return record
+
+
+class _Nested:
+    """A nested record: an object with every field, in the model's order (then its JSON text
+    is the model's), checked by the quick field schema, made an instance of its class."""
+
+    def __init__(self, cls: type[BaseModel], order: list[str]) -> None:
+        self.cls = cls
+        self.order = order
+
+    def __call__(self, value: Any, handler: Any) -> BaseModel:
+        if type(value) is not dict or list(value) != self.order:
+            raise ValueError("not in the canonical form")
+        values, _extra, fields_set = handler(value)
+        return _instance(self.cls, values, fields_set)
+
+
 class CanonicalValidator:
     """Validates a record's fields in pydantic-core, then makes the model instance the way
     pydantic does and runs the model's own model-level checks on it. (A schema of type
@@ -230,12 +266,7 @@ class CanonicalValidator:
     def validate(self, data: Node) -> Any:
         """The record, or ValidationError / ValueError when it is not plainly canonical."""
         values, _extra, fields_set = self.fields.validate_python(data)
-        record = self.model.__new__(self.model)
-        _set = object.__setattr__
-        _set(record, "__dict__", values)
-        _set(record, "__pydantic_fields_set__", fields_set)
-        _set(record, "__pydantic_extra__", None)
-        _set(record, "__pydantic_private__", None)
+        record = _instance(self.model, values, fields_set)
         for check in self.checks:
             record = check(record)
         return record
@@ -259,10 +290,7 @@ def _build(model: type[BaseModel], now: float) -> CanonicalValidator | None:
         fields = _Builder(now).walk(schema, top=True)["schema"]
     except Unsupported:
         return None
-    # Outside its model the field schema would ignore unknown keys: refused, as the model does.
-    if schema.get("config", {}).get("extra_fields_behavior") != "forbid":
-        return None
-    fields = {**fields, "extra_behavior": "forbid"}
+
     return CanonicalValidator(model, SchemaValidator(fields), checks)
 
 

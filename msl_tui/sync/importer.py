@@ -295,10 +295,8 @@ def _quick(
     checked in pydantic-core alone (msl_tui.models.canonical); None sends it to the model.
 
     The patch is then its own canonical form without dumping the record: every value the
-    quick check accepts is stored as it is, the keys are in the model's order, and no field
-    holds a nested record (only None or lists of text: tags, enums). Nested records go to
-    the model: pydantic-core checks them with their class's own lax validator, and an older
-    sender's nested record may lack today's fields (stored with their defaults)."""
+    quick check accepts is stored as it is, and every object (the patch, a nested record)
+    lists all its fields in the model's order, as the model writes them."""
     quick = canonical_validator(entity.model)
     if quick is None:
         return None
@@ -307,10 +305,6 @@ def _quick(
         order = _ORDER[entity.name] = entity.data_fields()
     if list(patch) != order:
         return None
-    for name in entity.json_fields:
-        value = patch[name]
-        if value is not None and not (type(value) is list and all(type(v) is str for v in value)):
-            return None
     try:
         record = quick.validate({**patch, "id": record_id})
     except ValueError:  # ValidationError too
