@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from msl_tui.models import Kol
 from msl_tui.models.base import FUTURE_LIMIT_DAYS
-from msl_tui.store.codec import encode_json, encode_stamps
+from msl_tui.store.codec import encode_json, encode_stamps, uniform_stamps
 from msl_tui.sync.bundle import BundleError, strict_loads
 from msl_tui.sync.importer import _same_text
 
@@ -31,6 +31,13 @@ def test_field_stamps_text_is_the_encoders(stamps_: dict[str, Any], same: bool) 
         stamps_ = dict.fromkeys(stamps_, first)
     assert encode_stamps(stamps_) == encode_json(stamps_)
     assert encode_stamps(stamps_) == encode_json(stamps_)  # the cached parts too
+
+
+@given(st.lists(names, max_size=6, unique=True), stamps)
+def test_one_stamp_for_every_field_is_the_encoders_text(keys: list[str], stamp: str) -> None:
+    fields = dict.fromkeys(keys, 0)
+    assert uniform_stamps(fields, stamp) == encode_json(dict.fromkeys(keys, stamp))
+    assert uniform_stamps(fields, stamp) == encode_json(dict.fromkeys(keys, stamp))
 
 
 scalars = st.one_of(

@@ -128,3 +128,64 @@ def test_a_big_import_gives_back_the_page_cache(
     import_bundle(store, bundle)
     assert store.db.conn.execute("pragma cache_size").fetchone() == before
     store.close()
+
+
+def _indexes(store: Store) -> list[tuple[str, str]]:
+    return sorted(store.db.conn.execute("select name, sql from sqlite_master where type = 'index'"))
+
+
+def _contents(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    conn = store.db.conn
+    return {
+        table: sorted(conn.execute(f"select * from {table}").fetchall(), key=repr)
+        for table in ("kols", "interactions", "changes", "kol_situation")
+    }
+
+
+def test_a_big_import_into_an_empty_store_builds_its_indexes_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into an empty store a big import defers the secondary indexes: the store ends with
+    the same indexes, rows and situations as an import written row by row."""
+    bundle = _bundle(tmp_path)
+    monkeypatch.setattr(importer, "BATCH", 2)
+    by_row = make_store(tmp_path / "row.db", "bob", "dev-b")
+    by_batch = make_store(tmp_path / "batch.db", "bob", "dev-b")
+    indexes = _indexes(by_batch)
+    monkeypatch.setattr(importer, "BIG_IMPORT", 10**9)
+    import_bundle(by_row, bundle)
+    monkeypatch.setattr(importer, "BIG_IMPORT", 1)
+    import_bundle(by_batch, bundle)
+    assert _indexes(by_batch) == indexes
+    assert _contents(by_batch) == _contents(by_row)
+    assert _index(by_batch) == _index(by_row)
+    conn = by_batch.db.conn
+    assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+    by_row.close()
+    by_batch.close()
+
+
+def test_a_refused_big_import_into_an_empty_store_keeps_its_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = _bundle(tmp_path)
+    store = make_store(tmp_path / "b.db", "bob", "dev-b")
+    indexes = _indexes(store)
+    monkeypatch.setattr(importer, "BATCH", 2)
+    monkeypatch.setattr(importer, "BIG_IMPORT", 1)
+    real = importer.apply_batch
+    calls = 0
+
+    def failing_late(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise MergeError("refused for the test")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "apply_batch", failing_late)
+    with pytest.raises(ImportError_, match="refused for the test"):
+        import_bundle(store, bundle)
+    assert _indexes(store) == indexes
+    assert store.count_all() == 0
+    store.close()

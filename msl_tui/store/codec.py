@@ -97,6 +97,15 @@ def encode_stamps(stamps: dict[str, Any]) -> str:
     return encode_json(stamps)
 
 
+def uniform_stamps(fields: dict[str, Any], stamp: str) -> str:
+    """``encode_json(dict.fromkeys(fields, stamp))``: a record one change made."""
+    keys = tuple(fields)
+    parts = _KEY_PARTS.get(keys)
+    if parts is not None and _BARE.match(stamp):
+        return f'"{stamp}"'.join(parts)
+    return encode_stamps(dict.fromkeys(keys, stamp))
+
+
 _DATA_FIELDS: dict[str, list[str]] = {}
 
 

@@ -54,6 +54,9 @@ R = TypeVar("R", bound=SyncedRecord)
 # The tables with a full-text index kept by triggers (migrations: enable_fts).
 SEARCHED_TABLES = ("kols", "interactions")
 BIG_WRITE_CACHE_KIB = -65536  # 64 MiB (a negative cache_size counts KiB)
+# The index a merge reads each batch's stored changes by (sync_log.changes_for_records): kept
+# through a big write, or each batch would read the whole change log.
+MERGE_READS = frozenset({"idx_changes_entity_record_id"})
 BULK_ROWS = 200  # from this many rows, a server store is written through COPY
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache while bulk_insert runs (default: 2 MB)
 
@@ -249,7 +252,9 @@ class Store:
         statement, not one trigger call per row (see ``store/search_index.py``), and the
         page cache is 64 MiB instead of 2 (rows keyed by random ids touch pages all over
         their indexes; a small cache writes them to the WAL again and again before the
-        commit). Nothing to do on a server."""
+        commit). Into an empty store (a first full import) the secondary indexes are built
+        once at the end, as ``bulk_insert`` does, but the one the merge reads a record's
+        changes by. Nothing to do on a server."""
         if self.server or self._search is not None:
             yield
             return
@@ -260,14 +265,24 @@ class Store:
             cache = conn.execute("pragma cache_size").fetchone()[0]
             conn.execute(f"pragma cache_size = {BIG_WRITE_CACHE_KIB}")
             self._search = Deferred(conn, SEARCHED_TABLES)
+            indexes = self._defer_indexes(keep=MERGE_READS) if self._no_records() else []
             try:
                 yield
             finally:
                 search, self._search = self._search, None
-                # After a rollback the dropped triggers are back already.
+                # After a rollback the dropped triggers and indexes are back already.
                 if conn.in_transaction:
                     search.restore()
+                    for index_sql in indexes:
+                        conn.execute(index_sql)
                 conn.execute(f"pragma cache_size = {int(cache)}")
+
+    def _no_records(self) -> bool:
+        """No record and no change stored yet (cheaper than counting them)."""
+        tables = [e.table for e in ENTITIES.values()] + ["changes"]
+        return not any(
+            self.db.conn.execute(f"select 1 from {table} limit 1").fetchone() for table in tables
+        )
 
     # -- meta and profile ------------------------------------------------------------------
 
@@ -573,11 +588,11 @@ class Store:
         finally:
             conn.execute(f"PRAGMA cache_size = {int(previous)}")
 
-    def _defer_indexes(self) -> list[str]:
-        """Drop the record tables' and change log's secondary indexes for this transaction;
-        returns the statements ``bulk_insert`` runs again before it commits. Built once
-        from sorted keys, an index costs far less than a million random insertions into it.
-        Unique indexes stay: they check what is inserted."""
+    def _defer_indexes(self, keep: frozenset[str] = frozenset()) -> list[str]:
+        """Drop the record tables' and change log's secondary indexes for this transaction
+        (but those named in ``keep``); returns the statements to run again before it
+        commits. Built once from sorted keys, an index costs far less than a million random
+        insertions into it. Unique indexes stay: they check what is inserted."""
         tables = [e.table for e in ENTITIES.values()] + ["changes"]
         found = list(
             self.db.conn.execute(
@@ -586,6 +601,7 @@ class Store:
                 tables,
             )
         )
+        found = [(name, sql) for name, sql in found if name not in keep]
         for name, _sql in found:
             self.db.conn.execute(f'drop index "{name}"')
         return [sql for _name, sql in found]

@@ -27,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from msl_tui.clock import Stamp
 from msl_tui.models import SyncedRecord
+from msl_tui.models.canonical import canonical_validator
 from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
@@ -229,6 +230,10 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
     record: SyncedRecord | None = None
     try:
         if fields <= patch.keys():
+            quick = _quick(entity, patch, line.id)
+            if quick is not None:
+                record, clean_text = quick
+                return _change(entity, line, patch, record, clean_text)
             record = entity.model.model_validate({**patch, "id": line.id})
             clean = dump_fields(record)
         else:
@@ -255,6 +260,17 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         if isinstance(exc, BundleError):
             raise BundleError(f"{entity.name} {line.id}: {exc}") from None
         raise BundleError(f"{entity.name} {line.id}: a value cannot be read") from None
+    return _change(entity, line, clean, record, clean_text)
+
+
+def _change(
+    entity: Entity,
+    line: ChangeLine,
+    clean: dict[str, Any],
+    record: SyncedRecord | None,
+    clean_text: str,
+) -> Change:
+    base = line.base
     return Change(
         entity.name,
         line.device,
@@ -262,11 +278,38 @@ def checked_change(entity: Entity, line: ChangeLine) -> Change:
         line.hlc,
         line.id,
         clean,
-        {k: (v if isinstance(v, str) else list(v)) for k, v in base.items()},
+        {k: (v if isinstance(v, str) else list(v)) for k, v in base.items()} if base else {},
         line.author,
         record,
         clean_text,
     )
+
+
+_ORDER: dict[str, list[str]] = {}
+
+
+def _quick(
+    entity: Entity, patch: dict[str, Any], record_id: str
+) -> tuple[SyncedRecord, str] | None:
+    """(record, patch as JSON) for a whole-record patch already in the store's canonical form,
+    checked in pydantic-core alone (msl_tui.models.canonical); None sends it to the model.
+
+    The patch is then its own canonical form without dumping the record: every value the
+    quick check accepts is stored as it is, and every object (the patch, a nested record)
+    lists all its fields in the model's order, as the model writes them."""
+    quick = canonical_validator(entity.model)
+    if quick is None:
+        return None
+    order = _ORDER.get(entity.name)
+    if order is None:
+        order = _ORDER[entity.name] = entity.data_fields()
+    if list(patch) != order:
+        return None
+    try:
+        record = quick.validate({**patch, "id": record_id})
+    except ValueError:  # ValidationError too
+        return None
+    return record, encode_json(patch)
 
 
 class _SeenKeys:

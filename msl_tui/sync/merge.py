@@ -20,11 +20,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from msl_tui.clock import Stamp
+from msl_tui.clock import STAMP_RE, ClockError, Stamp
 from msl_tui.models import SyncedRecord
 from msl_tui.models.problems import describe
 from msl_tui.store import sync_log
-from msl_tui.store.codec import ENTITIES, Entity, encode_json
+from msl_tui.store.codec import ENTITIES, Entity, encode_json, uniform_stamps
 from msl_tui.store.store import RowStamp, Store
 from msl_tui.timestamps import from_ms, iso
 
@@ -103,7 +103,11 @@ def seen_stamps(base_value: Any) -> list[str]:
 
 
 def stamp_iso(hlc: str) -> str:
-    return _second_iso(Stamp.parse(hlc).wall_ms // 1000)
+    """The stamp's wall time to the second, as stored (ClockError for a malformed stamp)."""
+    match = STAMP_RE.match(hlc)
+    if match is None:
+        raise ClockError(f"malformed clock stamp {hlc!r}")  # as Stamp.parse says it
+    return _second_iso(int(match[1]) // 1000)
 
 
 @lru_cache(maxsize=4096)
@@ -411,25 +415,34 @@ def apply_batch(
     new_items: list[tuple[SyncedRecord, RowStamp]] = []  # records with no row yet
     recomputed: list[Folded] = []
     for record_id, incoming in by_record.items():
-        prior = [Change.from_row(r) for r in stored.get(record_id, [])]
         only = incoming[0]
-        if not prior and len(incoming) == 1 and only.record is not None:
-            # A new record in one change: the import validated it as a whole record already.
-            folded = Folded(
-                record_id, only.patch, dict.fromkeys(only.patch, only.hlc), only.hlc, only.device
+        if only.record is not None and len(incoming) == 1 and record_id not in stored:
+            # A record made by one change, the only one it has: the import validated it as
+            # a whole record and checked the patch equal to its canonical fields. Every
+            # field carries that change's stamp and nothing can conflict.
+            row_stamp = RowStamp(
+                only.device,
+                only.hlc,
+                stamp_iso(only.hlc),
+                uniform_stamps(only.patch, only.hlc),
+                only.patch,
             )
-            folded.record = only.record
-        else:
-            folded = fold(entity, record_id, [*prior, *incoming])
-            recomputed.append(folded)
-        if folded.record is not None:
-            # A one-change record's patch was checked equal to its canonical fields.
-            fields = only.patch if folded.record is only.record else None
             if record_id in had_row:
-                items.append((folded.record, folded.row_stamp(fields)))
+                items.append((only.record, row_stamp))
                 counts.updated += 1
             else:
-                new_items.append((folded.record, folded.row_stamp(fields)))
+                new_items.append((only.record, row_stamp))
+                counts.inserted += 1
+            continue
+        prior = [Change.from_row(r) for r in stored.get(record_id, [])]
+        folded = fold(entity, record_id, [*prior, *incoming])
+        recomputed.append(folded)
+        if folded.record is not None:
+            if record_id in had_row:
+                items.append((folded.record, folded.row_stamp()))
+                counts.updated += 1
+            else:
+                new_items.append((folded.record, folded.row_stamp()))
                 counts.inserted += 1
         elif record_id in had_row:
             # The existing row stays; the changes that would spoil it are refused.
