@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import random
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from enum import Enum
 from functools import cache, partial
 from typing import Any, TypeVar
 
@@ -48,6 +48,7 @@ from msl_tui.models import (
     TransferOfValue,
 )
 from msl_tui.store import Store
+from msl_tui.store.codec import ENTITY_BY_MODEL, META_FIELDS, dump_fields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -210,6 +211,7 @@ INSIGHTS = {
         "Colleagues are enrolling in a competitor's basket trial",
     ],
 }
+INSIGHT_CATEGORIES = list(INSIGHTS)
 FEEDBACK_NEGATIVE = [
     (
         "response times from Medical Information",
@@ -290,34 +292,112 @@ class DemoSummary:
         ]
 
 
-_set = object.__setattr__
+# What a record's fields are as the store keeps them: (entity name, id, JSON-form fields).
+Loaded = tuple[str, str, dict[str, Any]]
+
+
+class _Rng(random.Random):
+    """``random.Random`` with ``choice`` and ``randint`` written as the standard library
+    writes them (one ``_randbelow`` call each), minus a Python call apiece: a big seed makes
+    millions. Same seed, same numbers: tests/test_demo.py checks it against ``Random``."""
+
+    def choice(self, seq: Any) -> Any:
+        return seq[self._randbelow(len(seq))]  # type: ignore[attr-defined]
+
+    def randint(self, a: int, b: int) -> int:
+        return a + self._randbelow(b - a + 1)  # type: ignore[attr-defined, no-any-return]
+
+
+def uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))``, without building a UUID."""
+    bits = (bits & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class _Made:
+    """A model as the fast generator made it: the values it was given (read back as
+    attributes, like a model's) and its fields in JSON form, in declaration order, every
+    default filled in: what ``model_dump(mode="json")`` of the validated model gives."""
+
+    __slots__ = ("fields", "model", "values")
+
+    def __init__(
+        self, model: type[BaseModel], fields: dict[str, Any], values: dict[str, Any]
+    ) -> None:
+        self.model = model
+        self.fields = fields
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _json_form(value: Any) -> Any:
+    """A generator's value as JSON mode dumps it (only the types the generator uses)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is _Made:
+        return value.fields
+    if kind is list:
+        return [_json_form(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if kind is datetime:
+        if value.utcoffset() or value.microsecond:
+            raise ValueError(f"not a UTC instant to the second: {value!r}")
+        return value.replace(tzinfo=None).isoformat() + "Z"
+    if kind is date:
+        return value.isoformat()
+    raise TypeError(f"the fast demo build does not write {kind.__name__} values")
 
 
 @cache
-def _defaults(model: type[BaseModel]) -> list[tuple[str, bool, Any, Callable[[], Any] | None]]:
-    """Every field: whether it is required, its default or the factory that makes it.
-    Only for plain models: no aliases, extra fields, private attributes or post-init."""
+def _spec(model: type[BaseModel]) -> tuple[list[tuple[str, bool, Any, Any]], bool]:
+    """Every field the fast build writes for ``model`` (a record's sync metadata is the
+    store's to write): its name, whether it is required, its default in JSON form or the
+    factory that makes it; and whether the model must be dumped by pydantic instead (a
+    field with its own serializer). Only for plain models (see ``_check_plain``)."""
+    _check_plain(model)
+    top = issubclass(model, SyncedRecord)
+    found = []
+    custom = False
+    for name, info in model.model_fields.items():
+        custom = custom or any(type(m).__name__.endswith("Serializer") for m in info.metadata)
+        if top and name in META_FIELDS:
+            continue
+        factory = info.default_factory
+        if factory is None and isinstance(info.default, list | dict | set):
+            factory = partial(copy.deepcopy, info.default)
+        default = None if info.is_required() or factory else _json_form(info.default)
+        found.append((name, info.is_required(), default, factory))
+    decorators = model.__pydantic_decorators__
+    custom = custom or bool(decorators.field_serializers or decorators.model_serializers)
+    return found, custom
+
+
+def _check_plain(model: type[BaseModel]) -> None:
     if (
         model.__pydantic_post_init__
         or model.__private_attributes__
         or model.model_config.get("extra") == "allow"
-        or any(f.alias or f.validation_alias for f in model.model_fields.values())
+        or any(
+            f.alias or f.validation_alias or f.serialization_alias
+            for f in model.model_fields.values()
+        )
     ):
         raise TypeError(f"{model.__name__} is not a plain model: build it with validation")
-    found: list[tuple[str, bool, Any, Callable[[], Any] | None]] = []
-    for name, info in model.model_fields.items():
-        factory = info.default_factory
-        if factory is None and isinstance(info.default, list | dict | set):
-            factory = partial(copy.deepcopy, info.default)
-        found.append((name, info.is_required(), info.default, factory))  # type: ignore[arg-type]
-    return found
 
 
 class DemoBuilder:
     def __init__(
         self, *, kols: int, years: float, seed: int, now: datetime, validate: bool = False
     ) -> None:
-        self.rng = random.Random(seed)
+        self.rng = _Rng(seed)
         self.validate = validate
         self.n_kols = kols
         self.years = years
@@ -326,36 +406,44 @@ class DemoBuilder:
         self.summary = DemoSummary()
 
     def _make(self, model: type[M], **values: Any) -> M:
-        """A model as the generator made it. Validation (a third of a big seed's time) is
-        skipped unless asked for: every value here is valid and canonical by construction
-        (UTC instants, canonical UUIDs, one-line texts), and tests/test_demo.py checks that
-        a validated build stores byte-identical rows and changes."""
+        """A model as the generator made it. Unless asked to validate, not a model at all
+        but a ``_Made`` holding the fields the validated model would dump (validation and
+        dumping were two thirds of a big seed's time): every value here is valid and
+        canonical by construction (UTC instants, canonical UUIDs, one-line texts), and
+        tests/test_demo.py checks that a validated build stores byte-identical rows and
+        changes. Typed as the model: the generator reads back only values it gave."""
         if self.validate:
             return model(**values)
-        # What model_construct does, without its per-field alias lookups and its inspection
-        # of each default factory's signature on every call (together more than the
-        # validation skipped). Fields in declaration order, as model_dump writes them.
-        data = {
-            name: values[name]  # a required field missing is a KeyError here
-            if name in values or required
-            else (factory() if factory is not None else default)
-            for name, required, default, factory in _defaults(model)
-        }
-        record = model.__new__(model)
-        _set(record, "__dict__", data)
-        _set(record, "__pydantic_fields_set__", set(values))
-        _set(record, "__pydantic_extra__", None)
-        _set(record, "__pydantic_private__", None)
-        return record
+        spec, custom = _spec(model)
+        if custom:
+            # Rare (a transfer of value): pydantic writes it, with its own serializers.
+            dumped = model(**values).model_dump(mode="json")
+            fields = {name: dumped[name] for name, *_ in spec}
+        else:
+            fields = {}
+            for name, required, default, factory in spec:
+                if name in values:
+                    fields[name] = _json_form(values[name])
+                elif required:
+                    raise TypeError(f"{model.__name__}: {name} is required")
+                else:
+                    fields[name] = default if factory is None else _json_form(factory())
+        return _Made(model, fields, values)  # type: ignore[return-value]
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return uuid4_text(self.rng.getrandbits(128))
 
-    def records(self, progress: Callable[[int], None] | None = None) -> Iterator[SyncedRecord]:
+    def records(self, progress: Callable[[int], None] | None = None) -> Iterator[Loaded]:
+        """Every record as the store loads it: (entity name, id, fields in JSON form)."""
         # Spread interactions so that larger territories keep ~6 visits per KOL per year
         # on average, with the top tiers seen more often.
+        names: dict[type[BaseModel], str] = {m: e.name for m, e in ENTITY_BY_MODEL.items()}
         for index in range(self.n_kols):
-            yield from self._kol_family(index)
+            for record in self._kol_family(index):
+                if isinstance(record, _Made):
+                    yield names[record.model], record.values["id"], record.fields
+                else:
+                    yield names[type(record)], record.id, dump_fields(record)
             if progress is not None:
                 progress(1)  # one more KOL (and its visits, plan, follow-ups) generated
 
@@ -539,7 +627,7 @@ class DemoBuilder:
             tzinfo=UTC,
         )
         topic = rng.choice(TOPICS[area])
-        category = rng.choice(list(INSIGHTS))
+        category = rng.choice(INSIGHT_CATEGORIES)
         insight = self._make(Insight, category=category, text=rng.choice(INSIGHTS[category]))
         notes = (
             f"Discussed {topic}. {insight.text}. "
@@ -683,5 +771,5 @@ def seed_demo(
     builder = DemoBuilder(
         kols=kols, years=years, seed=seed, now=now or datetime.now(UTC), validate=validate
     )
-    store.bulk_insert(builder.records(progress))
+    store.bulk_load(builder.records(progress))
     return builder.summary

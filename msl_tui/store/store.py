@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
-from msl_tui.clock import HybridLogicalClock, Stamp
+from msl_tui.clock import MAX_COUNTER, HybridLogicalClock, Stamp
 from msl_tui.models import (
     EngagementPlan,
     FollowUp,
@@ -32,6 +32,7 @@ from msl_tui.models import (
     SyncedRecord,
 )
 from msl_tui.store import situation
+from msl_tui.store.bulk import RowMaker
 from msl_tui.store.codec import (
     ENTITIES,
     ENTITY_BY_MODEL,
@@ -57,6 +58,10 @@ SEARCHED_TABLES = ("kols", "interactions")
 BIG_WRITE_CACHE_KIB = -65536  # 64 MiB (a negative cache_size counts KiB)
 BULK_ROWS = 200  # from this many rows, a server store is written through COPY
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache while bulk_insert runs (default: 2 MB)
+BULK_BATCH = 20_000  # records per executemany in a bulk load
+# A bulk load's stamps step the counter, borrowing a millisecond every 10,000 records:
+# a million records run 100 ms ahead of the wall clock, which the clock then takes in.
+MAX_BULK_SKEW_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +487,99 @@ class Store:
 
         The caller's records must not exist yet. Runs in one transaction.
         """
+        if not self.server:
+            return self.bulk_load(
+                (ENTITY_BY_MODEL[type(r)].name, r.id, dump_fields(r)) for r in records
+            )
+        return self._bulk_insert_server(records, batch=batch)
+
+    def bulk_load(
+        self, records: Iterable[tuple[str, str, dict[str, Any]]], *, batch: int = BULK_BATCH
+    ) -> int:
+        """``bulk_insert`` for records given as (entity name, id, fields), the fields being
+        exactly what ``dump_fields`` gives for the validated model (the demo generator
+        makes them so without building models): the rows are built from them directly and
+        each record's change is one encode of its fields. Into an empty store, secondary
+        indexes, full-text indexes and kept situations are built once, at the end."""
+        if self.server:
+            return self._bulk_insert_server(
+                ENTITIES[name].model.model_validate({**fields, "id": record_id})
+                for name, record_id, fields in records
+            )
+        conn = self.db.conn
+        makers: dict[str, RowMaker] = {}
+        rows: dict[str, list[list[Any]]] = {}
+        changes: list[tuple[Any, ...]] = []
+        count = 0
+
+        def flush() -> None:
+            for name, pending in rows.items():
+                if pending:
+                    conn.executemany(makers[name].sql, pending)
+                    pending.clear()
+            conn.executemany(
+                "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, "
+                "author) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                changes,
+            )
+            changes.clear()
+
+        with self.transaction(), self._bulk_cache():
+            seq = self._next_seq()  # inside the lock: another writer cannot take it first
+            author = self.author
+            device = self.device_id
+            # Into an empty store (a demo, a first load) the full-text indexes are built once
+            # at the end instead of row by row: the same index, several times faster.
+            empty = self.count_all() == 0
+            deferred = self._defer_fts() if empty else []
+            indexes = self._defer_indexes() if empty else []
+            touched: set[str] = set()
+            now = now_iso()
+            # One clock reading for the lot, then one counter step per record (as ticking
+            # within one millisecond does): stamps unique and increasing, without a clock
+            # call per record. The clock is moved past the last one at the end.
+            first = self.clock.tick()
+            wall_ms, counter = first.wall_ms, first.counter
+            for name, record_id, fields in records:
+                maker = makers.get(name)
+                if maker is None:
+                    maker = makers[name] = RowMaker(ENTITIES[name])
+                    rows[name] = []
+                stamp = f"{wall_ms:013d}-{counter:04d}-{device}"
+                rows[name].append(maker.row(record_id, fields, device, stamp, now))
+                changes.append(
+                    (device, seq, stamp, name, record_id, encode_json(fields), "{}", author)
+                )
+                if not empty:
+                    touched.add(record_id if name == "kol" else fields.get("kol_id") or "")
+                seq += 1
+                count += 1
+                counter += 1
+                if counter > MAX_COUNTER:
+                    wall_ms, counter = wall_ms + 1, 0
+                if len(changes) >= batch:
+                    flush()
+            flush()
+            if count:
+                # The last stamp given out: the counter has stepped once past it.
+                last = (wall_ms, counter - 1) if counter else (wall_ms - 1, MAX_COUNTER)
+                self.clock.observe(Stamp(*last, device), max_skew_ms=MAX_BULK_SKEW_MS)
+            for index_sql in indexes:
+                conn.execute(index_sql)
+            for table, trigger_sql in deferred:
+                conn.execute(f"insert into {table}_fts({table}_fts) values ('rebuild')")
+                conn.execute(trigger_sql)
+            if empty and self._touched is not None:
+                # Every KOL is new: one pass over the tables, not one query per 500 KOLs.
+                self._touched.clear()
+                situation.refresh(conn, None)
+            else:
+                self.touch_kols(touched - {""})
+            self.set_meta("hlc_last", str(self.clock.last))
+        return count
+
+    def _bulk_insert_server(self, records: Iterable[SyncedRecord], *, batch: int = 5000) -> int:
+        """``bulk_insert`` into a server store: the rows through ``write_records``."""
         count = 0
         pending: dict[str, tuple[list[tuple[SyncedRecord, RowStamp]], list[list[Any]]]] = {}
         author = self.author
@@ -510,13 +608,8 @@ class Store:
                 template = templates[keys] = encode_json(dict.fromkeys(keys, "\x00"))
             return template.replace('"\\u0000"', encode_json(stamp))
 
-        with self.transaction(), self._bulk_cache():
+        with self.transaction():
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
-            # Into an empty store (a demo, a first load) the full-text indexes are built once
-            # at the end instead of row by row: the same index, several times faster.
-            empty = not self.server and self.count_all() == 0
-            deferred = self._defer_fts() if empty else []
-            indexes = self._defer_indexes() if empty else []
             now = now_iso()
             for record in records:
                 entity = ENTITY_BY_MODEL[type(record)]
@@ -546,15 +639,6 @@ class Store:
                 if count % batch == 0:
                     flush()
             flush()
-            for index_sql in indexes:
-                self.db.conn.execute(index_sql)
-            for table, trigger_sql in deferred:
-                self.db.conn.execute(f"insert into {table}_fts({table}_fts) values ('rebuild')")
-                self.db.conn.execute(trigger_sql)
-            if empty and self._touched is not None:
-                # Every KOL is new: one pass over the tables, not one query per 500 KOLs.
-                self._touched.clear()
-                situation.refresh(self.db.conn, None)
             self.set_meta("hlc_last", str(self.clock.last))
         return count
 
@@ -563,9 +647,6 @@ class Store:
         """A bigger page cache while a bulk load runs: each record lands at a random place
         in its table's id index, and with the default 2 MB cache most of those pages would
         be written out and read back many times over. Back to the default afterwards."""
-        if self.server:
-            yield
-            return
         conn = self.db.conn
         previous = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
