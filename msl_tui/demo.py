@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from functools import cache, partial
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
@@ -348,36 +348,57 @@ def _json_form(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if kind is datetime:
-        if value.utcoffset() or value.microsecond:
+        text = value.isoformat()  # to the second and in UTC: no fraction, "+00:00"
+        if value.microsecond or not text.endswith("+00:00"):
             raise ValueError(f"not a UTC instant to the second: {value!r}")
-        return value.replace(tzinfo=None).isoformat() + "Z"
+        return text[:-6] + "Z"
     if kind is date:
         return value.isoformat()
     raise TypeError(f"the fast demo build does not write {kind.__name__} values")
 
 
+class _Spec(NamedTuple):
+    """What the fast build writes for one model (see ``_spec``)."""
+
+    template: dict[str, Any]  # every field written, in order, with its default in JSON form
+    required: frozenset[str]
+    known: frozenset[str]  # the names a caller may give (the record's id included)
+    factories: dict[str, Callable[[], Any]]  # defaults made afresh on every call
+    custom: bool  # a field has its own serializer: pydantic must dump the model
+
+
+_CONSTANT_FACTORIES = (list, dict, set)  # their defaults are never changed: shared
+
+
 @cache
-def _spec(model: type[BaseModel]) -> tuple[list[tuple[str, bool, Any, Any]], bool]:
-    """Every field the fast build writes for ``model`` (a record's sync metadata is the
-    store's to write): its name, whether it is required, its default in JSON form or the
-    factory that makes it; and whether the model must be dumped by pydantic instead (a
-    field with its own serializer). Only for plain models (see ``_check_plain``)."""
+def _spec(model: type[BaseModel]) -> _Spec:
+    """A record's sync metadata is the store's to write, not the build's. Only for plain
+    models (see ``_check_plain``)."""
     _check_plain(model)
     top = issubclass(model, SyncedRecord)
-    found = []
+    template: dict[str, Any] = {}
+    factories: dict[str, Callable[[], Any]] = {}
+    required = set()
     custom = False
     for name, info in model.model_fields.items():
         custom = custom or any(type(m).__name__.endswith("Serializer") for m in info.metadata)
         if top and name in META_FIELDS:
             continue
         factory = info.default_factory
-        if factory is None and isinstance(info.default, list | dict | set):
-            factory = partial(copy.deepcopy, info.default)
-        default = None if info.is_required() or factory else _json_form(info.default)
-        found.append((name, info.is_required(), default, factory))
+        if info.is_required():
+            required.add(name)
+            template[name] = None  # always given: the check in ``_make`` makes sure
+        elif factory in _CONSTANT_FACTORIES:
+            template[name] = _json_form(factory())  # type: ignore[misc]
+        elif factory is not None:
+            template[name] = None
+            factories[name] = factory  # type: ignore[assignment]
+        else:
+            template[name] = _json_form(copy.deepcopy(info.default))
     decorators = model.__pydantic_decorators__
     custom = custom or bool(decorators.field_serializers or decorators.model_serializers)
-    return found, custom
+    known = frozenset(template) | ({"id"} if top else set())
+    return _Spec(template, frozenset(required), known, factories, custom)
 
 
 def _check_plain(model: type[BaseModel]) -> None:
@@ -414,20 +435,25 @@ class DemoBuilder:
         changes. Typed as the model: the generator reads back only values it gave."""
         if self.validate:
             return model(**values)
-        spec, custom = _spec(model)
-        if custom:
+        spec = _spec(model)
+        if not (spec.required <= values.keys() <= spec.known):
+            raise TypeError(f"{model.__name__}: missing or unknown fields in {sorted(values)}")
+        if spec.custom:
             # Rare (a transfer of value): pydantic writes it, with its own serializers.
             dumped = model(**values).model_dump(mode="json")
-            fields = {name: dumped[name] for name, *_ in spec}
+            fields = {name: dumped[name] for name in spec.template}
         else:
-            fields = {}
-            for name, required, default, factory in spec:
-                if name in values:
-                    fields[name] = _json_form(values[name])
-                elif required:
-                    raise TypeError(f"{model.__name__}: {name} is required")
-                else:
-                    fields[name] = default if factory is None else _json_form(factory())
+            # The defaults in declaration order, then the values given put in their places.
+            fields = spec.template.copy()
+            for name, value in values.items():
+                kind = type(value)  # most are plain text or numbers: no call for them
+                plain = kind is str or kind is int or value is None
+                fields[name] = value if plain else _json_form(value)
+            for name, factory in spec.factories.items():
+                if name not in values:
+                    fields[name] = _json_form(factory())
+            if "id" in values and "id" not in spec.template:
+                del fields["id"]  # a record's id travels beside its fields
         return _Made(model, fields, values)  # type: ignore[return-value]
 
     def uuid(self) -> str:
