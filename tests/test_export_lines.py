@@ -36,6 +36,9 @@ def test_every_line_is_the_stored_change_whatever_the_chunks(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     monkeypatch.setattr(bundle, "_CHUNK", chunk)  # 1: a chunk per line, through the thread
+    # Changes are read and written a batch at a time: 1, a block per line; 3, batches that
+    # do not divide the 40 rows; 1000, one block per part.
+    monkeypatch.setattr(export, "_PROGRESS_STEP", {1: 1, 200: 3}.get(chunk, 1000))
 
     store = Store.open(db)
     result = export_bundle(store, tmp_path / "out.mslsync", full=True)
@@ -87,15 +90,62 @@ def test_a_failure_while_reading_the_store_leaves_no_part_behind(
 ) -> None:
     monkeypatch.setattr(bundle, "_CHUNK", 1)  # chunks already in the writer thread
 
-    real = sync_log.iter_change_values
+    monkeypatch.setattr(export, "_PROGRESS_STEP", 1)  # a batch per row
+    real = sync_log.change_value_batches
 
     def failing(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         yield from list(real(*args, **kwargs))[:3]  # type: ignore[arg-type]
         raise OSError("disk I/O error")
 
-    monkeypatch.setattr(sync_log, "iter_change_values", failing)
+    monkeypatch.setattr(sync_log, "change_value_batches", failing)
     store = Store.open(db)
     with pytest.raises(OSError, match="disk I/O error"):
         export_bundle(store, tmp_path / "out", full=True)
     store.close()
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_a_batch_mixing_devices_and_awkward_strings_writes_the_same_lines(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Changes merged in from another laptop sit between this one's, out of seq order, and
+    # an author may hold anything: each line is still exactly the stored change, quoted as
+    # json.dumps quotes it, and each device's range is its lowest and highest seq.
+    monkeypatch.setattr(export, "_PROGRESS_STEP", 7)
+    store = Store.open(db)
+    kol_id = next(iter(store.db.query("select record_id from changes where entity = 'kol'")))
+    for seq in (9, 2, 5):
+        store.db.conn.execute(
+            "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
+            "values ('laptop-b', ?, ?, 'kol', ?, '{\"name\":\"Dr B\"}', '', ?)",
+            [seq, f"1700000000000-000{seq}-laptop-b", kol_id["record_id"], AWKWARD],
+        )
+    store.db.conn.commit()
+    result = export_bundle(store, tmp_path / "out.mslsync", full=True, sign=False)
+    assert result.path is not None
+    stored = list(sync_log.iter_changes(store, "kol"))
+    store.close()
+    with BundleReader(result.path) as reader:  # sizes, counts and sha256 checked
+        assert reader.manifest.ranges["laptop-b"] == [2, 9]
+        assert reader.manifest.ranges["laptop-a"][0] == 1
+    with zipfile.ZipFile(result.path) as raw:
+        lines = raw.read("kols.jsonl").decode().splitlines()
+    expected = [
+        json.dumps(
+            {
+                "device": row["device_id"],
+                "seq": row["seq"],
+                "hlc": row["hlc"],
+                "id": row["record_id"],
+                "patch": "@patch@",
+                "base": "@base@",
+                "author": row["author"] or "",
+            },
+            separators=(",", ":"),
+        )
+        .replace('"@patch@"', row["patch"])
+        .replace('"@base@"', row["base"] or "{}")
+        for row in stored
+    ]
+    assert lines == expected
+    assert len(lines) == 43
