@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -511,20 +512,35 @@ class Store:
         rows: dict[str, list[list[Any]]] = {}
         changes: list[tuple[Any, ...]] = []
         count = 0
+        in_flight: Future[None] | None = None
 
-        def flush() -> None:
-            for name, pending in rows.items():
-                if pending:
-                    conn.executemany(makers[name].sql, pending)
-                    pending.clear()
+        def write(batch: dict[str, list[list[Any]]], logged: list[tuple[Any, ...]]) -> None:
+            for name, entity_rows in batch.items():
+                if entity_rows:
+                    conn.executemany(makers[name].sql, entity_rows)
             conn.executemany(
                 "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, "
                 "author) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                changes,
+                logged,
             )
-            changes.clear()
 
-        with self.transaction(), self._bulk_cache():
+        def flush() -> None:
+            # A helper thread writes this batch while the next is made here: SQLite lets go
+            # of the GIL while it inserts. One batch in flight at most, and nothing else
+            # uses the connection meanwhile.
+            nonlocal in_flight, rows, changes
+            if in_flight is not None:
+                in_flight.result()
+            in_flight = writer.submit(write, rows, changes)
+            rows = {name: [] for name in rows}
+            changes = []
+
+        with (
+            self.transaction(),
+            self._bulk_cache(),
+            # Shut down (its batch finished) before the transaction commits or rolls back.
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-load") as writer,
+        ):
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
             author = self.author
             device = self.device_id
@@ -560,6 +576,7 @@ class Store:
                 if len(changes) >= batch:
                     flush()
             flush()
+            cast(Future, in_flight).result()
             if count:
                 # The last stamp given out: the counter has stepped once past it.
                 last = (wall_ms, counter - 1) if counter else (wall_ms - 1, MAX_COUNTER)
