@@ -426,6 +426,7 @@ class DemoBuilder:
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.today = self.now.date()
         self.summary = DemoSummary()
+        self._parts: dict[tuple[Any, ...], Any] = {}
 
     def _make(self, model: type[M], **values: Any) -> M:
         """A model as the generator made it. Unless asked to validate, not a model at all
@@ -456,6 +457,15 @@ class DemoBuilder:
             if "id" in values and "id" not in spec.template:
                 del fields["id"]  # a record's id travels beside its fields
         return _Made(model, fields, values)  # type: ignore[return-value]
+
+    def _part(self, model: type[M], **values: Any) -> M:
+        """``_make`` for a part many records hold alike (an insight, a feedback): made once
+        per set of values and shared, as nothing changes a part once made."""
+        key = (model, *values.items())
+        part = self._parts.get(key)
+        if part is None:
+            part = self._parts[key] = self._make(model, **values)
+        return part  # type: ignore[no-any-return]
 
     def uuid(self) -> str:
         return uuid4_text(self.rng.getrandbits(128))
@@ -655,7 +665,7 @@ class DemoBuilder:
         )
         topic = rng.choice(TOPICS[area])
         category = rng.choice(INSIGHT_CATEGORIES)
-        insight = self._make(Insight, category=category, text=rng.choice(INSIGHTS[category]))
+        insight = self._part(Insight, category=category, text=rng.choice(INSIGHTS[category]))
         notes = (
             f"Discussed {topic}. {insight.text}. "
             f"Asked how their team currently approaches {rng.choice(TOPICS[area])}."
@@ -664,7 +674,7 @@ class DemoBuilder:
         roll = rng.random()
         if roll < 0.08:
             about, cause, response = rng.choice(FEEDBACK_NEGATIVE)
-            feedback = self._make(
+            feedback = self._part(
                 Feedback,
                 sentiment=Sentiment.NEGATIVE,
                 about=about,
@@ -673,7 +683,7 @@ class DemoBuilder:
             )
             self.summary.negative_feedback += 1
         elif roll < 0.3:
-            feedback = self._make(
+            feedback = self._part(
                 Feedback, sentiment=Sentiment.POSITIVE, about="scientific exchange"
             )
         adverse_event = None
@@ -709,7 +719,7 @@ class DemoBuilder:
             self.summary.adverse_events += 1
         med_info = None
         if rng.random() < 0.02:
-            med_info = self._make(
+            med_info = self._part(
                 MedInfoRequest,
                 question=f"Is there any data on {PRODUCTS[area]} in paediatric patients?",
             )
