@@ -36,9 +36,6 @@ def test_every_line_is_the_stored_change_whatever_the_chunks(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     monkeypatch.setattr(bundle, "_CHUNK", chunk)  # 1: a chunk per line, through the thread
-    # Changes are read and written a batch at a time: 1, a block per line; 3, batches that
-    # do not divide the 40 rows; 1000, one block per part.
-    monkeypatch.setattr(export, "_PROGRESS_STEP", {1: 1, 200: 3}.get(chunk, 1000))
 
     store = Store.open(db)
     result = export_bundle(store, tmp_path / "out.mslsync", full=True)
@@ -90,14 +87,13 @@ def test_a_failure_while_reading_the_store_leaves_no_part_behind(
 ) -> None:
     monkeypatch.setattr(bundle, "_CHUNK", 1)  # chunks already in the writer thread
 
-    monkeypatch.setattr(export, "_PROGRESS_STEP", 1)  # a batch per row
-    real = sync_log.change_value_batches
+    real = sync_log.iter_change_values
 
     def failing(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         yield from list(real(*args, **kwargs))[:3]  # type: ignore[arg-type]
         raise OSError("disk I/O error")
 
-    monkeypatch.setattr(sync_log, "change_value_batches", failing)
+    monkeypatch.setattr(sync_log, "iter_change_values", failing)
     store = Store.open(db)
     with pytest.raises(OSError, match="disk I/O error"):
         export_bundle(store, tmp_path / "out", full=True)
@@ -105,13 +101,13 @@ def test_a_failure_while_reading_the_store_leaves_no_part_behind(
     assert not any((tmp_path / "out").iterdir())
 
 
-def test_a_batch_mixing_devices_and_awkward_strings_writes_the_same_lines(
+def test_changes_of_two_devices_out_of_order_and_awkward_authors_write_the_same_lines(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Changes merged in from another laptop sit between this one's, out of seq order, and
     # an author may hold anything: each line is still exactly the stored change, quoted as
     # json.dumps quotes it, and each device's range is its lowest and highest seq.
-    monkeypatch.setattr(export, "_PROGRESS_STEP", 7)
+    monkeypatch.setattr(bundle, "_CHUNK", 1)  # a chunk per line, through both threads
     store = Store.open(db)
     kol_id = next(iter(store.db.query("select record_id from changes where entity = 'kol'")))
     for seq in (9, 2, 5):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
 from typing import TYPE_CHECKING, Any, cast
 
 from msl_tui.store.codec import ENTITIES, Entity
@@ -135,31 +134,6 @@ def iter_change_values(
         for row in rows:
             if wanted is None or row[3] in wanted:
                 yield row
-
-
-def change_value_batches(
-    store: Store,
-    entity: str,
-    *,
-    after_rowid: int = 0,
-    upto_rowid: int,
-    size: int,
-) -> Iterator[list[tuple[Any, ...]]]:
-    """``iter_change_values`` of every change (no record filter), in lists of up to
-    ``size`` rows: an export builds a batch's lines in one go, not a call per row."""
-    if store.server:
-        rows = iter_change_values(store, entity, after_rowid=after_rowid, upto_rowid=upto_rowid)
-        while batch := list(islice(rows, size)):
-            yield batch
-        return
-    sql = (
-        f"select {WIRE_COLUMNS} from changes where entity = ? and rowid > ? and rowid <= ? "
-        "and patch != '{}' order by rowid"
-    )
-    with store._lock:
-        cursor = store.db.conn.execute(sql, [entity, after_rowid, upto_rowid])
-        while batch := cursor.fetchmany(size):
-            yield batch
 
 
 def count_changes(store: Store, entity: str, after_rowid: int, upto_rowid: int) -> int:

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,7 @@ from msl_tui.timestamps import utcnow
 EXPORTED_META = "sync_exported_rowid"
 ERASURES_EXPORTED_META = "sync_exported_erasure_rowid"
 Progress = Callable[[int], None]
-# Changes per progress report (a bar redrawn per change is slow), and per block of lines.
-_PROGRESS_STEP = 1000
+_PROGRESS_STEP = 1000  # changes per progress report (a bar redrawn per change is slow)
 
 
 class ExportError(ValueError):
@@ -93,68 +91,37 @@ class ExportResult:
         return "not encrypted: no recipients (see `msl keys --recipient`)"
 
 
-def _blocks(
-    batches: Iterable[list[tuple[Any, ...]]],
+def _lines(
+    rows: Iterable[tuple[Any, ...]],
     ranges: dict[str, list[int]],
     progress: Progress | None,
-) -> Iterator[tuple[bytes, int]]:
-    """Blocks of bundle lines (and their count), one per batch of
-    ``sync_log.change_value_batches`` rows, noting each device's range of sequence numbers.
-    patch and base are stored as compact JSON already: they are spliced in, not parsed and
-    encoded again; the strings are quoted as ``json.dumps`` quotes them. A batch's lines
-    are made in one comprehension and encoded together (the same bytes as line by line)."""
+) -> Iterator[bytes]:
+    """Bundle lines from ``sync_log.iter_change_values`` rows, noting each device's range
+    of sequence numbers. patch and base are stored as compact JSON already: they are
+    spliced in, not parsed and encoded again; the strings are quoted as ``json.dumps``
+    quotes them."""
     quote = encode_basestring_ascii
-    for batch in batches:
-        text = "\n".join(
-            [
-                f'{{"device":{quote(device)},"seq":{int(seq)},"hlc":{quote(hlc)},'
-                f'"id":{quote(record_id)},"patch":{patch},"base":{base or "{}"},'
-                f'"author":{quote(author or "")}}}'
-                for device, seq, hlc, record_id, patch, base, author in batch
-            ]
-        )
-        _note_ranges(batch, ranges)
-        yield (text + "\n").encode(), len(batch)
-        if progress is not None:
-            progress(len(batch))
-
-
-def _note_ranges(batch: list[tuple[Any, ...]], ranges: dict[str, list[int]]) -> None:
-    """Widen each device's [lowest, highest] sequence number by this batch's rows."""
-    devices = {row[0] for row in batch}
-    if len(devices) == 1:  # the usual batch: one device's changes (min and max in C)
-        seqs = [int(row[1]) for row in batch]
-        found = {devices.pop(): (min(seqs), max(seqs))}
-    else:
-        found = {}
-        for device, seq, *_rest in batch:
-            seq = int(seq)
-            low, high = found.get(device, (seq, seq))
-            found[device] = (min(low, seq), max(high, seq))
-    for device, (low, high) in found.items():
+    done = 0
+    for device, seq, hlc, record_id, patch, base, author in rows:
+        seq = int(seq)
         span = ranges.get(device)
         if span is None:
-            ranges[device] = [low, high]
-        else:
-            span[0] = min(span[0], low)
-            span[1] = max(span[1], high)
-
-
-def _change_batches(
-    store: Store, entity: str, after: int, upto: int, wanted: dict[str, set[str]] | None
-) -> Iterator[list[tuple[Any, ...]]]:
-    """The changes to export, in batches of ``_PROGRESS_STEP`` rows; a roster's only the
-    records it names."""
-    if wanted is None:
-        yield from sync_log.change_value_batches(
-            store, entity, after_rowid=after, upto_rowid=upto, size=_PROGRESS_STEP
-        )
-        return
-    rows = sync_log.iter_change_values(
-        store, entity, after_rowid=after, upto_rowid=upto, record_ids=wanted[entity]
-    )
-    while batch := list(islice(rows, _PROGRESS_STEP)):
-        yield batch
+            ranges[device] = [seq, seq]
+        elif seq < span[0]:
+            span[0] = seq
+        elif seq > span[1]:
+            span[1] = seq
+        done += 1
+        if progress is not None and done == _PROGRESS_STEP:
+            progress(done)
+            done = 0
+        yield (
+            f'{{"device":{quote(device)},"seq":{seq},"hlc":{quote(hlc)},'
+            f'"id":{quote(record_id)},"patch":{patch},"base":{base or "{}"},'
+            f'"author":{quote(author or "")}}}'
+        ).encode()
+    if progress is not None and done:
+        progress(done)
 
 
 def check_destination(out: Path, *, force: bool = False) -> None:
@@ -270,8 +237,14 @@ def export_bundle(
                 # Every erasure this store knows travels in every bundle (ids, no names).
                 carried = writer.write_part(ERASURE_TABLE, erasure.wire_lines(store)).count
             for entity in tables:
-                batches = _change_batches(store, entity.name, after, upto, wanted)
-                part = writer.write_part_blocks(entity.name, _blocks(batches, ranges, progress))
+                rows = sync_log.iter_change_values(
+                    store,
+                    entity.name,
+                    after_rowid=after,
+                    upto_rowid=upto,
+                    record_ids=None if wanted is None else wanted[entity.name],
+                )
+                part = writer.write_part(entity.name, _lines(rows, ranges, progress))
                 counts[entity.table] = part.count
         source = {"device": store.device_id}
         if profile is not None:
