@@ -1,8 +1,9 @@
 """A deterministic, believable demo territory. Every person and place here is invented.
 
 The same seed and anchor date always give the same store, so tests and benchmarks can
-rebuild it. Generation streams records into ``Store.bulk_insert`` so that 50,000 KOLs and a
-million interactions fit in memory and in reasonable time.
+rebuild it. Generation streams records into ``Store.bulk_load`` so that 50,000 KOLs and a
+million interactions fit in memory and in reasonable time: each record as the fields its
+validated model would dump, made without building the model (see ``DemoBuilder._make``).
 """
 
 from __future__ import annotations

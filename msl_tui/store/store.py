@@ -1,7 +1,9 @@
 """The local store: typed functions over SQLite. No SQL lives outside this package.
 
 Every row of a synced record is written by ``write_records``, from a validated model (local
-saves, bulk writes, merges, conflict resolutions and imports alike). A local save
+saves, merges, conflict resolutions and imports alike), except a bulk load of new records
+(``bulk_load``: demo data, benchmarks), whose rows are built from canonical fields by
+``store/bulk.py`` and checked against ``write_records``' rows by tests/test_bulk_rows.py. A local save
 (``save``) stamps the change with the hybrid logical clock, appends it to the change log and
 writes the row in one transaction. Writers take the lock first (BEGIN IMMEDIATE), so a busy
 store makes them wait the busy timeout, then fail with one line, never halfway through.
