@@ -1,21 +1,23 @@
 """A deterministic, believable demo territory. Every person and place here is invented.
 
 The same seed and anchor date always give the same store, so tests and benchmarks can
-rebuild it. Generation streams records into ``Store.bulk_insert`` so that 50,000 KOLs and a
-million interactions fit in memory and in reasonable time.
+rebuild it. Generation streams records into ``Store.bulk_load`` so that 50,000 KOLs and a
+million interactions fit in memory and in reasonable time: each record as the fields its
+validated model would dump, made without building the model (see ``DemoBuilder._make``).
 """
 
 from __future__ import annotations
 
 import copy
+import gc
 import random
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cache, partial
-from typing import Any, TypeVar
+from enum import Enum
+from functools import cache
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
@@ -48,6 +50,7 @@ from msl_tui.models import (
     TransferOfValue,
 )
 from msl_tui.store import Store
+from msl_tui.store.codec import ENTITY_BY_MODEL, META_FIELDS, dump_fields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -210,6 +213,7 @@ INSIGHTS = {
         "Colleagues are enrolling in a competitor's basket trial",
     ],
 }
+INSIGHT_CATEGORIES = list(INSIGHTS)
 FEEDBACK_NEGATIVE = [
     (
         "response times from Medical Information",
@@ -290,72 +294,194 @@ class DemoSummary:
         ]
 
 
-_set = object.__setattr__
+# What a record's fields are as the store keeps them: (entity name, id, JSON-form fields).
+Loaded = tuple[str, str, dict[str, Any]]
+
+
+class _Rng(random.Random):
+    """``random.Random`` with ``choice`` and ``randint`` written as the standard library
+    writes them (one ``_randbelow`` call each), minus a Python call apiece: a big seed makes
+    millions. Same seed, same numbers: tests/test_demo.py checks it against ``Random``."""
+
+    def choice(self, seq: Any) -> Any:
+        return seq[self._randbelow(len(seq))]  # type: ignore[attr-defined]
+
+    def randint(self, a: int, b: int) -> int:
+        return a + self._randbelow(b - a + 1)  # type: ignore[attr-defined, no-any-return]
+
+
+def uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))``, without building a UUID."""
+    bits = (bits & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class _Made:
+    """A model as the fast generator made it: the values it was given (read back as
+    attributes, like a model's) and its fields in JSON form, in declaration order, every
+    default filled in: what ``model_dump(mode="json")`` of the validated model gives."""
+
+    __slots__ = ("fields", "model", "values")
+
+    def __init__(
+        self, model: type[BaseModel], fields: dict[str, Any], values: dict[str, Any]
+    ) -> None:
+        self.model = model
+        self.fields = fields
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _json_form(value: Any) -> Any:
+    """A generator's value as JSON mode dumps it (only the types the generator uses)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is _Made:
+        return value.fields
+    if kind is list:
+        return [_json_form(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if kind is datetime:
+        text = value.isoformat()  # to the second and in UTC: no fraction, "+00:00"
+        if value.microsecond or not text.endswith("+00:00"):
+            raise ValueError(f"not a UTC instant to the second: {value!r}")
+        return text[:-6] + "Z"
+    if kind is date:
+        return value.isoformat()
+    raise TypeError(f"the fast demo build does not write {kind.__name__} values")
+
+
+class _Spec(NamedTuple):
+    """What the fast build writes for one model (see ``_spec``)."""
+
+    template: dict[str, Any]  # every field written, in order, with its default in JSON form
+    required: frozenset[str]
+    known: frozenset[str]  # the names a caller may give (the record's id included)
+    factories: dict[str, Callable[[], Any]]  # defaults made afresh on every call
+    custom: bool  # a field has its own serializer: pydantic must dump the model
+
+
+_CONSTANT_FACTORIES = (list, dict, set)  # their defaults are never changed: shared
 
 
 @cache
-def _defaults(model: type[BaseModel]) -> list[tuple[str, bool, Any, Callable[[], Any] | None]]:
-    """Every field: whether it is required, its default or the factory that makes it.
-    Only for plain models: no aliases, extra fields, private attributes or post-init."""
+def _spec(model: type[BaseModel]) -> _Spec:
+    """A record's sync metadata is the store's to write, not the build's. Only for plain
+    models (see ``_check_plain``)."""
+    _check_plain(model)
+    top = issubclass(model, SyncedRecord)
+    template: dict[str, Any] = {}
+    factories: dict[str, Callable[[], Any]] = {}
+    required = set()
+    custom = False
+    for name, info in model.model_fields.items():
+        custom = custom or any(type(m).__name__.endswith("Serializer") for m in info.metadata)
+        if top and name in META_FIELDS:
+            continue
+        factory = info.default_factory
+        if info.is_required():
+            required.add(name)
+            template[name] = None  # always given: the check in ``_make`` makes sure
+        elif factory in _CONSTANT_FACTORIES:
+            template[name] = _json_form(factory())  # type: ignore[misc]
+        elif factory is not None:
+            template[name] = None
+            factories[name] = factory  # type: ignore[assignment]
+        else:
+            template[name] = _json_form(copy.deepcopy(info.default))
+    decorators = model.__pydantic_decorators__
+    custom = custom or bool(decorators.field_serializers or decorators.model_serializers)
+    known = frozenset(template) | ({"id"} if top else set())
+    return _Spec(template, frozenset(required), known, factories, custom)
+
+
+def _check_plain(model: type[BaseModel]) -> None:
     if (
         model.__pydantic_post_init__
         or model.__private_attributes__
         or model.model_config.get("extra") == "allow"
-        or any(f.alias or f.validation_alias for f in model.model_fields.values())
+        or any(
+            f.alias or f.validation_alias or f.serialization_alias
+            for f in model.model_fields.values()
+        )
     ):
         raise TypeError(f"{model.__name__} is not a plain model: build it with validation")
-    found: list[tuple[str, bool, Any, Callable[[], Any] | None]] = []
-    for name, info in model.model_fields.items():
-        factory = info.default_factory
-        if factory is None and isinstance(info.default, list | dict | set):
-            factory = partial(copy.deepcopy, info.default)
-        found.append((name, info.is_required(), info.default, factory))  # type: ignore[arg-type]
-    return found
 
 
 class DemoBuilder:
     def __init__(
         self, *, kols: int, years: float, seed: int, now: datetime, validate: bool = False
     ) -> None:
-        self.rng = random.Random(seed)
+        self.rng = _Rng(seed)
         self.validate = validate
         self.n_kols = kols
         self.years = years
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.today = self.now.date()
         self.summary = DemoSummary()
+        self._parts: dict[tuple[Any, ...], Any] = {}
 
     def _make(self, model: type[M], **values: Any) -> M:
-        """A model as the generator made it. Validation (a third of a big seed's time) is
-        skipped unless asked for: every value here is valid and canonical by construction
-        (UTC instants, canonical UUIDs, one-line texts), and tests/test_demo.py checks that
-        a validated build stores byte-identical rows and changes."""
+        """A model as the generator made it. Unless asked to validate, not a model at all
+        but a ``_Made`` holding the fields the validated model would dump (validation and
+        dumping were two thirds of a big seed's time): every value here is valid and
+        canonical by construction (UTC instants, canonical UUIDs, one-line texts), and
+        tests/test_demo.py checks that a validated build stores byte-identical rows and
+        changes. Typed as the model: the generator reads back only values it gave."""
         if self.validate:
             return model(**values)
-        # What model_construct does, without its per-field alias lookups and its inspection
-        # of each default factory's signature on every call (together more than the
-        # validation skipped). Fields in declaration order, as model_dump writes them.
-        data = {
-            name: values[name]  # a required field missing is a KeyError here
-            if name in values or required
-            else (factory() if factory is not None else default)
-            for name, required, default, factory in _defaults(model)
-        }
-        record = model.__new__(model)
-        _set(record, "__dict__", data)
-        _set(record, "__pydantic_fields_set__", set(values))
-        _set(record, "__pydantic_extra__", None)
-        _set(record, "__pydantic_private__", None)
-        return record
+        spec = _spec(model)
+        if not (spec.required <= values.keys() <= spec.known):
+            raise TypeError(f"{model.__name__}: missing or unknown fields in {sorted(values)}")
+        if spec.custom:
+            # Rare (a transfer of value): pydantic writes it, with its own serializers.
+            dumped = model(**values).model_dump(mode="json")
+            fields = {name: dumped[name] for name in spec.template}
+        else:
+            # The defaults in declaration order, then the values given put in their places.
+            fields = spec.template.copy()
+            for name, value in values.items():
+                kind = type(value)  # most are plain text or numbers: no call for them
+                plain = kind is str or kind is int or value is None
+                fields[name] = value if plain else _json_form(value)
+            for name, factory in spec.factories.items():
+                if name not in values:
+                    fields[name] = _json_form(factory())
+            if "id" in values and "id" not in spec.template:
+                del fields["id"]  # a record's id travels beside its fields
+        return _Made(model, fields, values)  # type: ignore[return-value]
+
+    def _part(self, model: type[M], **values: Any) -> M:
+        """``_make`` for a part many records hold alike (an insight, a feedback): made once
+        per set of values and shared, as nothing changes a part once made."""
+        key = (model, *values.items())
+        part = self._parts.get(key)
+        if part is None:
+            part = self._parts[key] = self._make(model, **values)
+        return part  # type: ignore[no-any-return]
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return uuid4_text(self.rng.getrandbits(128))
 
-    def records(self, progress: Callable[[int], None] | None = None) -> Iterator[SyncedRecord]:
+    def records(self, progress: Callable[[int], None] | None = None) -> Iterator[Loaded]:
+        """Every record as the store loads it: (entity name, id, fields in JSON form)."""
         # Spread interactions so that larger territories keep ~6 visits per KOL per year
         # on average, with the top tiers seen more often.
+        names: dict[type[BaseModel], str] = {m: e.name for m, e in ENTITY_BY_MODEL.items()}
         for index in range(self.n_kols):
-            yield from self._kol_family(index)
+            for record in self._kol_family(index):
+                if isinstance(record, _Made):
+                    yield names[record.model], record.values["id"], record.fields
+                else:
+                    yield names[type(record)], record.id, dump_fields(record)
             if progress is not None:
                 progress(1)  # one more KOL (and its visits, plan, follow-ups) generated
 
@@ -539,8 +665,8 @@ class DemoBuilder:
             tzinfo=UTC,
         )
         topic = rng.choice(TOPICS[area])
-        category = rng.choice(list(INSIGHTS))
-        insight = self._make(Insight, category=category, text=rng.choice(INSIGHTS[category]))
+        category = rng.choice(INSIGHT_CATEGORIES)
+        insight = self._part(Insight, category=category, text=rng.choice(INSIGHTS[category]))
         notes = (
             f"Discussed {topic}. {insight.text}. "
             f"Asked how their team currently approaches {rng.choice(TOPICS[area])}."
@@ -549,7 +675,7 @@ class DemoBuilder:
         roll = rng.random()
         if roll < 0.08:
             about, cause, response = rng.choice(FEEDBACK_NEGATIVE)
-            feedback = self._make(
+            feedback = self._part(
                 Feedback,
                 sentiment=Sentiment.NEGATIVE,
                 about=about,
@@ -558,7 +684,7 @@ class DemoBuilder:
             )
             self.summary.negative_feedback += 1
         elif roll < 0.3:
-            feedback = self._make(
+            feedback = self._part(
                 Feedback, sentiment=Sentiment.POSITIVE, about="scientific exchange"
             )
         adverse_event = None
@@ -594,7 +720,7 @@ class DemoBuilder:
             self.summary.adverse_events += 1
         med_info = None
         if rng.random() < 0.02:
-            med_info = self._make(
+            med_info = self._part(
                 MedInfoRequest,
                 question=f"Is there any data on {PRODUCTS[area]} in paediatric patients?",
             )
@@ -683,5 +809,13 @@ def seed_demo(
     builder = DemoBuilder(
         kols=kols, years=years, seed=seed, now=now or datetime.now(UTC), validate=validate
     )
-    store.bulk_insert(builder.records(progress))
+    # Millions of short-lived dicts and lists and no reference cycles: the cycle collector
+    # would only scan them over and over (3 to 5% of a big seed).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        store.bulk_load(builder.records(progress))
+    finally:
+        if collecting:
+            gc.enable()
     return builder.summary

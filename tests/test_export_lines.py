@@ -99,3 +99,49 @@ def test_a_failure_while_reading_the_store_leaves_no_part_behind(
         export_bundle(store, tmp_path / "out", full=True)
     store.close()
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_changes_of_two_devices_out_of_order_and_awkward_authors_write_the_same_lines(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Changes merged in from another laptop sit between this one's, out of seq order, and
+    # an author may hold anything: each line is still exactly the stored change, quoted as
+    # json.dumps quotes it, and each device's range is its lowest and highest seq.
+    monkeypatch.setattr(bundle, "_CHUNK", 1)  # a chunk per line, through both threads
+    store = Store.open(db)
+    kol_id = next(iter(store.db.query("select record_id from changes where entity = 'kol'")))
+    for seq in (9, 2, 5):
+        store.db.conn.execute(
+            "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
+            "values ('laptop-b', ?, ?, 'kol', ?, '{\"name\":\"Dr B\"}', '', ?)",
+            [seq, f"1700000000000-000{seq}-laptop-b", kol_id["record_id"], AWKWARD],
+        )
+    store.db.conn.commit()
+    result = export_bundle(store, tmp_path / "out.mslsync", full=True, sign=False)
+    assert result.path is not None
+    stored = list(sync_log.iter_changes(store, "kol"))
+    store.close()
+    with BundleReader(result.path) as reader:  # sizes, counts and sha256 checked
+        assert reader.manifest.ranges["laptop-b"] == [2, 9]
+        assert reader.manifest.ranges["laptop-a"][0] == 1
+    with zipfile.ZipFile(result.path) as raw:
+        lines = raw.read("kols.jsonl").decode().splitlines()
+    expected = [
+        json.dumps(
+            {
+                "device": row["device_id"],
+                "seq": row["seq"],
+                "hlc": row["hlc"],
+                "id": row["record_id"],
+                "patch": "@patch@",
+                "base": "@base@",
+                "author": row["author"] or "",
+            },
+            separators=(",", ":"),
+        )
+        .replace('"@patch@"', row["patch"])
+        .replace('"@base@"', row["base"] or "{}")
+        for row in stored
+    ]
+    assert lines == expected
+    assert len(lines) == 43

@@ -17,8 +17,9 @@ import sqlite3
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -30,6 +31,7 @@ from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.urls import ServerUrl, is_server_url
 
 MAX_ERROR = 300
+T = TypeVar("T")
 
 
 def fail(message: str) -> NoReturn:
@@ -443,6 +445,35 @@ def demo() -> None:
     _run_app(store)
 
 
+def _seed_new_file(path: Path, fill: Callable[[Store], T]) -> T:
+    """A new store filled under a temporary name beside ``path`` without a journal or disk
+    syncs (``Store.unjournaled``), then synced and given its name: a run killed halfway
+    leaves no store at ``path``, only a temporary file (removed here, or by the next
+    housekeeping if the process was killed)."""
+    _make_home_for(path)
+    tmp = locations.private_temp_path(path)
+    try:
+        try:
+            store = Store.open(tmp)
+        except StoreError as exc:
+            fail(str(exc))
+        try:
+            with store.unjournaled():
+                result = fill(store)
+        finally:
+            store.close()
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        try:
+            locations.publish(tmp, path)
+        except FileExistsError:
+            fail(f"{path} appeared while the demo was written: seed an empty store")
+    finally:
+        for name in (tmp, *(Path(f"{tmp}{suffix}") for suffix in ("-journal", "-wal", "-shm"))):
+            name.unlink(missing_ok=True)
+    return result
+
+
 @main.command("seed-demo")
 @db_option
 @click.option(
@@ -458,14 +489,12 @@ def demo() -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
 def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> None:
     """Write a deterministic demo territory into a store, without starting the UI."""
-    from msl_tui.demo import seed_demo
+    from msl_tui.demo import DemoSummary, seed_demo
 
     path = resolve_db(db_path)
-    store = open_store(path)
-    try:
-        if store.count_all() > 0:
-            fail(f"{path} already holds records: seed an empty store")
-        started = time.perf_counter()
+    started = time.perf_counter()
+
+    def fill(store: Store) -> DemoSummary:
         # On stderr and only on a terminal: the summary on stdout stays one clean block,
         # and a script's stderr holds only errors.
         with click.progressbar(
@@ -476,10 +505,19 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
             show_eta=True,
             hidden=not sys.stderr.isatty(),
         ) as bar:
-            summary = seed_demo(store, kols=kols, years=years, seed=seed, progress=bar.update)
-        elapsed = time.perf_counter() - started
-    finally:
-        store.close()
+            return seed_demo(store, kols=kols, years=years, seed=seed, progress=bar.update)
+
+    if isinstance(path, Path) and not path.exists() and not path.is_symlink():
+        summary = _seed_new_file(path, fill)
+    else:
+        store = open_store(path)
+        try:
+            if store.count_all() > 0:
+                fail(f"{path} already holds records: seed an empty store")
+            summary = fill(store)
+        finally:
+            store.close()
+    elapsed = time.perf_counter() - started
     say(f"wrote {path} in {elapsed:.1f} s:")
     for line in summary.lines():
         say(f"  {line}")

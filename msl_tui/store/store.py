@@ -1,7 +1,9 @@
 """The local store: typed functions over SQLite. No SQL lives outside this package.
 
 Every row of a synced record is written by ``write_records``, from a validated model (local
-saves, bulk writes, merges, conflict resolutions and imports alike). A local save
+saves, merges, conflict resolutions and imports alike), except a bulk load of new records
+(``bulk_load``: demo data, benchmarks), whose rows are built from canonical fields by
+``store/bulk.py`` and checked against ``write_records``' rows by tests/test_bulk_rows.py. A local save
 (``save``) stamps the change with the hybrid logical clock, appends it to the change log and
 writes the row in one transaction. Writers take the lock first (BEGIN IMMEDIATE), so a busy
 store makes them wait the busy timeout, then fail with one line, never halfway through.
@@ -14,13 +16,14 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from msl_tui.clock import HybridLogicalClock, Stamp
+from msl_tui.clock import MAX_COUNTER, HybridLogicalClock, Stamp
 from msl_tui.models import (
     EngagementPlan,
     FollowUp,
@@ -30,6 +33,7 @@ from msl_tui.models import (
     SyncedRecord,
 )
 from msl_tui.store import situation
+from msl_tui.store.bulk import RowMaker
 from msl_tui.store.codec import (
     ENTITIES,
     ENTITY_BY_MODEL,
@@ -59,6 +63,10 @@ BIG_WRITE_CACHE_KIB = -65536  # 64 MiB (a negative cache_size counts KiB)
 MERGE_READS = frozenset({"idx_changes_entity_record_id"})
 BULK_ROWS = 200  # from this many rows, a server store is written through COPY
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache while bulk_insert runs (default: 2 MB)
+BULK_BATCH = 20_000  # records per executemany in a bulk load
+# A bulk load's stamps step the counter, borrowing a millisecond every 10,000 records:
+# a million records run 100 ms ahead of the wall clock, which the clock then takes in.
+MAX_BULK_SKEW_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +504,115 @@ class Store:
 
         The caller's records must not exist yet. Runs in one transaction.
         """
+        if not self.server:
+            return self.bulk_load(
+                (ENTITY_BY_MODEL[type(r)].name, r.id, dump_fields(r)) for r in records
+            )
+        return self._bulk_insert_server(records, batch=batch)
+
+    def bulk_load(
+        self, records: Iterable[tuple[str, str, dict[str, Any]]], *, batch: int = BULK_BATCH
+    ) -> int:
+        """``bulk_insert`` for records given as (entity name, id, fields), the fields being
+        exactly what ``dump_fields`` gives for the validated model (the demo generator
+        makes them so without building models): the rows are built from them directly and
+        each record's change is one encode of its fields. Into an empty store, secondary
+        indexes, full-text indexes and kept situations are built once, at the end."""
+        if self.server:
+            return self._bulk_insert_server(
+                ENTITIES[name].model.model_validate({**fields, "id": record_id})
+                for name, record_id, fields in records
+            )
+        conn = self.db.conn
+        makers: dict[str, RowMaker] = {}
+        rows: dict[str, list[list[Any]]] = {}
+        changes: list[tuple[Any, ...]] = []
+        count = 0
+        in_flight: Future[None] | None = None
+
+        def write(batch: dict[str, list[list[Any]]], logged: list[tuple[Any, ...]]) -> None:
+            for name, entity_rows in batch.items():
+                if entity_rows:
+                    conn.executemany(makers[name].sql, entity_rows)
+            conn.executemany(
+                "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, "
+                "author) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                logged,
+            )
+
+        def flush() -> None:
+            # A helper thread writes this batch while the next is made here: SQLite lets go
+            # of the GIL while it inserts. One batch in flight at most, and nothing else
+            # uses the connection meanwhile.
+            nonlocal in_flight, rows, changes
+            if in_flight is not None:
+                in_flight.result()
+            in_flight = writer.submit(write, rows, changes)
+            rows = {name: [] for name in rows}
+            changes = []
+
+        with (
+            self.transaction(),
+            self._bulk_cache(),
+            # Shut down (its batch finished) before the transaction commits or rolls back.
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-load") as writer,
+        ):
+            seq = self._next_seq()  # inside the lock: another writer cannot take it first
+            author = self.author
+            device = self.device_id
+            # Into an empty store (a demo, a first load) the full-text indexes are built once
+            # at the end instead of row by row: the same index, several times faster.
+            empty = self.count_all() == 0
+            deferred = self._defer_fts() if empty else []
+            indexes = self._defer_indexes() if empty else []
+            touched: set[str] = set()
+            now = now_iso()
+            # One clock reading for the lot, then one counter step per record (as ticking
+            # within one millisecond does): stamps unique and increasing, without a clock
+            # call per record. The clock is moved past the last one at the end.
+            first = self.clock.tick()
+            wall_ms, counter = first.wall_ms, first.counter
+            for name, record_id, fields in records:
+                maker = makers.get(name)
+                if maker is None:
+                    maker = makers[name] = RowMaker(ENTITIES[name])
+                    rows[name] = []
+                stamp = f"{wall_ms:013d}-{counter:04d}-{device}"
+                rows[name].append(maker.row(record_id, fields, device, stamp, now))
+                changes.append(
+                    (device, seq, stamp, name, record_id, encode_json(fields), "{}", author)
+                )
+                if not empty:
+                    touched.add(record_id if name == "kol" else fields.get("kol_id") or "")
+                seq += 1
+                count += 1
+                counter += 1
+                if counter > MAX_COUNTER:
+                    wall_ms, counter = wall_ms + 1, 0
+                if len(changes) >= batch:
+                    flush()
+            flush()
+            cast(Future, in_flight).result()
+            if count:
+                # The last stamp given out: the counter has stepped once past it.
+                last = (wall_ms, counter - 1) if counter else (wall_ms - 1, MAX_COUNTER)
+                self.clock.observe(Stamp(*last, device), max_skew_ms=MAX_BULK_SKEW_MS)
+            for index_sql in indexes:
+                conn.execute(index_sql)
+            for table, trigger_sql in deferred:
+                conn.execute(f"insert into {table}_fts({table}_fts) values ('rebuild')")
+                conn.execute(trigger_sql)
+            if empty and self._touched is not None:
+                # Every KOL is new: one pass over the tables, not one query per 500 KOLs.
+                self._touched.clear()
+                situation.refresh(conn, None)
+            else:
+                self.touch_kols(touched - {""})
+            self.set_meta("hlc_last", str(self.clock.last))
+        return count
+
+    def _bulk_insert_server(self, records: Iterable[SyncedRecord], *, batch: int = 5000) -> int:
+        """``bulk_insert`` into a server store: the rows through ``write_records``."""
         count = 0
         pending: dict[str, tuple[list[tuple[SyncedRecord, RowStamp]], list[list[Any]]]] = {}
         author = self.author
@@ -524,13 +641,8 @@ class Store:
                 template = templates[keys] = encode_json(dict.fromkeys(keys, "\x00"))
             return template.replace('"\\u0000"', encode_json(stamp))
 
-        with self.transaction(), self._bulk_cache():
+        with self.transaction():
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
-            # Into an empty store (a demo, a first load) the full-text indexes are built once
-            # at the end instead of row by row: the same index, several times faster.
-            empty = not self.server and self.count_all() == 0
-            deferred = self._defer_fts() if empty else []
-            indexes = self._defer_indexes() if empty else []
             now = now_iso()
             for record in records:
                 entity = ENTITY_BY_MODEL[type(record)]
@@ -560,26 +672,37 @@ class Store:
                 if count % batch == 0:
                     flush()
             flush()
-            for index_sql in indexes:
-                self.db.conn.execute(index_sql)
-            for table, trigger_sql in deferred:
-                self.db.conn.execute(f"insert into {table}_fts({table}_fts) values ('rebuild')")
-                self.db.conn.execute(trigger_sql)
-            if empty and self._touched is not None:
-                # Every KOL is new: one pass over the tables, not one query per 500 KOLs.
-                self._touched.clear()
-                situation.refresh(self.db.conn, None)
             self.set_meta("hlc_last", str(self.clock.last))
         return count
+
+    @contextmanager
+    def unjournaled(self) -> Iterator[None]:
+        """Only for filling a store file that nothing else uses or can see yet (a new store
+        built under a temporary name, given its real name once whole): no journal on disk
+        and no waiting for the disk at commit, so the rows are written once instead of
+        twice (WAL, then the checkpoint) and never synced. A crash meanwhile leaves a broken
+        temporary file, which is thrown away, never a store. The store's own journal and
+        sync settings are back afterwards (the caller syncs the file before renaming it)."""
+        if self.server:
+            yield
+            return
+        conn = self.db.conn
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        synchronous = conn.execute("PRAGMA synchronous").fetchone()[0]
+        # MEMORY, not OFF: a rollback still works (the journal of a new file is tiny).
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA synchronous = {int(synchronous)}")
+            conn.execute(f"PRAGMA journal_mode = {journal}")
 
     @contextmanager
     def _bulk_cache(self) -> Iterator[None]:
         """A bigger page cache while a bulk load runs: each record lands at a random place
         in its table's id index, and with the default 2 MB cache most of those pages would
         be written out and read back many times over. Back to the default afterwards."""
-        if self.server:
-            yield
-            return
         conn = self.db.conn
         previous = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")

@@ -28,9 +28,8 @@ from msl_tui.store import erasure as erasures
 from msl_tui.store.codec import ENTITIES
 from msl_tui.store.database import describe_sqlite_error
 from msl_tui.store.store import Store
-from msl_tui.sync import crypto, erasure
+from msl_tui.sync import crypto
 from msl_tui.sync.bundle import ERASURE_TABLE, SUFFIX, BundleWriter, Manifest
-from msl_tui.sync.keys import signing_key
 from msl_tui.timestamps import utcnow
 
 EXPORTED_META = "sync_exported_rowid"
@@ -203,7 +202,13 @@ def export_bundle(
         ):
             return ExportResult(None, kind, exported_before=mark is not None and not full)
     check_destination(out, force=force)
-    key = signing_key(store) if sign else None  # made (and stored) on first use
+    key = None
+    if sign:
+        # Imported here, like the erasure module below: an export without them (a bench,
+        # a script's --no-sign) starts that much sooner.
+        from msl_tui.sync.keys import signing_key
+
+        key = signing_key(store)  # made (and stored) on first use
     created = store.clock.tick()
     stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%S")
     who = slug_for_file(roster_for or (profile.msl_id if profile else store.device_id))
@@ -227,6 +232,8 @@ def export_bundle(
     try:
         with store.transaction(write=False):
             if erased_upto:
+                from msl_tui.sync import erasure
+
                 # Every erasure this store knows travels in every bundle (ids, no names).
                 carried = writer.write_part(ERASURE_TABLE, erasure.wire_lines(store)).count
             for entity in tables:
