@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from textual import events
+from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 
 from msl_tui.app import MslApp
@@ -40,3 +43,26 @@ async def wait_for(pilot: Pilot[None], predicate: Callable[[], bool], timeout: f
         if time.monotonic() > deadline:
             raise AssertionError("the app did not reach the expected state in time")
         await pilot.pause(0.05)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    """Type ``text`` into what has the cursor as a fast typist's terminal delivers it: the
+    keys Textual's own terminal parser reads from those characters (a newline is enter),
+    all posted to the app at once and handled by its real key path, then one wait until the
+    app has handled them.
+
+    ``pilot.press`` waits for the app to go idle after every key (about 100 ms a key, most
+    of a typing test). Text only: a key that moves the cursor or opens a screen goes through
+    ``pilot.press``, since in a burst the keys after it are already on their way to the
+    field that had the cursor (as in a real terminal)."""
+    app = pilot.app
+    for event in XTermParser().feed(text.replace("\n", "\r")):
+        assert isinstance(event, events.Key), event
+        event.set_sender(app)
+        app.post_message(event)
+    # The app hands keys on in order: once a callback queued behind them has run, each key
+    # is with its target; the wait after it lets the targets (and what they start) finish.
+    handed_on = asyncio.Event()
+    app.call_later(handed_on.set)
+    await handed_on.wait()
+    await pilot.wait_for_scheduled_animations()
