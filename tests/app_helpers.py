@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from textual import events
 from textual._xterm_parser import XTermParser
+from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
 
 from msl_tui.app import MslApp
@@ -66,3 +67,21 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
     app.call_later(handed_on.set)
     await handed_on.wait()
     await pilot.wait_for_scheduled_animations()
+
+
+async def run_command(pilot: Pilot[None], title: str) -> None:
+    """Open the command palette, type ``title``, and press enter once the entry the palette
+    highlights shows it (its search answers a moment after the keys)."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.focused, CommandInput))
+    await type_text(pilot, title)
+
+    def highlighted() -> str:
+        found = pilot.app.screen.query(CommandList)
+        if not found or found.first().highlighted is None:
+            return ""
+        options = found.first()
+        return str(options.get_option_at_index(options.highlighted).prompt)  # type: ignore[arg-type]
+
+    await wait_for(pilot, lambda: title in highlighted())
+    await pilot.press("enter")

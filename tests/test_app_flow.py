@@ -8,7 +8,7 @@ from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.screens.kol_page import KolPageScreen
 from msl_tui.screens.matrix import MatrixScreen
 from msl_tui.screens.plan import PlanScreen
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, type_text, wait_for
 
 
 def list_screen(app) -> KolListScreen:  # type: ignore[no-untyped-def]
@@ -33,7 +33,8 @@ async def test_typing_a_filter_narrows_the_list_to_matching_kols() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         everyone = len(list_screen(app).rows)
-        await pilot.press("slash", *"lupus")
+        await pilot.press("slash")
+        await type_text(pilot, "lupus")
         await wait_for(pilot, lambda: len(list_screen(app).rows) < everyone)
         matched = {r.kol_id for r in list_screen(app).rows}
         assert matched == set(store.search_kol_ids("lupus"))
@@ -78,7 +79,9 @@ async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
         plan_before = store.current_plan(kol_id)
         assert isinstance(plan_before, EngagementPlan) and plan_before.objectives
         await pilot.press("e")
-        await pilot.press("ctrl+a", "ctrl+k", *"Map evidence gaps in elderly patients", "ctrl+s")
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "Map evidence gaps in elderly patients")
+        await pilot.press("ctrl+s")
         await wait_for(
             pilot,
             lambda: (
@@ -95,8 +98,11 @@ async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
         linked = sum(1 for i in store.interactions_for(kol_id) if i.objective_id == first.id)
         assert linked >= 1
         table = app.screen.query_one("#objectives")
-        await pilot.press("e", "tab", "ctrl+a", "ctrl+k", *"interactions")
-        await pilot.press("tab", "ctrl+a", "ctrl+k", *str(linked), "ctrl+s")
+        await pilot.press("e", "tab", "ctrl+a", "ctrl+k")
+        await type_text(pilot, "interactions")
+        await pilot.press("tab", "ctrl+a", "ctrl+k")
+        await type_text(pilot, str(linked))
+        await pilot.press("ctrl+s")
         await wait_for(
             pilot,
             lambda: str(table.get_row_at(0)[-1]) == f"met · {linked}/{linked} interactions",  # type: ignore[attr-defined]
@@ -115,7 +121,8 @@ async def test_a_bad_objective_value_is_reported_and_kept_as_typed() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
-        await pilot.press("a", *"Agree a joint education session")
+        await pilot.press("a")
+        await type_text(pilot, "Agree a joint education session")
         target = app.screen.query_one("#obj-target")
         target.value = "0"  # below the minimum of 1
         await pilot.press("ctrl+s")
@@ -185,7 +192,8 @@ async def test_the_cursor_stays_on_the_kol_after_saving_a_visit() -> None:
         rank_before = [r.kol_id for r in screen.rows].index(kol_id)  # type: ignore[arg-type]
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        await pilot.press(*"Caught up on the registry.", "ctrl+s")
+        await type_text(pilot, "Caught up on the registry.")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         # Contact just made: the KOL drops down the ranking, and the cursor goes with them.
         await wait_for(pilot, lambda: [r.kol_id for r in screen.rows].index(kol_id) != rank_before)  # type: ignore[arg-type]

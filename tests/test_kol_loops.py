@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from textual.command import CommandInput, CommandList
 from textual.widgets import DataTable, Input, ListView, Select, Static, TextArea
 
 from msl_tui.app import MslApp
@@ -20,7 +19,7 @@ from msl_tui.screens.kol_page import KolPageScreen, profile_text
 from msl_tui.screens.pick import Pick
 from msl_tui.services.kol_page import load_kol_page
 from msl_tui.store import Store
-from tests.app_helpers import FIXED_NOW, fixed_store, make_app, type_text, wait_for
+from tests.app_helpers import FIXED_NOW, fixed_store, make_app, run_command, type_text, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -60,19 +59,6 @@ async def _open_kol(pilot, app: MslApp, name: str) -> KolPageScreen:  # type: ig
     page = _page(app)
     await wait_for(pilot, lambda: page.page is not None)
     return page
-
-
-async def _palette(pilot, title: str) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press("ctrl+p")
-    await wait_for(pilot, lambda: isinstance(pilot.app.focused, CommandInput))
-    await type_text(pilot, title)
-    await wait_for(pilot, lambda: _palette_shows(pilot.app, title))
-    await pilot.press("enter")
-
-
-def _palette_shows(app: MslApp, title: str) -> bool:
-    lists = app.screen.query(CommandList)
-    return bool(lists) and any(title in str(o.prompt) for o in lists.first().options)
 
 
 def _visit_text(page: KolPageScreen, visit_id: str) -> str:
@@ -137,7 +123,7 @@ async def test_from_the_list_a_late_report_with_an_earlier_day_zero_says_late() 
     async with app.run_test(size=(80, 24)) as pilot:
         await _list_ready(pilot, app)
         top = _list(app).rows[0]
-        await _palette(pilot, "Mark adverse event reported")
+        await run_command(pilot, "Mark adverse event reported")
         await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
         dialog = app.screen
         assert isinstance(dialog, AEReportDialog)
@@ -173,7 +159,7 @@ async def test_a_report_needs_to_whom_and_says_so_in_words() -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await _list_ready(pilot, app)
-        await _palette(pilot, "Mark adverse event reported")
+        await run_command(pilot, "Mark adverse event reported")
         await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
         await pilot.press("ctrl+s")
         dialog = app.screen
@@ -349,7 +335,7 @@ async def test_amend_visit_from_the_palette_on_the_list_offers_the_visits() -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await _list_ready(pilot, app)
         top = _list(app).rows[0]
-        await _palette(pilot, "Amend visit")
+        await run_command(pilot, "Amend visit")
         await wait_for(pilot, lambda: isinstance(app.screen, Pick))
         await pilot.press("enter")  # the newest visit
         await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
@@ -427,7 +413,7 @@ async def test_reopen_follow_up_from_the_palette_on_the_list() -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: [r.kol_id for r in _list(app).rows] == [kol.id])
         done = [f for f in store.followups_for(kol.id) if f.done]
-        await _palette(pilot, "Reopen follow-up")
+        await run_command(pilot, "Reopen follow-up")
         if len(done) > 1:
             await wait_for(pilot, lambda: isinstance(app.screen, Pick))
             await pilot.press("enter")
@@ -479,7 +465,7 @@ async def test_b_on_the_kol_page_and_the_palette_open_the_brief() -> None:
         assert app.screen.current_kol_id == kol_id  # type: ignore[attr-defined]
         await pilot.press("k")  # back to the KOL page it came from
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
-        await _palette(pilot, "Pre-call brief")
+        await run_command(pilot, "Pre-call brief")
         await wait_for(pilot, lambda: isinstance(app.screen, BriefScreen))
 
 

@@ -19,7 +19,7 @@ from msl_tui.screens.passphrase import EMPTY, WRONG, PassphraseScreen
 from msl_tui.services.unlock import LockedStore, needs_passphrase, open_encrypted
 from msl_tui.settings import Settings
 from msl_tui.store import Store, cipher
-from tests.app_helpers import FIXED_NOW, wait_for
+from tests.app_helpers import FIXED_NOW, type_text, wait_for
 from tests.fake_keyring import FileKeyring
 
 pytest.importorskip("sqlcipher3", reason="the encrypted-store extra (SQLCipher) is not installed")
@@ -68,6 +68,11 @@ def locked_app(db: Path) -> MslApp:
     return MslApp(None, locked=locked, now=lambda: FIXED_NOW, settings=Settings())
 
 
+async def field_ready(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The passphrase field has the cursor: typed text goes there, not to the screen."""
+    await wait_for(pilot, lambda: getattr(pilot.app.focused, "id", None) == "passphrase")
+
+
 def on_passphrase(app: MslApp) -> PassphraseScreen:
     assert isinstance(app.screen, PassphraseScreen)
     return app.screen
@@ -83,7 +88,8 @@ async def test_a_wrong_passphrase_is_one_line_and_the_file_is_untouched(
         assert not screen.query("#remember")  # no keyring here: nothing to offer
         await pilot.press("enter")
         assert screen.problem == EMPTY
-        await pilot.press(*"wrong horse", "enter")
+        await type_text(pilot, "wrong horse")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: screen.problem == WRONG)
         assert app.screen is screen
         assert screen.query_one("#passphrase").value == ""  # type: ignore[attr-defined]
@@ -95,9 +101,12 @@ async def test_a_wrong_passphrase_is_one_line_and_the_file_is_untouched(
 async def test_the_right_passphrase_opens_the_kol_list(encrypted: Path, no_ring: None) -> None:
     app = locked_app(encrypted)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press(*"nope", "enter")
+        await field_ready(pilot)
+        await type_text(pilot, "nope")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: on_passphrase(app).problem == WRONG)
-        await pilot.press(*PASS, "enter")
+        await type_text(pilot, PASS)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         assert isinstance(app.screen, KolListScreen)
         assert len(app.screen.rows) == 12
@@ -108,7 +117,9 @@ async def test_remember_keeps_the_passphrase_in_the_keyring(encrypted: Path, rin
     assert needs_passphrase(encrypted)
     app = locked_app(encrypted)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*PASS, "tab", "space", "shift+tab", "enter")
+        await field_ready(pilot)
+        await type_text(pilot, PASS)
+        await pilot.press("tab", "space", "shift+tab", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
     assert PASS in ring.read_text()
     assert not needs_passphrase(encrypted)  # next time the keyring answers
@@ -117,7 +128,9 @@ async def test_remember_keeps_the_passphrase_in_the_keyring(encrypted: Path, rin
 async def test_a_wrong_passphrase_is_not_remembered(encrypted: Path, ring: Path) -> None:
     app = locked_app(encrypted)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"wrong", "tab", "space", "shift+tab", "enter")
+        await field_ready(pilot)
+        await type_text(pilot, "wrong")
+        await pilot.press("tab", "space", "shift+tab", "enter")
         await wait_for(pilot, lambda: on_passphrase(app).problem == WRONG)
     assert not ring.exists()
 

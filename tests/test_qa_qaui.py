@@ -15,6 +15,7 @@ from msl_tui.demo import seed_demo
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.settings import Settings
 from msl_tui.store import Store
+from tests.app_helpers import type_text
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -69,7 +70,7 @@ async def test_escape_after_typing_asks_to_keep(store: Store) -> None:
         await _wait_for_list(app, pilot)
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"abc")
+        await type_text(pilot, "abc")
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, CaptureScreen), app.screen
@@ -88,15 +89,18 @@ async def test_nothing_of_kol_a_visit_shows_or_is_saved_on_kol_b(store: Store) -
         kol_a = app.screen.current_kol_id  # type: ignore[attr-defined]
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"note for a")
+        await type_text(pilot, "note for a")
         await pilot.press("f2")
         await pilot.pause()
         cap = app.screen
         assert isinstance(cap, CaptureScreen)
         cap.query_one("#fb-sentiment", Select).value = "negative"
-        await pilot.press("tab", *"dosing")  # fb-about
-        await pilot.press("f3", *"65 yo man")
-        await pilot.press("f4", *"off label q")
+        await pilot.press("tab")
+        await type_text(pilot, "dosing")  # fb-about
+        await pilot.press("f3")
+        await type_text(pilot, "65 yo man")
+        await pilot.press("f4")
+        await type_text(pilot, "off label q")
         await pilot.pause(0.3)
         await pilot.press("escape")
         await pilot.pause()
@@ -116,7 +120,7 @@ async def test_nothing_of_kol_a_visit_shows_or_is_saved_on_kol_b(store: Store) -
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert cap.query_one("#notes", TextArea).text == ""
-        await pilot.press(*"b text")
+        await type_text(pilot, "b text")
         await pilot.pause(0.3)
         await pilot.press("escape")
         await pilot.pause()
@@ -224,7 +228,7 @@ async def test_cursor_stays_on_a_kol_deep_in_the_list_after_a_saved_visit(
         kol = app.screen.current_kol_id  # type: ignore[attr-defined]
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"Discussed the dosing data.")
+        await type_text(pilot, "Discussed the dosing data.")
         await pilot.press("ctrl+s")
         for _ in range(40):
             await pilot.pause(0.05)
