@@ -85,3 +85,14 @@ async def run_command(pilot: Pilot[None], title: str) -> None:
 
     await wait_for(pilot, lambda: title in highlighted())
     await pilot.press("enter")
+
+
+async def settle(pilot: Pilot[None], done: Callable[[], bool], within: float = 1.0) -> None:
+    """Let the app work until ``done`` holds (at most ``within`` seconds), then once more
+    until it is idle, so a key still on its way lands; never fails by itself: the
+    caller's assertions then say what is wrong. For checks that a burst of keys ended in
+    the right place, where a fixed wait used to be."""
+    deadline = time.monotonic() + within
+    while not done() and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    await pilot.pause()

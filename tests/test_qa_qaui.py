@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.keys import _character_to_key
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from msl_tui.app import MslApp
 from msl_tui.demo import seed_demo
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.settings import Settings
 from msl_tui.store import Store
-from tests.app_helpers import type_text
+from tests.app_helpers import settle, type_text
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -35,6 +35,16 @@ def _burst(app: MslApp, text: str) -> None:
     """Keys as a terminal delivers a fast typist's burst: all queued before any is handled."""
     for ch in text:
         app.post_message(events.Key(_character_to_key(ch), ch))
+
+
+def _notes(app: MslApp) -> str | None:
+    found = app.screen.query("#notes")
+    return found.first(TextArea).text if found else None
+
+
+def _field(app: MslApp, selector: str) -> str | None:
+    found = app.screen.query(selector)
+    return found.first(Input).value if found else None
 
 
 async def _wait_for_list(app: MslApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -58,8 +68,7 @@ async def test_keys_typed_right_after_n_reach_the_note(store: Store, opens: int)
             await pilot.press("escape")
             await pilot.pause()
         _burst(app, "nhello world")
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(pilot, lambda: _notes(app) == "hello world")
         assert isinstance(app.screen, CaptureScreen)
         assert app.screen.query_one("#notes", TextArea).text == "hello world"
 
@@ -157,8 +166,7 @@ async def test_keys_typed_right_after_the_restore_answer_reach_the_note(store: S
                 break
             await pilot.pause(0.05)
         _burst(app, "y and more")
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(pilot, lambda: _notes(app) == "kept and more")
         assert isinstance(app.screen, CaptureScreen)
         assert app.screen.query_one("#notes", TextArea).text == "kept and more"
         from textual.widgets import Input
@@ -185,8 +193,13 @@ async def test_section_keys_in_a_burst_send_the_next_words_to_their_field(
         keys += [("f5", None), ("z", "z")]
         for key, char in keys:
             app.post_message(events.Key(key, char))
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(
+            pilot,
+            lambda: (
+                (_notes(app), _field(app, "#ae-patient"), _field(app, "#request"))
+                == ("az", "65", "q")
+            ),
+        )
         cap = app.screen
         assert isinstance(cap, CaptureScreen)
         assert cap.query_one("#notes", TextArea).text == "az"
@@ -206,8 +219,7 @@ async def test_filter_typed_fast_after_slash_filters_and_opens_nothing(store: St
     async with app.run_test(size=(100, 30)) as pilot:
         await _wait_for_list(app, pilot)
         _burst(app, "/" + family + "sw")
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(pilot, lambda: _field(app, "#filter") == family + "sw")
         assert isinstance(app.screen, KolListScreen)
         assert app.screen.query_one("#filter", Input).value == family + "sw"
 
