@@ -48,14 +48,17 @@ async def test_segment_filter_and_sort_keys_change_what_is_shown() -> None:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         await pilot.press("g")  # first segment: manage closely
         await wait_for(pilot, lambda: list_screen(app).query_state.segment is not None)
-        await pilot.pause(0.3)
-        assert {r.segment.value for r in list_screen(app).rows} == {"manage closely"}
+        await wait_for(
+            pilot, lambda: {r.segment.value for r in list_screen(app).rows} == {"manage closely"}
+        )
         await pilot.press("o")  # sort by name: the family name, titles aside
         await wait_for(pilot, lambda: list_screen(app).query_state.sort == "name")
-        await pilot.pause(0.3)
-        families = [r.name.split()[-1] for r in list_screen(app).rows]
-        assert families == sorted(families)
-        assert families[0] < families[-1]
+
+        def families() -> list[str]:
+            return [r.name.split()[-1] for r in list_screen(app).rows]
+
+        await wait_for(pilot, lambda: families() == sorted(families()))
+        assert families()[0] < families()[-1]
 
 
 async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
@@ -141,9 +144,11 @@ async def test_the_matrix_shows_every_kol_once_and_opens_one() -> None:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MatrixScreen))
-        await pilot.pause(0.5)
-        counts = [len(ol.options) for ol in app.screen.query("OptionList")]  # type: ignore[attr-defined]
-        assert sum(counts) == len(store.list_kols())
+        kols = len(store.list_kols())
+        await wait_for(
+            pilot,
+            lambda: sum(len(ol.options) for ol in app.screen.query("OptionList")) == kols,  # type: ignore[attr-defined]
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
 
@@ -152,11 +157,9 @@ async def test_help_opens_from_anywhere_and_closes() -> None:
     app = make_app(fixed_store())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
-        assert type(app.screen).__name__ == "HelpScreen"
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, KolListScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
 
 
 async def test_opening_the_plan_writes_nothing() -> None:

@@ -34,9 +34,8 @@ async def test_a_whole_visit_typed_with_keys_lands_in_the_store() -> None:
         await pilot.press("f2", "enter", "down", "down", "down", "enter")
         await pilot.press("tab")
         await type_text(pilot, "slow answers from medical information")
-        await pilot.pause(0.2)
-        title = str(app.screen.query_one("#prompt-title").render())
-        assert "root cause" in title
+        title = app.screen.query_one("#prompt-title")
+        await wait_for(pilot, lambda: "root cause" in str(title.render()))
         await pilot.press("ctrl+s")  # the AE question comes first
         await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
         await pilot.press("y")
