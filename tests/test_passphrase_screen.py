@@ -5,7 +5,6 @@ the right one opens the KOL list; "remember" keeps it in the OS keyring (a fake 
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,28 +27,14 @@ pytest.importorskip("sqlcipher3", reason="the encrypted-store extra (SQLCipher) 
 PASS = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def encrypted_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The encrypted store, made once (encrypting takes seconds); each test gets a copy."""
-    folder = tmp_path_factory.mktemp("template")
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv(cipher.PASSPHRASE_ENV, raising=False)
-        env.setenv("MSL_DATA_DIR", str(folder / "data"))
-        env.setenv("MSL_SETTINGS", str(folder / "settings.toml"))
-        db = folder / "ana.db"
-        store = Store.open(db)
-        seed_demo(store, kols=12, years=0.5, seed=7, now=FIXED_NOW)
-        store.close()
-        cipher.convert(db, passphrase=PASS)
-    return db
-
-
 @pytest.fixture
-def encrypted(encrypted_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def encrypted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(cipher.PASSPHRASE_ENV, raising=False)
     db = tmp_path / "ana.db"
-    shutil.copyfile(encrypted_template, db)
-    db.chmod(encrypted_template.stat().st_mode)  # private, as convert left it
+    store = Store.open(db)
+    seed_demo(store, kols=12, years=0.5, seed=7, now=FIXED_NOW)
+    store.close()
+    cipher.convert(db, passphrase=PASS)
     return db
 
 
