@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from textual import events
+from textual._xterm_parser import XTermParser
+from textual.command import CommandInput, CommandList
 from textual.pilot import Pilot
 
 from msl_tui.app import MslApp
@@ -40,3 +44,55 @@ async def wait_for(pilot: Pilot[None], predicate: Callable[[], bool], timeout: f
         if time.monotonic() > deadline:
             raise AssertionError("the app did not reach the expected state in time")
         await pilot.pause(0.05)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    """Type ``text`` into what has the cursor as a fast typist's terminal delivers it: the
+    keys Textual's own terminal parser reads from those characters (a newline is enter),
+    all posted to the app at once and handled by its real key path, then one wait until the
+    app has handled them.
+
+    ``pilot.press`` waits for the app to go idle after every key (about 100 ms a key, most
+    of a typing test). Text only: a key that moves the cursor or opens a screen goes through
+    ``pilot.press``, since in a burst the keys after it are already on their way to the
+    field that had the cursor (as in a real terminal)."""
+    app = pilot.app
+    for event in XTermParser().feed(text.replace("\n", "\r")):
+        assert isinstance(event, events.Key), event
+        event.set_sender(app)
+        app.post_message(event)
+    # The app hands keys on in order: once a callback queued behind them has run, each key
+    # is with its target; the wait after it lets the targets (and what they start) finish.
+    handed_on = asyncio.Event()
+    app.call_later(handed_on.set)
+    await handed_on.wait()
+    await pilot.wait_for_scheduled_animations()
+
+
+async def run_command(pilot: Pilot[None], title: str) -> None:
+    """Open the command palette, type ``title``, and press enter once the entry the palette
+    highlights shows it (its search answers a moment after the keys)."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.focused, CommandInput))
+    await type_text(pilot, title)
+
+    def highlighted() -> str:
+        found = pilot.app.screen.query(CommandList)
+        if not found or found.first().highlighted is None:
+            return ""
+        options = found.first()
+        return str(options.get_option_at_index(options.highlighted).prompt)  # type: ignore[arg-type]
+
+    await wait_for(pilot, lambda: title in highlighted())
+    await pilot.press("enter")
+
+
+async def settle(pilot: Pilot[None], done: Callable[[], bool], within: float = 1.0) -> None:
+    """Let the app work until ``done`` holds (at most ``within`` seconds), then once more
+    until it is idle, so a key still on its way lands; never fails by itself: the
+    caller's assertions then say what is wrong. For checks that a burst of keys ended in
+    the right place, where a fixed wait used to be."""
+    deadline = time.monotonic() + within
+    while not done() and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    await pilot.pause()

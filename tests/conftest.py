@@ -15,6 +15,12 @@ from msl_tui.store import Store
 FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The few tests that run for tens of seconds go first: under xdist, a worker handed
+    one of them last would run on alone after the other has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable
+
+
 @pytest.fixture(autouse=True)
 def _isolated_locations(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

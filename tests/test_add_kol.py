@@ -17,7 +17,7 @@ from msl_tui.screens.dialogs import Choice
 from msl_tui.screens.kol_list import EMPTY_STORE, KolListScreen
 from msl_tui.services.kols import KolEditError, add_kol, family_name_key, read_areas
 from msl_tui.store import Store
-from tests.app_helpers import make_app, wait_for
+from tests.app_helpers import make_app, run_command, type_text, wait_for
 
 
 def empty_store() -> Store:
@@ -61,12 +61,16 @@ async def test_add_a_kol_from_the_empty_store_then_write_a_note() -> None:
         await pilot.pause(0.1)
         error = form.query_one("#kol-name-error")
         assert error.display and str(error.render()) == "Type the KOL's name, e.g. Dr Ada Roe"
-        await pilot.press(*"Prof Ines Quarles", "tab", *"Caldmoor General Hospital")
-        await pilot.press("tab", *"Cardiology")
+        await type_text(pilot, "Prof Ines Quarles")
+        await pilot.press("tab")
+        await type_text(pilot, "Caldmoor General Hospital")
+        await pilot.press("tab")
+        await type_text(pilot, "Cardiology")
         form.query_one("#kol-influence").value = "national"  # type: ignore[attr-defined]
         form.query_one("#kol-stance").value = "negative"  # type: ignore[attr-defined]
         form.query_one("#kol-areas").focus()
-        await pilot.press(*"cardiology, heart failure", "ctrl+s")
+        await type_text(pilot, "cardiology, heart failure")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
         await wait_for(pilot, lambda: len(screen.rows) == 1)
         (kol,) = store.list_kols()
@@ -91,11 +95,7 @@ async def test_the_palette_entry_opens_the_same_form_from_the_list_and_the_matri
             if screen == "matrix":
                 await pilot.press("m")
                 await wait_for(pilot, lambda: type(app.screen).__name__ == "MatrixScreen")
-            await pilot.press("ctrl+p")
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
-            await pilot.press(*"Add KOL")
-            await pilot.pause(0.3)
-            await pilot.press("enter")
+            await run_command(pilot, "Add KOL")
             await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, AddKolScreen))
@@ -154,7 +154,8 @@ async def test_a_name_holding_markup_is_announced_as_typed() -> None:
         await list_loaded(pilot)
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
-        await pilot.press(*name, "ctrl+s")
+        await type_text(pilot, name)
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: bool(app.screen.query(Toast)))
         toast = app.screen.query_one(Toast)
         assert str(toast.render()).startswith(f"{name} added.")
@@ -169,7 +170,8 @@ async def test_esc_with_typed_text_asks_before_throwing_it_away() -> None:
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
         form = app.screen
-        await pilot.press(*"Something important typed", "escape")
+        await type_text(pilot, "Something important typed")
+        await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, Choice))
         await pilot.press("escape")  # stay
         await wait_for(pilot, lambda: app.screen is form)

@@ -8,7 +8,7 @@ from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.screens.kol_page import KolPageScreen
 from msl_tui.screens.matrix import MatrixScreen
 from msl_tui.screens.plan import PlanScreen
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, type_text, wait_for
 
 
 def list_screen(app) -> KolListScreen:  # type: ignore[no-untyped-def]
@@ -33,7 +33,8 @@ async def test_typing_a_filter_narrows_the_list_to_matching_kols() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         everyone = len(list_screen(app).rows)
-        await pilot.press("slash", *"lupus")
+        await pilot.press("slash")
+        await type_text(pilot, "lupus")
         await wait_for(pilot, lambda: len(list_screen(app).rows) < everyone)
         matched = {r.kol_id for r in list_screen(app).rows}
         assert matched == set(store.search_kol_ids("lupus"))
@@ -47,14 +48,17 @@ async def test_segment_filter_and_sort_keys_change_what_is_shown() -> None:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         await pilot.press("g")  # first segment: manage closely
         await wait_for(pilot, lambda: list_screen(app).query_state.segment is not None)
-        await pilot.pause(0.3)
-        assert {r.segment.value for r in list_screen(app).rows} == {"manage closely"}
+        await wait_for(
+            pilot, lambda: {r.segment.value for r in list_screen(app).rows} == {"manage closely"}
+        )
         await pilot.press("o")  # sort by name: the family name, titles aside
         await wait_for(pilot, lambda: list_screen(app).query_state.sort == "name")
-        await pilot.pause(0.3)
-        families = [r.name.split()[-1] for r in list_screen(app).rows]
-        assert families == sorted(families)
-        assert families[0] < families[-1]
+
+        def families() -> list[str]:
+            return [r.name.split()[-1] for r in list_screen(app).rows]
+
+        await wait_for(pilot, lambda: families() == sorted(families()))
+        assert families()[0] < families()[-1]
 
 
 async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
@@ -78,7 +82,9 @@ async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
         plan_before = store.current_plan(kol_id)
         assert isinstance(plan_before, EngagementPlan) and plan_before.objectives
         await pilot.press("e")
-        await pilot.press("ctrl+a", "ctrl+k", *"Map evidence gaps in elderly patients", "ctrl+s")
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "Map evidence gaps in elderly patients")
+        await pilot.press("ctrl+s")
         await wait_for(
             pilot,
             lambda: (
@@ -95,8 +101,11 @@ async def test_open_a_kol_tick_a_follow_up_edit_the_plan_and_go_back() -> None:
         linked = sum(1 for i in store.interactions_for(kol_id) if i.objective_id == first.id)
         assert linked >= 1
         table = app.screen.query_one("#objectives")
-        await pilot.press("e", "tab", "ctrl+a", "ctrl+k", *"interactions")
-        await pilot.press("tab", "ctrl+a", "ctrl+k", *str(linked), "ctrl+s")
+        await pilot.press("e", "tab", "ctrl+a", "ctrl+k")
+        await type_text(pilot, "interactions")
+        await pilot.press("tab", "ctrl+a", "ctrl+k")
+        await type_text(pilot, str(linked))
+        await pilot.press("ctrl+s")
         await wait_for(
             pilot,
             lambda: str(table.get_row_at(0)[-1]) == f"met · {linked}/{linked} interactions",  # type: ignore[attr-defined]
@@ -115,7 +124,8 @@ async def test_a_bad_objective_value_is_reported_and_kept_as_typed() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
-        await pilot.press("a", *"Agree a joint education session")
+        await pilot.press("a")
+        await type_text(pilot, "Agree a joint education session")
         target = app.screen.query_one("#obj-target")
         target.value = "0"  # below the minimum of 1
         await pilot.press("ctrl+s")
@@ -134,9 +144,11 @@ async def test_the_matrix_shows_every_kol_once_and_opens_one() -> None:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MatrixScreen))
-        await pilot.pause(0.5)
-        counts = [len(ol.options) for ol in app.screen.query("OptionList")]  # type: ignore[attr-defined]
-        assert sum(counts) == len(store.list_kols())
+        kols = len(store.list_kols())
+        await wait_for(
+            pilot,
+            lambda: sum(len(ol.options) for ol in app.screen.query("OptionList")) == kols,  # type: ignore[attr-defined]
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
 
@@ -145,11 +157,9 @@ async def test_help_opens_from_anywhere_and_closes() -> None:
     app = make_app(fixed_store())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
-        assert type(app.screen).__name__ == "HelpScreen"
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, KolListScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
 
 
 async def test_opening_the_plan_writes_nothing() -> None:
@@ -185,7 +195,8 @@ async def test_the_cursor_stays_on_the_kol_after_saving_a_visit() -> None:
         rank_before = [r.kol_id for r in screen.rows].index(kol_id)  # type: ignore[arg-type]
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        await pilot.press(*"Caught up on the registry.", "ctrl+s")
+        await type_text(pilot, "Caught up on the registry.")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         # Contact just made: the KOL drops down the ranking, and the cursor goes with them.
         await wait_for(pilot, lambda: [r.kol_id for r in screen.rows].index(kol_id) != rank_before)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.screens.kol_page import KolPageScreen
 from msl_tui.services.visit import draft_id_for
 from msl_tui.store import Store
-from tests.app_helpers import FIXED_NOW, make_app, wait_for
+from tests.app_helpers import FIXED_NOW, make_app, type_text, wait_for
 
 
 def _file_store(path: Path) -> Store:
@@ -41,7 +41,7 @@ async def test_a_busy_store_keeps_the_text_and_saves_it_when_free(
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
         screen = app.screen
         other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-        await pilot.press(*"Discussed the registry")
+        await type_text(pilot, "Discussed the registry")
         await wait_for(pilot, lambda: screen._store_trouble)  # type: ignore[attr-defined]
         assert app.is_running and isinstance(app.screen, CaptureScreen)
         stored = store.load_draft(draft_id_for(kol_id)) or {}

@@ -18,7 +18,7 @@ from msl_tui.screens.dialogs import Choice, PromptEditor
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services.visit import draft_id_for
 from msl_tui.settings import Settings
-from tests.app_helpers import FIXED_NOW, fixed_store, make_app, wait_for
+from tests.app_helpers import FIXED_NOW, fixed_store, make_app, type_text, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +72,8 @@ async def test_the_visit_time_is_when_capture_opened_not_when_saved() -> None:
         kol_id = await _open_capture(pilot, app)
         assert app.screen.query_one("#when").value == "2026-11-23 09:00"  # type: ignore[attr-defined]
         clock[0] = FIXED_NOW + timedelta(minutes=40)  # the note takes a while to write
-        await pilot.press(*"Her patient was hospitalised after the second dose.", "ctrl+s")
+        await type_text(pilot, "Her patient was hospitalised after the second dose.")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, Choice))
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
@@ -123,7 +124,7 @@ async def test_the_draft_is_saved_within_a_fifth_of_a_second_of_the_last_key() -
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         kol_id = await _open_capture(pilot, app)
-        await pilot.press(*"Last words before the crash")
+        await type_text(pilot, "Last words before the crash")
 
         def saved_notes() -> str | None:
             payload = store.load_draft(draft_id_for(kol_id))
@@ -138,7 +139,8 @@ async def test_msl_note_returns_to_the_shell_once_saved() -> None:
     app = NoteApp(store, now=lambda: FIXED_NOW, settings=Settings(), open_capture_for=kol.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        await pilot.press(*"Quick call about the registry.", "ctrl+s")
+        await type_text(pilot, "Quick call about the registry.")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.saved_id is not None)
         await wait_for(pilot, lambda: not app.is_running)
     assert store.interactions_for(kol.id, limit=1)[0].id == app.saved_id

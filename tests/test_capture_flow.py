@@ -5,7 +5,7 @@ from __future__ import annotations
 from msl_tui.models import FollowUp, Interaction, Sentiment
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.kol_list import KolListScreen
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, type_text, wait_for
 
 
 def newest_interaction(store, kol_id: str) -> Interaction:  # type: ignore[no-untyped-def]
@@ -22,22 +22,25 @@ async def test_a_whole_visit_typed_with_keys_lands_in_the_store() -> None:
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
         assert app.focused is not None and app.focused.id == "notes"
-        await pilot.press(*"Discussed dosing in frail patients.", "enter")
-        await pilot.press(*"- [ ] send the trial reprint by fri", "enter")
-        await pilot.press(*"One patient was hospitalised with a rash.", "enter")
+        await type_text(
+            pilot,
+            "Discussed dosing in frail patients.\n"
+            "- [ ] send the trial reprint by fri\n"
+            "One patient was hospitalised with a rash.\n",
+        )
         await pilot.press("ctrl+o")  # insert the highlighted neutral question
-        await pilot.press(*"They want more renal data.")
+        await type_text(pilot, "They want more renal data.")
         # Negative feedback, about one thing, root cause not yet known.
         await pilot.press("f2", "enter", "down", "down", "down", "enter")
-        await pilot.press("tab", *"slow answers from medical information")
-        await pilot.pause(0.2)
-        title = str(app.screen.query_one("#prompt-title").render())
-        assert "root cause" in title
+        await pilot.press("tab")
+        await type_text(pilot, "slow answers from medical information")
+        title = app.screen.query_one("#prompt-title")
+        await wait_for(pilot, lambda: "root cause" in str(title.render()))
         await pilot.press("ctrl+s")  # the AE question comes first
         await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        await pilot.press(*"adult male")
+        await type_text(pilot, "adult male")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
 
@@ -64,7 +67,7 @@ async def test_escape_with_text_asks_and_keeping_the_draft_brings_it_back() -> N
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        await pilot.press(*"Half-written thought about biomarkers")
+        await type_text(pilot, "Half-written thought about biomarkers")
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
         await pilot.press("k")
@@ -96,7 +99,7 @@ async def test_a_bad_date_keeps_every_typed_character() -> None:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
-        await pilot.press(*"Notes that must survive")
+        await type_text(pilot, "Notes that must survive")
         when = app.screen.query_one("#when")
         when.focus()
         await pilot.press("ctrl+a", "ctrl+e")

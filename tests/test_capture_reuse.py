@@ -8,7 +8,7 @@ from textual.widgets import Collapsible, Input, Select, TextArea
 from msl_tui.models import Interaction
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.kol_list import KolListScreen
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, type_text, wait_for
 
 
 async def _open(pilot, app) -> CaptureScreen:  # type: ignore[no-untyped-def]
@@ -30,8 +30,9 @@ async def test_the_next_visit_starts_blank_on_the_same_screen() -> None:
         await pilot.press("ctrl+s")  # an empty note: refused on the field
         await pilot.pause(0.1)
         assert str(first.query_one("#form-error").render()).startswith("! Note")
-        await pilot.press(*"Asked about the registry.")
-        await pilot.press("f4", *"Is it safe in dialysis?")
+        await type_text(pilot, "Asked about the registry.")
+        await pilot.press("f4")
+        await type_text(pilot, "Is it safe in dialysis?")
         await pilot.press("f2", "enter", "down", "down", "down", "enter")  # negative feedback
         await pilot.pause(0.1)
         assert first.draft is not None and first.draft.feedback_sentiment
@@ -61,8 +62,9 @@ async def test_a_kept_draft_stays_with_its_kol_while_another_visit_is_written() 
     async with app.run_test(size=(120, 40)) as pilot:
         first = await _open(pilot, app)
         kol_a = first.current_kol_id
-        await pilot.press(*"Half a thought about biomarkers")
-        await pilot.press("f4", *"A verbatim question")
+        await type_text(pilot, "Half a thought about biomarkers")
+        await pilot.press("f4")
+        await type_text(pilot, "A verbatim question")
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
         await pilot.press("k")
@@ -72,7 +74,7 @@ async def test_a_kept_draft_stays_with_its_kol_while_another_visit_is_written() 
         assert other.current_kol_id != kol_a
         assert other.query_one("#notes", TextArea).text == ""
         assert other.query_one("#request", Input).value == ""
-        await pilot.press(*"A note for B")
+        await type_text(pilot, "A note for B")
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
         await pilot.press("k")

@@ -13,7 +13,7 @@ from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.dialogs import PromptEditor
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services.visit import draft_id_for, my_prompts
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, type_text, wait_for
 
 
 async def _capture_for_top_kol(pilot, app) -> str:  # type: ignore[no-untyped-def]
@@ -29,7 +29,7 @@ async def test_the_top_kol_is_logged_with_two_keys_besides_the_text() -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         kol_id = await _capture_for_top_kol(pilot, app)  # key 1: n
-        await pilot.press(*"Talked through enrolment criteria for the registry.")
+        await type_text(pilot, "Talked through enrolment criteria for the registry.")
         await pilot.press("ctrl+s")  # key 2
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
     saved = store.interactions_for(kol_id, limit=1)[0]
@@ -42,7 +42,7 @@ async def test_the_draft_is_saved_while_typing_without_leaving() -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         kol_id = await _capture_for_top_kol(pilot, app)
-        await pilot.press(*"Half a thought, then the train", "enter", *"  stopped")
+        await type_text(pilot, "Half a thought, then the train\n  stopped")
 
         def saved_notes() -> str | None:
             payload = store.load_draft(draft_id_for(kol_id))
@@ -60,7 +60,8 @@ async def test_an_own_prompt_is_written_offered_and_recorded_when_asked() -> Non
         kol_id = await _capture_for_top_kol(pilot, app)
         await pilot.press("f8")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
-        await pilot.press(*question, "enter")
+        await type_text(pilot, question)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
         screen = app.screen
         assert isinstance(screen, CaptureScreen)
@@ -68,7 +69,8 @@ async def test_an_own_prompt_is_written_offered_and_recorded_when_asked() -> Non
         assert question in texts
         for _ in range(texts.index(question)):
             await pilot.press("ctrl+l")
-        await pilot.press("ctrl+o", *"More nurse time.")
+        await pilot.press("ctrl+o")
+        await type_text(pilot, "More nurse time.")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
     assert [p.text for p in my_prompts(store)] == [question]
@@ -82,10 +84,16 @@ async def test_the_prompt_editor_points_out_leading_wording() -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await _capture_for_top_kol(pilot, app)
-        await pilot.press("f8", *"Don't you agree the data are superior?")
-        await pilot.pause(0.2)
-        hints = str(app.screen.query_one("#prompt-hints").render())
-        assert "leading" in hints and "promotional" in hints
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
+        await type_text(pilot, "Don't you agree the data are superior?")
+        hints = app.screen.query_one("#prompt-hints")
+
+        def pointed_out() -> bool:
+            shown = str(hints.render())
+            return "leading" in shown and "promotional" in shown
+
+        await wait_for(pilot, pointed_out)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
     assert my_prompts(store) == []
@@ -96,9 +104,13 @@ async def test_an_unsolicited_request_and_a_meal_are_recorded() -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         kol_id = await _capture_for_top_kol(pilot, app)
-        await pilot.press(*"Lunch-and-learn on the new data.")
-        await pilot.press("f4", *"Is it safe in dialysis patients?")
-        await pilot.press("tab", *"meal", "tab", *"18.40")
+        await type_text(pilot, "Lunch-and-learn on the new data.")
+        await pilot.press("f4")
+        await type_text(pilot, "Is it safe in dialysis patients?")
+        await pilot.press("tab")
+        await type_text(pilot, "meal")
+        await pilot.press("tab")
+        await type_text(pilot, "18.40")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
     saved: Interaction = store.interactions_for(kol_id, limit=1)[0]
@@ -122,13 +134,12 @@ async def test_the_date_is_read_as_typed_and_a_bad_one_is_marked(
         await _capture_for_top_kol(pilot, app)
         when = app.screen.query_one("#when")
         await pilot.click("#when")
-        await pilot.press("ctrl+a", "ctrl+k", *"2 days ago")
-        await pilot.pause(0.1)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "2 days ago")
+        await wait_for(pilot, lambda: str(when.tooltip).startswith("Sat 21 Nov 2026"))
         assert not when.has_class("-invalid")
-        assert str(when.tooltip).startswith("Sat 21 Nov 2026")
-        await pilot.press(*" or so")
-        await pilot.pause(0.1)
-        assert when.has_class("-invalid")
+        await type_text(pilot, " or so")
+        await wait_for(pilot, lambda: when.has_class("-invalid"))
 
 
 async def test_a_leading_own_prompt_is_reworded_and_only_the_neutral_one_is_saved() -> None:
@@ -141,7 +152,8 @@ async def test_a_leading_own_prompt_is_reworded_and_only_the_neutral_one_is_save
         await pilot.press("f8")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
         editor = app.screen
-        await pilot.press(*leading, "enter")
+        await type_text(pilot, leading)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: editor.query_one("#prompt-text").value == neutral)  # type: ignore[attr-defined]
         assert isinstance(app.screen, PromptEditor)  # not saved, still asking
         assert my_prompts(store) == []
@@ -149,10 +161,14 @@ async def test_a_leading_own_prompt_is_reworded_and_only_the_neutral_one_is_save
             pilot, lambda: "not saved as it is" in str(editor.query_one("#prompt-hints").render())
         )
         # Edited back into a leading question, it is reworded again, never saved.
-        await pilot.press("ctrl+a", "ctrl+k", *"Surely you agree?", "enter")
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "Surely you agree?")
+        await pilot.press("enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, PromptEditor) and my_prompts(store) == []
-        await pilot.press("ctrl+a", "ctrl+k", *leading, "enter")
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, leading)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: editor.query_one("#prompt-text").value == neutral)  # type: ignore[attr-defined]
         await pilot.press("enter")  # accept the rewording
         await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen))
@@ -174,7 +190,8 @@ async def test_a_pasted_or_tagged_leading_prompt_is_not_saved_as_typed(leading: 
         await pilot.press("f8")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptEditor))
         editor = app.screen
-        await pilot.press(*leading, "enter")
+        await type_text(pilot, leading)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: editor.query_one("#prompt-text").value != leading)  # type: ignore[attr-defined]
         assert isinstance(app.screen, PromptEditor) and my_prompts(store) == []
         await pilot.press("enter")  # accept the rewording

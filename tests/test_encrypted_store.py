@@ -63,13 +63,25 @@ def digest(path: Path) -> str:
 PASS = {cipher.PASSPHRASE_ENV: "correct horse battery"}
 
 
-@pytest.fixture
-def encrypted(tmp_path: Path) -> Path:
-    db = tmp_path / "ana.db"
-    said = ok("--db", db, "init", "--name", "Ana", "--encrypt", **PASS)
+@pytest.fixture(scope="module")
+def encrypted_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An encrypted store made by msl itself, once; each test gets a copy of the file."""
+    folder = tmp_path_factory.mktemp("template")
+    db = folder / "ana.db"
+    # Made before the per-test isolation applies: give msl a home of its own here too.
+    home = {"MSL_DATA_DIR": str(folder / "data"), "MSL_SETTINGS": str(folder / "settings.toml")}
+    said = ok("--db", db, "init", "--name", "Ana", "--encrypt", **PASS, **home)
     assert said.endswith(", encrypted\n")
-    (tmp_path / "kols.csv").write_text(f"name,city\n{NAME},York\n", encoding="utf-8")
-    ok("--db", db, "import-roster", tmp_path / "kols.csv", **PASS)
+    (folder / "kols.csv").write_text(f"name,city\n{NAME},York\n", encoding="utf-8")
+    ok("--db", db, "import-roster", folder / "kols.csv", **PASS, **home)
+    return db
+
+
+@pytest.fixture
+def encrypted(encrypted_template: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "ana.db"
+    shutil.copyfile(encrypted_template, db)
+    db.chmod(encrypted_template.stat().st_mode)
     return db
 
 

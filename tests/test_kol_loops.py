@@ -19,7 +19,7 @@ from msl_tui.screens.kol_page import KolPageScreen, profile_text
 from msl_tui.screens.pick import Pick
 from msl_tui.services.kol_page import load_kol_page
 from msl_tui.store import Store
-from tests.app_helpers import FIXED_NOW, fixed_store, make_app, wait_for
+from tests.app_helpers import FIXED_NOW, fixed_store, make_app, run_command, type_text, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -50,26 +50,15 @@ async def _list_ready(pilot, app: MslApp) -> None:  # type: ignore[no-untyped-de
 async def _open_kol(pilot, app: MslApp, name: str) -> KolPageScreen:  # type: ignore[no-untyped-def]
     """Filter the list by name and open the KOL, as a person would."""
     await _list_ready(pilot, app)
-    await pilot.press("slash", *name, "enter")
+    await pilot.press("slash")
+    await type_text(pilot, name)
+    await pilot.press("enter")
     await wait_for(pilot, lambda: [r.name for r in _list(app).rows] == [name])
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
     page = _page(app)
     await wait_for(pilot, lambda: page.page is not None)
     return page
-
-
-async def _palette(pilot, title: str) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press("ctrl+p", *title)
-    await wait_for(pilot, lambda: _palette_shows(pilot.app, title))
-    await pilot.press("enter")
-
-
-def _palette_shows(app: MslApp, title: str) -> bool:
-    from textual.command import CommandList
-
-    lists = app.screen.query(CommandList)
-    return bool(lists) and any(title in str(o.prompt) for o in lists.first().options)
 
 
 def _visit_text(page: KolPageScreen, visit_id: str) -> str:
@@ -107,7 +96,8 @@ async def test_marking_the_ae_reported_drops_it_from_first_place_and_shows_the_h
 
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
-        await pilot.press(*"PV desk, case 2026-0042", "enter")
+        await type_text(pilot, "PV desk, case 2026-0042")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
 
         saved = store.get(Interaction, pending.id)
@@ -133,12 +123,16 @@ async def test_from_the_list_a_late_report_with_an_earlier_day_zero_says_late() 
     async with app.run_test(size=(80, 24)) as pilot:
         await _list_ready(pilot, app)
         top = _list(app).rows[0]
-        await _palette(pilot, "Mark adverse event reported")
+        await run_command(pilot, "Mark adverse event reported")
         await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
         dialog = app.screen
         assert isinstance(dialog, AEReportDialog)
         # To whom, then the report time, the note, and day zero (typing replaces each field).
-        await pilot.press(*"PV desk", "tab", *"now", "tab", "tab", *"21/11 08:00")
+        await type_text(pilot, "PV desk")
+        await pilot.press("tab")
+        await type_text(pilot, "now")
+        await pilot.press("tab", "tab")
+        await type_text(pilot, "21/11 08:00")
         await wait_for(
             pilot, lambda: "late: 49 h" in _text(dialog.query_one("#ae-preview", Static))
         )
@@ -146,7 +140,9 @@ async def test_from_the_list_a_late_report_with_an_earlier_day_zero_says_late() 
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
         await wait_for(pilot, lambda: _list(app).rows[0].kol_id != top.kol_id)
 
-        await pilot.press("slash", *top.name, "enter")
+        await pilot.press("slash")
+        await type_text(pilot, top.name)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: [r.kol_id for r in _list(app).rows] == [top.kol_id])
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
@@ -163,7 +159,7 @@ async def test_a_report_needs_to_whom_and_says_so_in_words() -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await _list_ready(pilot, app)
-        await _palette(pilot, "Mark adverse event reported")
+        await run_command(pilot, "Mark adverse event reported")
         await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
         await pilot.press("ctrl+s")
         dialog = app.screen
@@ -186,7 +182,8 @@ async def test_follow_up_information_is_added_to_the_reported_event() -> None:
         await wait_for(pilot, lambda: bool(page.visits))
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
-        await pilot.press(*"PV desk", "enter")
+        await type_text(pilot, "PV desk")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
         # On the timeline, the highlighted visit's event takes the follow-up.
         await pilot.press("tab", "tab")
@@ -195,7 +192,8 @@ async def test_follow_up_information_is_added_to_the_reported_event() -> None:
         assert visit is not None and visit.adverse_event is not None
         await pilot.press("i")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "AEFollowUpDialog")
-        await pilot.press(*"Patient discharged, rash resolved", "enter")
+        await type_text(pilot, "Patient discharged, rash resolved")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "rash resolved" in _visit_text(page, visit.id))
         stored = store.get(Interaction, visit.id)
         assert stored is not None and stored.notes == visit.notes
@@ -222,12 +220,14 @@ async def test_amending_a_visit_needs_a_reason_and_keeps_the_earlier_text() -> N
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
         amend = app.screen
-        await pilot.press(*"Corrected: ", "ctrl+s")
+        await type_text(pilot, "Corrected: ")
+        await pilot.press("ctrl+s")
         error = amend.query_one("#amend-error", Static)
         await wait_for(pilot, lambda: "Say why it changes" in _text(error))
         assert store.get(Interaction, original.id) == original  # nothing saved yet
 
-        await pilot.press(*"the dose was typed wrong", "enter")
+        await type_text(pilot, "the dose was typed wrong")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
         stored = store.get(Interaction, original.id)
         assert stored is not None
@@ -262,15 +262,20 @@ async def test_a_visit_logged_at_the_wrong_time_and_channel_is_corrected_and_the
         await pilot.press("shift+tab", "shift+tab")  # from the text back to the time
         when = amend.query_one("#amend-when", Input)
         await wait_for(pilot, lambda: when.has_focus)
-        await pilot.press("ctrl+u", *"tomorrow 9am")
-        await pilot.press("f6", *"typo in the time", "enter")
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "tomorrow 9am")
+        await pilot.press("f6")
+        await type_text(pilot, "typo in the time")
+        await pilot.press("enter")
         error = amend.query_one("#amend-error", Static)
         await wait_for(pilot, lambda: "cannot be in the future" in _text(error))
         assert store.get(Interaction, original.id) == original  # nothing saved
 
         await pilot.press("shift+tab", "shift+tab", "shift+tab", "shift+tab")
         await wait_for(pilot, lambda: when.has_focus)
-        await pilot.press("ctrl+u", *"yesterday 4:15pm", "tab")  # then the channel
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "yesterday 4:15pm")
+        await pilot.press("tab")  # then the channel
         channel = amend.query_one("#amend-channel", Select)
         await wait_for(pilot, lambda: channel.has_focus)
         await pilot.press("enter", "down", "enter")
@@ -314,7 +319,10 @@ async def test_f6_moves_from_the_text_to_the_reason_without_touching_the_text() 
         # Shown in the footer from the start, while the text has focus.
         assert amend.active_bindings["f6"].binding.action == "focus_reason"
         text.move_cursor(text.document.end)
-        await pilot.press("enter", *"- [ ] call her back by mon", "f6", *"door")
+        await pilot.press("enter")
+        await type_text(pilot, "- [ ] call her back by mon")
+        await pilot.press("f6")
+        await type_text(pilot, "door")
         reason = amend.query_one("#amend-reason", Input)
         await wait_for(pilot, lambda: reason.value == "door")
         assert text.text.endswith("\n- [ ] call her back by mon")
@@ -327,7 +335,7 @@ async def test_amend_visit_from_the_palette_on_the_list_offers_the_visits() -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await _list_ready(pilot, app)
         top = _list(app).rows[0]
-        await _palette(pilot, "Amend visit")
+        await run_command(pilot, "Amend visit")
         await wait_for(pilot, lambda: isinstance(app.screen, Pick))
         await pilot.press("enter")  # the newest visit
         await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
@@ -400,10 +408,12 @@ async def test_reopen_follow_up_from_the_palette_on_the_list() -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await _list_ready(pilot, app)
-        await pilot.press("slash", *kol.name, "enter")
+        await pilot.press("slash")
+        await type_text(pilot, kol.name)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: [r.kol_id for r in _list(app).rows] == [kol.id])
         done = [f for f in store.followups_for(kol.id) if f.done]
-        await _palette(pilot, "Reopen follow-up")
+        await run_command(pilot, "Reopen follow-up")
         if len(done) > 1:
             await wait_for(pilot, lambda: isinstance(app.screen, Pick))
             await pilot.press("enter")
@@ -455,7 +465,7 @@ async def test_b_on_the_kol_page_and_the_palette_open_the_brief() -> None:
         assert app.screen.current_kol_id == kol_id  # type: ignore[attr-defined]
         await pilot.press("k")  # back to the KOL page it came from
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
-        await _palette(pilot, "Pre-call brief")
+        await run_command(pilot, "Pre-call brief")
         await wait_for(pilot, lambda: isinstance(app.screen, BriefScreen))
 
 
@@ -491,7 +501,8 @@ async def test_a_report_is_corrected_or_undone_from_its_visit_on_the_timeline() 
         await wait_for(pilot, lambda: bool(page.visits))
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, AEReportDialog))
-        await pilot.press(*"PV desk", "enter")
+        await type_text(pilot, "PV desk")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))
         await wait_for(pilot, lambda: not any(v.ae_unreported() for v in page.visits))
 
@@ -532,8 +543,10 @@ async def test_an_adverse_event_told_in_an_amendment_is_questioned_and_recorded(
         assert visit is not None and visit.adverse_event is None
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AmendScreen))
-        await pilot.press(*"A patient took an overdose of the product. ", "tab")
-        await pilot.press(*"added what the KOL said at the door", "enter")
+        await type_text(pilot, "A patient took an overdose of the product. ")
+        await pilot.press("tab")
+        await type_text(pilot, "added what the KOL said at the door")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, KolPageScreen))

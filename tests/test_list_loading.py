@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services.kol_list import KolListService
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, type_text, wait_for
 
 
 def _state(screen: KolListScreen) -> str:
@@ -30,7 +30,8 @@ async def test_a_filter_typed_before_the_ranking_is_ready_says_so_then_answers()
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KolListScreen)
-        await pilot.press("slash", *"lupus")
+        await pilot.press("slash")
+        await type_text(pilot, "lupus")
         await pilot.pause()
         assert "filtering" in _state(screen)
         assert " 0 of 0" not in f" {_state(screen)}"

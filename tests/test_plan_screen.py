@@ -14,7 +14,7 @@ from msl_tui.screens.dialogs import Choice
 from msl_tui.screens.kol_page import KolPageScreen
 from msl_tui.screens.plan import PlanScreen
 from msl_tui.store import Store
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, run_command, type_text, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -50,13 +50,18 @@ async def test_add_an_objective_with_a_plain_word_error_then_save_twice_once() -
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_plan(pilot)
         before = len(plan_of(store, screen).objectives)
-        await pilot.press("a", *"Agree a joint education session", "tab", "tab", *"six")
+        await pilot.press("a")
+        await type_text(pilot, "Agree a joint education session")
+        await pilot.press("tab", "tab")
+        await type_text(pilot, "six")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Target" in shown(screen, "#obj-error-3"))
         assert shown(screen, "#obj-error-3") == "Target must be a whole number, e.g. 6"
         assert screen.query_one("#obj-target").value == "six"  # type: ignore[attr-defined]
         assert len(plan_of(store, screen).objectives) == before
-        await pilot.press("ctrl+a", "ctrl+k", "6", "tab", *"next fri", "ctrl+s", "ctrl+s")
+        await pilot.press("ctrl+a", "ctrl+k", "6", "tab")
+        await type_text(pilot, "next fri")
+        await pilot.press("ctrl+s", "ctrl+s")
         await wait_for(pilot, lambda: len(plan_of(store, screen).objectives) == before + 1)
         await pilot.pause(0.2)
         added = plan_of(store, screen).objectives[-1]
@@ -75,7 +80,9 @@ async def test_edit_save_save_never_duplicates_the_objective() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_plan(pilot)
         before = plan_of(store, screen).objectives
-        await pilot.press("e", "ctrl+a", "ctrl+k", *"Map evidence gaps", "ctrl+s", "ctrl+s")
+        await pilot.press("e", "ctrl+a", "ctrl+k")
+        await type_text(pilot, "Map evidence gaps")
+        await pilot.press("ctrl+s", "ctrl+s")
         await wait_for(
             pilot, lambda: plan_of(store, screen).objectives[0].description == "Map evidence gaps"
         )
@@ -117,12 +124,18 @@ async def test_activities_are_added_edited_and_deleted_from_their_own_table() ->
         before = len(plan_of(store, screen).activities)
         await pilot.press("tab")  # to the activities table
         assert app.focused is not None and app.focused.id == "activities"
-        await pilot.press("a", *"Spring advisory board", "tab", *"by fri", "ctrl+s", "ctrl+s")
+        await pilot.press("a")
+        await type_text(pilot, "Spring advisory board")
+        await pilot.press("tab")
+        await type_text(pilot, "by fri")
+        await pilot.press("ctrl+s", "ctrl+s")
         await wait_for(pilot, lambda: len(plan_of(store, screen).activities) == before + 1)
         added = plan_of(store, screen).activities[-1]
         assert (added.description, added.due) == ("Spring advisory board", date(2026, 11, 27))
         # The cursor is on the row just saved: edit it, then delete it.
-        await pilot.press("e", "end", *" (virtual)", "ctrl+s")
+        await pilot.press("e", "end")
+        await type_text(pilot, " (virtual)")
+        await pilot.press("ctrl+s")
         await wait_for(
             pilot,
             lambda: (
@@ -162,22 +175,17 @@ async def test_cadence_errors_are_plain_words_and_history_reads_as_a_sentence() 
         screen = await open_plan(pilot)
         old = plan_of(store, screen).cadence_days
         screen.query_one("#cadence").focus()
-        await pilot.press("ctrl+a", "ctrl+k", *"x", "enter")
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "x")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "Cadence" in shown(screen, "#cadence-error"))
         assert shown(screen, "#cadence-error") == "Cadence must be a whole number, e.g. 30"
-        await pilot.press("backspace", *"45", "enter")
+        await pilot.press("backspace")
+        await type_text(pilot, "45")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: plan_of(store, screen).cadence_days == 45)
         await wait_for(pilot, lambda: f"cadence {old} → 45 days" in shown(screen, "#history"))
         assert "cadence_days" not in shown(screen, "#history")
-
-
-async def palette(pilot: Pilot[None], name: str) -> None:
-    """Run a command palette entry by its exact name, as a person does."""
-    await pilot.press("ctrl+p")
-    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette")
-    await pilot.press(*name)
-    await pilot.pause(0.3)
-    await pilot.press("enter")
 
 
 async def test_add_activity_from_the_list_palette_opens_the_plan_on_the_form() -> None:
@@ -186,13 +194,14 @@ async def test_add_activity_from_the_list_palette_opens_the_plan_on_the_form() -
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
         kol_id = app.screen.rows[0].kol_id  # type: ignore[attr-defined]
-        await palette(pilot, "Add activity")
+        await run_command(pilot, "Add activity")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanScreen))
         screen = app.screen
         assert isinstance(screen, PlanScreen) and screen.current_kol_id == kol_id
         await wait_for(pilot, lambda: screen.form == "activity")
         before = len(plan_of(store, screen).activities)
-        await pilot.press(*"Regional education evening", "ctrl+s")
+        await type_text(pilot, "Regional education evening")
+        await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(plan_of(store, screen).activities) == before + 1)
 
 
@@ -201,7 +210,7 @@ async def test_delete_objective_from_the_palette_asks_first() -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_plan(pilot)
-        await palette(pilot, "Delete objective")
+        await run_command(pilot, "Delete objective")
         await wait_for(pilot, lambda: isinstance(app.screen, Choice))
         question = str(app.screen.query_one("#question").render())
         assert question.startswith("Delete objective '")
@@ -216,7 +225,9 @@ async def test_esc_on_a_form_with_typed_text_asks_before_throwing_it_away() -> N
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_plan(pilot)
         before = len(plan_of(store, screen).objectives)
-        await pilot.press("a", *"Something important typed", "escape")
+        await pilot.press("a")
+        await type_text(pilot, "Something important typed")
+        await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, Choice))
         assert "not saved" in str(app.screen.query_one("#question").render())
         await pilot.press("escape")  # stay

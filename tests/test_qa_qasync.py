@@ -22,6 +22,7 @@ from msl_tui.services.kols import add_kol
 from msl_tui.services.visit import new_visit, submit
 from msl_tui.settings import Settings
 from msl_tui.store.store import Store
+from tests.app_helpers import type_text
 
 MSL = [str(Path(sys.executable).parent / "msl")]
 
@@ -297,7 +298,7 @@ async def test_the_list_and_its_filter_show_what_the_sync_screen_imported(tmp_pa
         await pilot.pause()
         assert app.screen.query_one(DataTable).row_count == 31
         await pilot.press("slash")
-        await pilot.press(*word)
+        await type_text(pilot, word)
         await app.workers.wait_for_complete()
         await pilot.pause()
         await app.workers.wait_for_complete()

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.keys import _character_to_key
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from msl_tui.app import MslApp
 from msl_tui.demo import seed_demo
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.settings import Settings
 from msl_tui.store import Store
+from tests.app_helpers import settle, type_text
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -34,6 +35,16 @@ def _burst(app: MslApp, text: str) -> None:
     """Keys as a terminal delivers a fast typist's burst: all queued before any is handled."""
     for ch in text:
         app.post_message(events.Key(_character_to_key(ch), ch))
+
+
+def _notes(app: MslApp) -> str | None:
+    found = app.screen.query("#notes")
+    return found.first(TextArea).text if found else None
+
+
+def _field(app: MslApp, selector: str) -> str | None:
+    found = app.screen.query(selector)
+    return found.first(Input).value if found else None
 
 
 async def _wait_for_list(app: MslApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -57,8 +68,7 @@ async def test_keys_typed_right_after_n_reach_the_note(store: Store, opens: int)
             await pilot.press("escape")
             await pilot.pause()
         _burst(app, "nhello world")
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(pilot, lambda: _notes(app) == "hello world")
         assert isinstance(app.screen, CaptureScreen)
         assert app.screen.query_one("#notes", TextArea).text == "hello world"
 
@@ -69,7 +79,7 @@ async def test_escape_after_typing_asks_to_keep(store: Store) -> None:
         await _wait_for_list(app, pilot)
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"abc")
+        await type_text(pilot, "abc")
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, CaptureScreen), app.screen
@@ -88,15 +98,18 @@ async def test_nothing_of_kol_a_visit_shows_or_is_saved_on_kol_b(store: Store) -
         kol_a = app.screen.current_kol_id  # type: ignore[attr-defined]
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"note for a")
+        await type_text(pilot, "note for a")
         await pilot.press("f2")
         await pilot.pause()
         cap = app.screen
         assert isinstance(cap, CaptureScreen)
         cap.query_one("#fb-sentiment", Select).value = "negative"
-        await pilot.press("tab", *"dosing")  # fb-about
-        await pilot.press("f3", *"65 yo man")
-        await pilot.press("f4", *"off label q")
+        await pilot.press("tab")
+        await type_text(pilot, "dosing")  # fb-about
+        await pilot.press("f3")
+        await type_text(pilot, "65 yo man")
+        await pilot.press("f4")
+        await type_text(pilot, "off label q")
         await pilot.pause(0.3)
         await pilot.press("escape")
         await pilot.pause()
@@ -116,7 +129,7 @@ async def test_nothing_of_kol_a_visit_shows_or_is_saved_on_kol_b(store: Store) -
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert cap.query_one("#notes", TextArea).text == ""
-        await pilot.press(*"b text")
+        await type_text(pilot, "b text")
         await pilot.pause(0.3)
         await pilot.press("escape")
         await pilot.pause()
@@ -153,8 +166,7 @@ async def test_keys_typed_right_after_the_restore_answer_reach_the_note(store: S
                 break
             await pilot.pause(0.05)
         _burst(app, "y and more")
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(pilot, lambda: _notes(app) == "kept and more")
         assert isinstance(app.screen, CaptureScreen)
         assert app.screen.query_one("#notes", TextArea).text == "kept and more"
         from textual.widgets import Input
@@ -181,8 +193,13 @@ async def test_section_keys_in_a_burst_send_the_next_words_to_their_field(
         keys += [("f5", None), ("z", "z")]
         for key, char in keys:
             app.post_message(events.Key(key, char))
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(
+            pilot,
+            lambda: (
+                (_notes(app), _field(app, "#ae-patient"), _field(app, "#request"))
+                == ("az", "65", "q")
+            ),
+        )
         cap = app.screen
         assert isinstance(cap, CaptureScreen)
         assert cap.query_one("#notes", TextArea).text == "az"
@@ -202,8 +219,7 @@ async def test_filter_typed_fast_after_slash_filters_and_opens_nothing(store: St
     async with app.run_test(size=(100, 30)) as pilot:
         await _wait_for_list(app, pilot)
         _burst(app, "/" + family + "sw")
-        for _ in range(20):
-            await pilot.pause(0.05)
+        await settle(pilot, lambda: _field(app, "#filter") == family + "sw")
         assert isinstance(app.screen, KolListScreen)
         assert app.screen.query_one("#filter", Input).value == family + "sw"
 
@@ -224,7 +240,7 @@ async def test_cursor_stays_on_a_kol_deep_in_the_list_after_a_saved_visit(
         kol = app.screen.current_kol_id  # type: ignore[attr-defined]
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press(*"Discussed the dosing data.")
+        await type_text(pilot, "Discussed the dosing data.")
         await pilot.press("ctrl+s")
         for _ in range(40):
             await pilot.pause(0.05)

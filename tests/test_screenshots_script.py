@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "export_screenshots.py"
 
@@ -43,6 +45,7 @@ def test_the_script_has_a_shot_of_every_main_screen() -> None:
     assert sorted(result.stdout.split()) == sorted(MAIN_SCREENS)
 
 
+@pytest.mark.long
 def test_the_script_writes_the_shots_whose_steps_only_it_takes(tmp_path: Path) -> None:
     # The other screens are rendered by the snapshot tests; these depend on the script's own
     # steps (a leading question typed, a sync preview) or have no snapshot (the field view).

@@ -11,7 +11,7 @@ import time
 import pytest
 from textual.pilot import Pilot
 
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, make_app, type_text, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,8 @@ async def _ae_question(pilot: Pilot[None]) -> None:
     await wait_for(pilot, lambda: bool(getattr(app.screen, "rows", None)))
     await pilot.press("n")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "CaptureScreen")
-    await pilot.press(*"Her patient was hospitalised after the second dose.", "ctrl+s")
+    await type_text(pilot, "Her patient was hospitalised after the second dose.")
+    await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "Choice")
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.3)
@@ -43,7 +44,8 @@ async def _prompt_reworded(pilot: Pilot[None]) -> None:
     await wait_for(pilot, lambda: type(app.screen).__name__ == "CaptureScreen")
     await pilot.press("f8")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "PromptEditor")
-    await pilot.press(*"Don't you think our drug works better?", "enter")
+    await type_text(pilot, "Don't you think our drug works better?")
+    await pilot.press("enter")
     await pilot.pause(0.3)
     for widget in app.screen.query("Input"):
         widget.cursor_blink = False  # type: ignore[attr-defined]

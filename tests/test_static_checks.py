@@ -41,6 +41,7 @@ def test_ruff_format_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.long
 def test_mypy_is_clean() -> None:
     result = _run(_tool("mypy"))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -69,6 +69,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
+@pytest.mark.long
 def test_sigkill_during_import_leaves_before_or_after(scene: dict[str, Any], tmp_path: Path):
     assert scene["before"] != scene["after"]
     rng = random.Random(20261123)
