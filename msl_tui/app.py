@@ -82,7 +82,11 @@ class MslApp(KolActions, App[None]):
         self._store = store
         self.kol_list = KolListService(store, self.settings.weights)
         profile = store.get_profile()
-        self.sub_title = profile.name if profile else ""
+        # Set without telling watchers: after the passphrase, the only Header watching is the
+        # passphrase screen's, on its way out; its queued title update could run after its
+        # children were gone (Textual's NoMatches on quitting as the list appears). The list's
+        # Header reads the title when it mounts.
+        self.set_reactive(MslApp.sub_title, profile.name if profile else "")
 
     @property
     def store(self) -> Store:

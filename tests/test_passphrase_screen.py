@@ -11,6 +11,7 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail
+from textual.widgets._header import HeaderTitle
 
 from msl_tui.app import MslApp
 from msl_tui.demo import seed_demo
@@ -110,6 +111,11 @@ async def test_remember_keeps_the_passphrase_in_the_keyring(encrypted: Path, rin
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*PASS, "tab", "space", "shift+tab", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+        # The list's header names the MSL (set quietly as the passphrase screen leaves).
+        profile = app.store.get_profile()
+        assert profile is not None and profile.name
+        name = profile.name
+        await wait_for(pilot, lambda: name in str(app.screen.query_one(HeaderTitle).render()))
     assert PASS in ring.read_text()
     assert not needs_passphrase(encrypted)  # next time the keyring answers
 
