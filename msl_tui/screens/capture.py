@@ -12,7 +12,7 @@ from typing import Any, ClassVar, cast
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -242,6 +242,8 @@ class CaptureScreen(Screen[str | None]):
         self.objective_ids: set[str] = set()
         self._sections_started = False
         self._sections_ready = asyncio.Event()
+        # What the styles were last worked out against (see _on_screen_resume).
+        self._styled_for: tuple[object, ...] | None = None
 
     @property
     def msl_app(self) -> AppContext:
@@ -294,6 +296,30 @@ class CaptureScreen(Screen[str | None]):
     def on_mount(self) -> None:
         self._start()
         self.call_after_refresh(self._mount_sections)
+
+    def _style_inputs(self) -> tuple[object, ...]:
+        """What every style on this screen is worked out from, besides its own widgets'
+        classes (whose changes restyle just those widgets, at once): the theme (a switch
+        counts up `_css_update_count`), the stylesheet's sources (a screen opened since
+        may have brought its own), and the app's classes and focus."""
+        app = self.app
+        return (
+            app._css_update_count,
+            len(app.stylesheet.source),
+            frozenset(app.classes),
+            app.app_focus,
+        )
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen each time it is pushed (about 110
+        # here, hidden sections included): a third of what opening this kept screen cost.
+        # Nothing they are styled from changed since it was last shown, unless the theme,
+        # the stylesheet or the app's classes did; then the full restyle happens as before.
+        # (Screen's own handler runs after this one and reads refresh_styles.)
+        inputs = self._style_inputs()
+        if event.refresh_styles and inputs == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = inputs
 
     def reopen(self, kol_id: str) -> None:
         """Start a new visit on this screen, kept from an earlier one (see MslApp.open_capture):
