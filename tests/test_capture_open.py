@@ -3,7 +3,7 @@ its visit time is whole and usable on a narrow terminal."""
 
 from __future__ import annotations
 
-from textual.widgets import Input, OptionList, TextArea
+from textual.widgets import Input, OptionList, Select, TextArea
 
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.kol_list import KolListScreen
@@ -13,7 +13,9 @@ from tests.app_helpers import fixed_store, make_app, wait_for
 async def _open(pilot, app) -> CaptureScreen:  # type: ignore[no-untyped-def]
     await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen) and bool(app.screen.rows))
     await pilot.press("n")
-    await wait_for(pilot, lambda: isinstance(app.screen, CaptureScreen) and app.screen.focused)
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, CaptureScreen) and app.screen.focused is not None
+    )
     await pilot.pause(0.1)
     screen: CaptureScreen = app.screen
     return screen
@@ -94,8 +96,11 @@ async def test_each_visit_starts_at_the_first_question_with_the_kols_own_objecti
             again = await _open(pilot, app)
             assert options.highlighted == 0
             assert options.option_count == len(again.prompts)
-            objective = again.query_one("#objective")
-            offered = {value for _label, value in objective._options if isinstance(value, str)}
+            plan = app.store.current_plan(again.current_kol_id)
+            offered = {o.id for o in plan.objectives} if plan else set()
+            objective = again.query_one("#objective", Select)
+            for value in offered:  # each is one of the choices (an unknown one raises)
+                objective.value = value
             assert offered == again.objective_ids
             seen.append(frozenset(offered))
             await _leave(pilot, app)
