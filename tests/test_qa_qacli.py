@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 MSL = str(Path(sys.executable).parent / "msl")
 
 
@@ -97,3 +99,16 @@ def test_commands_opening_an_older_store_at_once_all_upgrade_it_or_wait(tmp_path
             assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
         conn.close()
         assert len(names) == len(set(names)) == 6
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_seed_demo_that_cannot_create_its_file_names_the_file_asked_for(tmp_path: Path) -> None:
+    """seed-demo builds under a hidden temporary name: when that cannot be created, the one
+    error line names the store the user asked for, not ``.qa.tmp-1a2b3c4d5e6f``."""
+    target = Path("/proc/qa-seed.db")  # a folder where no file can be made, even by root
+    done = msl("seed-demo", "--kols", "5", db=target, check=False)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert ".tmp-" not in done.stderr
+    assert str(target) in done.stderr
