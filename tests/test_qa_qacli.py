@@ -112,3 +112,24 @@ def test_seed_demo_that_cannot_create_its_file_names_the_file_asked_for(tmp_path
     assert len(lines) == 1, done.stderr
     assert ".tmp-" not in done.stderr
     assert str(target) in done.stderr
+
+
+def test_a_change_held_with_other_words_is_still_refused_as_reused(tmp_path: Path) -> None:
+    """The older-form tolerance above does not hide a reused (device, seq): a stored change
+    whose notes say something else still makes the same change arriving again refused."""
+    laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
+    msl("seed-demo", "--kols", "5", db=laptop)
+    first, second = tmp_path / "first.mslsync", tmp_path / "second.mslsync"
+    msl("export", "--full", "--no-sign", "--out", str(first), db=laptop)
+    msl("import", str(first), db=office)
+    with sqlite3.connect(office) as conn:
+        changed = conn.execute(
+            "update changes set patch = json_set(patch, '$.notes', 'other words') "
+            "where rowid = (select min(rowid) from changes where entity = 'interaction')"
+        ).rowcount
+    conn.close()
+    assert changed == 1
+    msl("export", "--full", "--no-sign", "--out", str(second), db=laptop)
+    done = msl("import", str(second), db=office, check=False)
+    assert done.returncode == 1
+    assert "already received with different content" in done.stderr
