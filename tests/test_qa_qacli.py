@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,3 +134,154 @@ def test_a_change_held_with_other_words_is_still_refused_as_reused(tmp_path: Pat
     done = msl("import", str(second), db=office, check=False)
     assert done.returncode == 1
     assert "already received with different content" in done.stderr
+
+
+# Odd values for every leaf of a whole record: text with control, bidi, zero-width, separator
+# and padding characters, lone surrogates; amounts in every spelling; days and instants far,
+# early, unzoned or impossible; UUIDs not in canonical form; enums by name or case; numbers
+# of the wrong type or out of range; lists and objects where a value goes.
+_ODD: list[object] = [
+    *("", " ", "a ", " a", "a\u00a0", "\u00a0a", "a\u3000", "a\u2028b", "a\u2029b", "a\rb"),
+    *("a\r\nb", "a\nb", "a\tb", "a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "a\x9fb", "a\u200bb"),
+    *("a\u200eb", "a\u202eb", "a\u2066b", "a\u2069b", "a\u2060b", "a\u2064b", "a\u2065b"),
+    *("a\ufeffb", "a\U000e0001b", "\ud800", "a\udfffb", "a\u180eb", "\u1680a", "a\u205f"),
+    *("a\x1c", "\x1ca", "e\u0301", "\uff21", "x" * 61, "x" * 201, "x" * 501, " " + "x" * 200),
+    *("1E+2", "25.5", "25.50", "25.500", "0.00", "-0.00", "-1.00", "00.10", "1000000.00"),
+    *("1000000.01", "9999999.99", "NaN", "Infinity", "+1.00", " 1.00", "1.00 ", "1.00\n"),
+    *("1969-12-31", "1970-01-01", "2026-02-29", "2028-02-29", "2100-01-01", "9999-12-31"),
+    *("0001-01-01", "2026-13-01", "2026-1-1", "20260101", "2026-01-01\n"),
+    *("1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2026-01-01T00:00:00+00:00"),
+    *("2026-01-01T00:00:00", "2026-01-01T00:00:00.000Z", "2026-01-01T24:00:00Z"),
+    *("2026-01-01T23:59:60Z", "2026-01-01t00:00:00z", "2026-01-01 00:00:00Z"),
+    *("9999-12-31T23:59:59Z", "2029-11-27T00:00:00Z", "2026-01-01T00:00:00Z\n"),
+    *("9531985D-5D9D-49F8-9818-E811892F902B", "{9531985d-5d9d-49f8-9818-e811892f902b}"),
+    *("9531985d5d9d49f89818e811892f902b", "urn:uuid:9531985d-5d9d-49f8-9818-e811892f902b"),
+    *("9531985d-5d9d-49f8-9818-e811892f902b\n", "00000000-0000-0000-0000-000000000000"),
+    *("ONCOLOGY", "MSL", "msl", "draft", "submitted", "amended", "positive", "eur", "EURO"),
+    *(0, 1, -1, 1.0, 0.0, True, False, None, 2**63, 10**30, 24 * 60 + 1, 731, 1.5, 25.5),
+    *([], {}, ["a"], [1], [None], [True], {"a": 1}, [""], [" a"]),
+]
+
+
+def _whole_records(tmp_path: Path) -> dict[str, dict[str, object]]:
+    """One change line per table from a demo export, the visit with every nested record."""
+    import json
+    import zipfile
+
+    store, bundle = tmp_path / "demo.db", tmp_path / "demo.mslsync"
+    msl("seed-demo", "--kols", "20", db=store)
+    msl("export", "--full", "--no-sign", "--out", str(bundle), db=store)
+    lines: dict[str, list[dict[str, object]]] = {}
+    with zipfile.ZipFile(bundle) as z:
+        for name, table in (
+            ("kols.jsonl", "kol"),
+            ("plans.jsonl", "plan"),
+            ("interactions.jsonl", "interaction"),
+            ("followups.jsonl", "followup"),
+        ):
+            lines[table] = [json.loads(t) for t in z.read(name).decode().splitlines()]
+    visit: dict[str, Any] = next(
+        v
+        for v in lines["interaction"]
+        if v["patch"]["adverse_event"]  # type: ignore[index]
+    )
+    patch = visit["patch"]
+    patch["adverse_event"]["reported_at"] = patch["adverse_event"]["day_zero"]
+    patch["adverse_event"]["followups"] = [
+        {"at": patch["adverse_event"]["day_zero"], "by": "pv", "text": "case 12"}
+    ]
+    patch["feedback"] = {"sentiment": "negative", "about": "a", "root_cause": "b", "response": "c"}
+    patch["med_info_request"] = {
+        "question": "Off-label dose?",
+        "unsolicited": True,
+        "routed_to": "Medical Information",
+    }
+    patch["transfer_of_value"] = {
+        "nature": "meal",
+        "amount": "48.50",
+        "currency": "EUR",
+        "date": "2025-01-21",
+        "recipient": "Dr Z",
+        "product": "Imnuvax",
+    }
+    patch["status"] = "amended"
+    patch["submitted_at"] = patch["occurred_at"]
+    patch["amendments"] = [
+        {
+            "at": patch["occurred_at"],
+            "by": "me",
+            "reason": "typo",
+            "previous_notes": "old\ttext\nline",
+            "previous_occurred_at": None,
+            "previous_channel": None,
+        }
+    ]
+    patch["tags"] = ["a"]
+    followup = next(f for f in lines["followup"] if f["patch"]["due"])  # type: ignore[index]
+    return {
+        "kol": lines["kol"][0],
+        "plan": lines["plan"][0],
+        "interaction": visit,
+        "followup": followup,
+    }
+
+
+def test_quick_check_gives_the_models_verdict_for_odd_values_at_every_leaf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quick check of canonical records (models/canonical.py) accepts exactly what the
+    model path accepts, storing the same text and record, and refuses with the same words:
+    each odd value put at each leaf of a whole record, one at a time."""
+    import copy
+    import itertools
+    import uuid
+
+    from msl_tui.store.codec import ENTITIES
+    from msl_tui.sync import importer
+    from msl_tui.sync.wire import ChangeLine
+
+    counter = itertools.count()
+    # Ids the model makes for a nested record sent without one: the same on both sides.
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter) % 997, version=4))
+    quick = importer.canonical_validator
+
+    def verdict(entity: str, line: dict[str, object], fast: bool) -> tuple[object, ...]:
+        nonlocal counter
+        counter = itertools.count()
+        monkeypatch.setattr(importer, "canonical_validator", quick if fast else lambda m: None)
+        try:
+            change = importer.checked_change(ENTITIES[entity], ChangeLine.model_validate(line))
+        except importer.BundleError as exc:
+            return ("refused", str(exc))
+        record = change.record
+        kept = None if record is None else record.model_dump(mode="json", exclude={"updated_at"})
+        return ("accepted", change.patch_json, change.patch, kept)
+
+    def leaves(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        found = [path] if path else []
+        items = (
+            value.items()
+            if isinstance(value, dict)
+            else enumerate(value)
+            if isinstance(value, list)
+            else ()
+        )
+        for key, inner in items:
+            found += leaves(inner, (*path, key))
+        return found
+
+    checked = accepted = 0
+    for entity, line in _whole_records(tmp_path).items():
+        assert verdict(entity, line, True)[0] == "accepted"
+        for path in leaves(line["patch"]):
+            for odd in _ODD:
+                spoiled: Any = copy.deepcopy(line)
+                node = spoiled["patch"]
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = copy.deepcopy(odd)
+                fast, full = verdict(entity, spoiled, True), verdict(entity, spoiled, False)
+                assert fast == full, (entity, path, odd)
+                checked += 1
+                accepted += fast[0] == "accepted"
+    assert checked > 10_000 and accepted > 100
