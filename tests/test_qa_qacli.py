@@ -285,3 +285,33 @@ def test_quick_check_gives_the_models_verdict_for_odd_values_at_every_leaf(
                 checked += 1
                 accepted += fast[0] == "accepted"
     assert checked > 10_000 and accepted > 100
+
+
+def test_two_seed_demo_runs_on_one_empty_store_do_not_both_write(tmp_path: Path) -> None:
+    """`msl init` then two `msl seed-demo` at once (two terminals, a script run twice): one
+    fills the store, the other refuses it as holding records. Before, both saw it empty and
+    both wrote: 3,000 KOLs of two territories mixed in one store, and both said "wrote"."""
+    for round_ in range(2):
+        store = tmp_path / f"shared{round_}.db"
+        msl("init", "--name", "Ann Lee", db=store)
+        runs = [
+            subprocess.Popen(
+                [MSL, "--db", str(store), "seed-demo", "--kols", str(kols), "--seed", str(kols)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for kols in (400, 300)
+        ]
+        done = [(run, *run.communicate(timeout=300)) for run in runs]
+        wrote = [
+            kols
+            for kols, (run, out, _err) in zip((400, 300), done, strict=True)
+            if run.returncode == 0
+        ]
+        assert len(wrote) == 1, [(run.returncode, err) for run, _out, err in done]
+        refused = [err for run, _out, err in done if run.returncode != 0]
+        assert "already holds records" in refused[0]
+        with sqlite3.connect(store) as conn:
+            assert conn.execute("select count(*) from kols").fetchone()[0] == wrote[0]
+        conn.close()

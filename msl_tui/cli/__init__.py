@@ -517,9 +517,13 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
     else:
         store = open_store(path)
         try:
-            if store.count_all() > 0:
-                fail(f"{path} already holds records: seed an empty store")
-            summary = fill(store)
+            # The check and the writing in one transaction (the write lock taken first):
+            # two runs on one empty store both saw it empty, then both wrote, mixing two
+            # territories in it. The second now waits, then finds records and refuses.
+            with store.transaction():
+                if store.count_all() > 0:
+                    fail(f"{path} already holds records: seed an empty store")
+                summary = fill(store)
         finally:
             store.close()
     elapsed = time.perf_counter() - started
