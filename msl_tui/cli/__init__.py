@@ -8,6 +8,7 @@ the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import importlib
@@ -456,7 +457,8 @@ def _seed_new_file(path: Path, fill: Callable[[Store], T]) -> T:
         try:
             store = Store.open(tmp)
         except StoreError as exc:
-            fail(str(exc))
+            # Named as the user gave it: the hidden temporary name means nothing to them.
+            fail(str(exc).replace(str(tmp), str(path)))
         try:
             with store.unjournaled():
                 result = fill(store)
@@ -470,7 +472,10 @@ def _seed_new_file(path: Path, fill: Callable[[Store], T]) -> T:
             fail(f"{path} appeared while the demo was written: seed an empty store")
     finally:
         for name in (tmp, *(Path(f"{tmp}{suffix}") for suffix in ("-journal", "-wal", "-shm"))):
-            name.unlink(missing_ok=True)
+            # On a read-only file system even a missing name is EROFS: that must not replace
+            # the error being reported with a second one about the temporary file.
+            with contextlib.suppress(OSError):
+                name.unlink(missing_ok=True)
     return result
 
 
@@ -512,9 +517,13 @@ def seed_demo_cmd(db_path: Path | None, kols: int, years: float, seed: int) -> N
     else:
         store = open_store(path)
         try:
-            if store.count_all() > 0:
-                fail(f"{path} already holds records: seed an empty store")
-            summary = fill(store)
+            # The check and the writing in one transaction (the write lock taken first):
+            # two runs on one empty store both saw it empty, then both wrote, mixing two
+            # territories in it. The second now waits, then finds records and refuses.
+            with store.transaction():
+                if store.count_all() > 0:
+                    fail(f"{path} already holds records: seed an empty store")
+                summary = fill(store)
         finally:
             store.close()
     elapsed = time.perf_counter() - started

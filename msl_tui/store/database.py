@@ -241,8 +241,17 @@ def _open_read_write(path: Path, *, migrate: bool) -> Connection:
     try:
         _apply_pragmas(conn)
         if migrate:
+            # One upgrader at a time, as _initialise does: two commands opening an older
+            # store at once both saw the same migrations pending, and the second failed on
+            # the first's tables ("table kol_situation already exists", shown as "could not
+            # be used"). Under the write lock the second waits, then finds nothing to apply.
+            conn.execute("BEGIN IMMEDIATE")
             _migrate(conn)
+            if conn.in_transaction:
+                conn.execute("COMMIT")
     except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.rollback()
         conn.close()
         raise StoreError(describe_sqlite_error(exc, path)) from exc
     return db

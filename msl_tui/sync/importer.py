@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +44,7 @@ from msl_tui.sync.bundle import (
 from msl_tui.sync.erasure import ErasureFilter, parts_in_order, report_lines
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
+from msl_tui.sync.merge import covers as _covers
 from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, wire_problem
 from msl_tui.timestamps import from_ms, iso, utcnow
 
@@ -147,34 +146,6 @@ def _data_fields(entity: Entity) -> frozenset[str]:
     return fields
 
 
-def _covers(raw: Any, clean: Any) -> bool:
-    """``raw`` says exactly what ``clean`` says, where ``clean`` may add nested fields the
-    sender did not know (a newer model's defaults): so a bundle from an older msl-tui still
-    goes in, stored in today's canonical form. Types must match: 1 is not True nor 1.0."""
-    if isinstance(clean, dict):
-        return isinstance(raw, dict) and all(
-            k in clean and _covers(v, clean[k]) for k, v in raw.items()
-        )
-    if isinstance(clean, list):
-        return (
-            isinstance(raw, list)
-            and len(raw) == len(clean)
-            and all(_covers(a, b) for a, b in zip(raw, clean, strict=True))
-        )
-    if type(raw) is not type(clean):
-        return False
-    if raw == clean:
-        return True
-    # An amount an older msl-tui wrote as "25.5" is the same amount as today's "25.50";
-    # only plain decimal notation counts ("1E+2" is refused).
-    return (
-        isinstance(raw, str)
-        and _PLAIN_DECIMAL.match(raw) is not None
-        and _PLAIN_DECIMAL.match(clean) is not None
-        and Decimal(raw) == Decimal(clean)
-    )
-
-
 # Values whose JSON text is the same whenever they are equal and of the same type (not float:
 # 0.0 == -0.0).
 _FLAT = frozenset({str, int, bool, type(None)})
@@ -190,9 +161,6 @@ def _same_text(raw: dict[str, Any], clean: dict[str, Any]) -> bool:
         if kind is not type(b) or not (kind in _FLAT or (not a and kind in (list, dict))):
             return False
     return True
-
-
-_PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
 
 
 def _not_canonical(name: str, raw: Any, canonical: Any) -> BundleError:

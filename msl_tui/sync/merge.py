@@ -13,8 +13,10 @@ changes hold the same rows and the same open conflicts, whatever order the chang
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +44,37 @@ class MergeError(ValueError):
     def __init__(self, message: str, change: Change | None = None) -> None:
         super().__init__(message)
         self.change = change
+
+
+_PLAIN_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?\Z", re.ASCII)
+
+
+def covers(raw: Any, clean: Any) -> bool:
+    """``raw`` says exactly what ``clean`` says, where ``clean`` may add nested fields the
+    sender did not know (a newer model's defaults): so a bundle from an older msl-tui still
+    goes in, stored in today's canonical form. Types must match: 1 is not True nor 1.0."""
+    if isinstance(clean, dict):
+        return isinstance(raw, dict) and all(
+            k in clean and covers(v, clean[k]) for k, v in raw.items()
+        )
+    if isinstance(clean, list):
+        return (
+            isinstance(raw, list)
+            and len(raw) == len(clean)
+            and all(covers(a, b) for a, b in zip(raw, clean, strict=True))
+        )
+    if type(raw) is not type(clean):
+        return False
+    if raw == clean:
+        return True
+    # An amount an older msl-tui wrote as "25.5" is the same amount as today's "25.50";
+    # only plain decimal notation counts ("1E+2" is refused).
+    return (
+        isinstance(raw, str)
+        and _PLAIN_DECIMAL.match(raw) is not None
+        and _PLAIN_DECIMAL.match(clean) is not None
+        and Decimal(raw) == Decimal(clean)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +106,23 @@ class Change:
         )
 
     def same_content(self, other: Change) -> bool:
-        return (self.hlc, self.entity, self.record_id, self.patch, self.base) == (
+        """``other`` (an incoming change, in today's canonical form) is this stored one.
+
+        A change an older msl-tui stored may lack nested fields added since (an adverse
+        event's ``followups``) or write an amount as "25.5": the import stores today's form
+        of a new change, but one already held stays as it was stored. The same change sent
+        again is then the same content, not a reused (device, seq): what the stored patch
+        says, the incoming one says too (``covers``), and an unchanged change writes nothing.
+        """
+        if (self.hlc, self.entity, self.record_id, self.base) != (
             other.hlc,
             other.entity,
             other.record_id,
-            other.patch,
             other.base,
+        ):
+            return False
+        return self.patch == other.patch or (
+            self.patch.keys() == other.patch.keys() and covers(self.patch, other.patch)
         )
 
     def as_row(self) -> list[Any]:
