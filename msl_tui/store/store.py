@@ -281,6 +281,9 @@ class Store:
                 # After a rollback the dropped triggers and indexes are back already.
                 if conn.in_transaction:
                     search.restore()
+                    # The usual cache first: each index's sort takes as much memory again
+                    # as the cache allows (1,000,000 visits peaked at 220 MiB, not 160).
+                    conn.execute(f"pragma cache_size = {int(cache)}")
                     for index_sql in indexes:
                         conn.execute(index_sql)
                 conn.execute(f"pragma cache_size = {int(cache)}")
