@@ -12,7 +12,7 @@ from typing import Any, ClassVar, cast
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -59,6 +59,9 @@ from msl_tui.store import StoreError
 from msl_tui.widgets.footer import KeyFooter
 from msl_tui.widgets.tick_box import TickBox
 
+# Narrower than this, When shares its line with nothing: beside Channel and Minutes (46
+# columns) it was cut to 12 columns at 60, showing neither the whole date nor the time.
+NARROW_BELOW = 76
 # A pause this long in typing saves the draft: a crash loses at most this much typing.
 DRAFT_DEBOUNCE_S = 0.15
 # A draft save waits this long for another writer, then retries after DRAFT_RETRY_S.
@@ -242,6 +245,12 @@ class CaptureScreen(Screen[str | None]):
         self.objective_ids: set[str] = set()
         self._sections_started = False
         self._sections_ready = asyncio.Event()
+        # What the styles were last worked out against (see _on_screen_resume).
+        self._styled_for: tuple[object, ...] | None = None
+        # What the objective and prompt lists show, so a new visit rebuilds them only when
+        # they change (each rebuild restyles and lays out their items again).
+        self._objective_choices: list[tuple[str, str]] = []
+        self._prompts_shown: list[tuple[str, str]] = []
 
     @property
     def msl_app(self) -> AppContext:
@@ -253,20 +262,28 @@ class CaptureScreen(Screen[str | None]):
         yield Header()
         # Compact, labelled one-line fields: the note keeps the room, even at 80x24.
         with Vertical(id="visit-meta"):
-            with Horizontal(classes="meta-row"):
-                yield Label("When", classes="meta-label first")
-                yield Input(id="when", placeholder="yesterday 3pm, 21/11 14:30", compact=True)
-                yield Label("Channel", classes="meta-label")
-                yield Select(
-                    [(c.value, c.value) for c in Channel],
-                    id="channel",
-                    allow_blank=False,
-                    compact=True,
-                )
-                yield Label("Minutes", classes="meta-label")
-                yield Input(
-                    id="duration", placeholder="30", restrict=r"\d*", max_length=4, compact=True
-                )
+            # When, then Channel and Minutes: side by side, or one under the other on a
+            # narrow terminal, where the row cut the date (see _fit_width).
+            with Horizontal(id="meta-top"):
+                with Horizontal(id="when-cell"):
+                    yield Label("When", classes="meta-label first")
+                    yield Input(id="when", placeholder="yesterday 3pm, 21/11 14:30", compact=True)
+                with Horizontal(id="channel-cell"):
+                    yield Label("Channel", id="channel-label", classes="meta-label")
+                    yield Select(
+                        [(c.value, c.value) for c in Channel],
+                        id="channel",
+                        allow_blank=False,
+                        compact=True,
+                    )
+                    yield Label("Minutes", classes="meta-label")
+                    yield Input(
+                        id="duration",
+                        placeholder="30",
+                        restrict=r"\d*",
+                        max_length=4,
+                        compact=True,
+                    )
             with Horizontal(classes="meta-row"):
                 yield Label("Objective", classes="meta-label first")
                 yield Select([], id="objective", prompt="none", compact=True)
@@ -295,6 +312,38 @@ class CaptureScreen(Screen[str | None]):
         self._start()
         self.call_after_refresh(self._mount_sections)
 
+    def _style_inputs(self) -> tuple[object, ...]:
+        """What every style on this screen is worked out from, besides its own widgets'
+        classes (whose changes restyle just those widgets, at once): the theme (a switch
+        counts up `_css_update_count`), the stylesheet's sources (a screen opened since
+        may have brought its own), and the app's classes and focus."""
+        app = self.app
+        return (
+            app._css_update_count,
+            len(app.stylesheet.source),
+            frozenset(app.classes),
+            app.app_focus,
+        )
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen each time it is pushed (about 110
+        # here, hidden sections included): a third of what opening this kept screen cost.
+        # Nothing they are styled from changed since it was last shown, unless the theme,
+        # the stylesheet or the app's classes did; then the full restyle happens as before.
+        # (Screen's own handler runs after this one and reads refresh_styles.)
+        self._fit_width()
+        inputs = self._style_inputs()
+        if event.refresh_styles and inputs == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = inputs
+
+    def on_resize(self) -> None:
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        # Checked on resume too: a kept screen misses the resizes made while it was away.
+        self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
+
     def reopen(self, kol_id: str) -> None:
         """Start a new visit on this screen, kept from an earlier one (see MslApp.open_capture):
         nothing of the earlier visit stays, neither its draft, its form nor its undo history."""
@@ -311,7 +360,6 @@ class CaptureScreen(Screen[str | None]):
             box.collapsed = True
         self.query_one("#capture-extra", VerticalScroll).scroll_home(animate=False)
         self.query_one("#form-error", Static).update("")
-        self.query_one("#prompts", OptionList).highlighted = None
         self._start()
 
     def _start(self) -> None:
@@ -322,16 +370,18 @@ class CaptureScreen(Screen[str | None]):
         plan = store.current_plan(self.current_kol_id)
         self.kol_stance = kol.stance if kol else None
         self.sub_title = f"Visit: {kol.name if kol else '?'}"
-        objective_select = self.query_one("#objective", Select)
         objectives = plan.objectives if plan else []
-        objective_select.set_options([(o.description, o.id) for o in objectives])
+        choices = [(o.description, o.id) for o in objectives]
+        if choices != self._objective_choices:  # most visits in a row share none or a plan
+            self.query_one("#objective", Select).set_options(choices)
+            self._objective_choices = choices
         self.objective_ids = {o.id for o in objectives}
         self._fill_form(self.draft)
         if self._sections_ready.is_set():
             self._fill_sections(self.draft)
         self._check_when(self.query_one("#when", Input))
         self._loading = False
-        self._refresh_prompts()
+        self._refresh_prompts(first=True)  # a new visit starts at the best question
         self._refresh_hints()
         notes = self.query_one("#notes", TextArea)
         self.set_focus(notes)  # at once: the keys typed right after `n` go to the note
@@ -526,7 +576,7 @@ class CaptureScreen(Screen[str | None]):
 
     # -- prompts and language hints ------------------------------------------------------
 
-    def _refresh_prompts(self) -> None:
+    def _refresh_prompts(self, *, first: bool = False) -> None:
         if self.draft is None:
             return
         negative_open = (
@@ -549,9 +599,12 @@ class CaptureScreen(Screen[str | None]):
             limit=10_000,
         )
         options = self.query_one("#prompts", OptionList)
-        highlighted = options.highlighted
-        options.clear_options()
-        options.add_options([Option(p.text, id=p.id) for p in self.prompts])
+        highlighted = None if first else options.highlighted
+        shown = [(p.id, p.text) for p in self.prompts]
+        if shown != self._prompts_shown:
+            options.clear_options()
+            options.add_options([Option(text, id=id_) for id_, text in shown])
+            self._prompts_shown = shown
         options.highlighted = min(highlighted or 0, len(self.prompts) - 1) if self.prompts else None
         if negative_open:
             self.query_one("#prompt-title", Static).update(

@@ -35,6 +35,14 @@ class KeyFooter(Footer):
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen[object]) -> None:
+        # A screen covered by a full screen (the list under capture) is told its bindings
+        # changed as it goes under and as it comes back; a key it shows depends on the
+        # screen on top (brief), so its bar was rebuilt twice a visit, the first time
+        # while capture was opening. It is told again as it comes back, and the bar is
+        # brought up to date then if it needs to be. (Under a dialog it still shows.)
+        top = screen.app.screen
+        if screen is not top and not top.is_modal:
+            return
         if self._drawn is not None and screen is self.screen and shown_keys(screen) == self._drawn:
             return
         super().bindings_changed(screen)
