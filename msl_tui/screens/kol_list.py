@@ -144,7 +144,10 @@ class KolListScreen(Screen[None]):
     def on_mount(self) -> None:
         self._set_columns(self.app.size.width)
         table = self.query_one("#kols", DataTable)
-        table.focus()
+        # At once, not widget.focus() (which waits its turn): meanwhile the screen's
+        # auto-focus gave the filter the cursor, so keys typed at launch (`/zof`) went into
+        # it, `/` included, and the table then took the cursor from under the next ones (QA).
+        self.set_focus(table)
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self.reload()
 
