@@ -58,3 +58,53 @@ async def test_slash_and_words_typed_at_launch_filter_the_list(store_path: Path)
         assert app.focused is screen.query_one("#filter")
         await pilot.press("i")  # the next key still goes into the filter
         assert screen.query_one("#filter").value == "zofi"  # type: ignore[attr-defined]
+
+
+ODD_NAMES = [
+    ("Dr 王小明 李", "北京协和医院 Peking Union Medical College"),
+    ("Dr Émile Zoë Çelik", "Hôpital Saint-Louis"),
+    ("Dr Combining Ame\u0301lie No\u0308el", "Institut"),
+    ("Dr Emoji 🚀 Rocket 🧪", "Space"),
+    ("Dr " + "Verylongname" * 8, "Long " * 10),
+    ("Dr Hangul 한국어이름", "Seoul"),
+    ("Dr [bold]Markup[/bold]", "Z"),
+    ("Dr Arabic محمد", "Cairo"),
+]
+
+
+@pytest.fixture
+def odd_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import csv
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("MSL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MSL_SETTINGS", str(tmp_path / "settings.toml"))
+    path = tmp_path / "odd.db"
+    roster = tmp_path / "odd.csv"
+    with roster.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", "institution"])
+        writer.writerows(ODD_NAMES)
+    msl = [str(Path(sys.executable).parent / "msl")]
+    subprocess.run([*msl, "--db", str(path), "init", "--name", "QA"], check=True)
+    subprocess.run([*msl, "import-roster", "--db", str(path), str(roster)], check=True)
+    return path
+
+
+@pytest.mark.parametrize("width", [130, 100, 60, 40])
+async def test_odd_names_show_whole_in_their_column(odd_store: Path, width: int) -> None:
+    # Was: a small store's list drew once right after its load, before the table measured
+    # the new rows, and those lines (cut to the headers' widths: "Dr A", "unknow", "neve")
+    # stayed cached under the same count for good.
+    app = MslApp(Store.open(odd_store), settings=Settings())
+    async with app.run_test(size=(width, 30)) as pilot:
+        await _settle(pilot, app)
+        await pilot.pause()
+        table = app.screen.query_one("#kols")
+        lines = [table.render_line(y).text for y in range(1, 1 + len(ODD_NAMES))]  # type: ignore[attr-defined]
+        shown = "\n".join(lines)
+        for name in ("Dr Arabic محمد", "Dr Hangul 한국어이름", "Dr Emoji 🚀 Rocket 🧪", "Dr 王小明 李"):
+            assert name in shown, shown
+        assert "Dr Verylongname" in shown and "…" in shown  # cut, with a mark
+        assert "monitor" in shown and "never" in shown if width >= 60 else True
