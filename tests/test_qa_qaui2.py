@@ -238,3 +238,41 @@ async def test_filter_enter_then_n_in_one_burst(store_path: Path) -> None:
             await pilot.pause(0.02)
         assert list_screen.query_one("#filter").value == "zof"  # type: ignore[attr-defined]
         assert app.screen.query_one("#notes").text == "hi"  # type: ignore[attr-defined]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="typed before the app has the terminal (its first ~0.3 s: Python, click, "
+    "Textual loading), the passphrase is echoed by the terminal in clear and stays on "
+    "screen after exit; turning echo off at the CLI's start only narrows the window",
+)
+def test_passphrase_typed_at_launch_is_not_echoed(encrypted_store: Path, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.skip("tmux is not installed")
+    socket = str(tmp_path / "tmux.sock")
+    msl = str(Path(sys.executable).parent / "msl")
+    env_cmd = (
+        f"env MSL_DATA_DIR={tmp_path / 'data'} MSL_SETTINGS={tmp_path / 'settings.toml'} "
+        f"{msl} --db {encrypted_store}; echo DONE; sleep 30"
+    )
+    run = [tmux, "-S", socket]
+    subprocess.run([*run, "new-session", "-d", "-x", "100", "-y", "30", env_cmd], check=True)
+    try:
+        subprocess.run([*run, "send-keys", "-l", PASSPHRASE], check=True)
+        subprocess.run([*run, "send-keys", "Enter", "q"], check=True)
+        for _ in range(300):
+            screen = subprocess.run(
+                [*run, "capture-pane", "-p"], capture_output=True, text=True, check=True
+            ).stdout
+            if "DONE" in screen:
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        assert "DONE" in screen
+        assert PASSPHRASE not in screen
+    finally:
+        subprocess.run([*run, "kill-server"], check=False)
