@@ -276,3 +276,23 @@ def test_passphrase_typed_at_launch_is_not_echoed(encrypted_store: Path, tmp_pat
         assert PASSPHRASE not in screen
     finally:
         subprocess.run([*run, "kill-server"], check=False)
+
+
+@pytest.mark.parametrize("widths", [(100, 90), (100, 130), (130, 60), (60, 40, 120)])
+async def test_resize_past_a_column_threshold_keeps_the_cursors_kol(
+    store_path: Path, widths: tuple[int, ...]
+) -> None:
+    # Was: the columns were cleared and added again, which put the cursor back on the
+    # first row: the MSL scrolled to KOL 41, resized the terminal, and was at the top.
+    app = MslApp(Store.open(store_path), settings=Settings())
+    async with app.run_test(size=(widths[0], 30)) as pilot:
+        await _settle(pilot, app)
+        screen = app.screen
+        await pilot.press(*["down"] * 40)
+        kol = screen.current_kol_id  # type: ignore[attr-defined]
+        assert kol is not None
+        for width in widths[1:]:
+            await pilot.resize_terminal(width, 30)
+            await pilot.pause()
+            assert screen.current_kol_id == kol  # type: ignore[attr-defined]
+        assert screen.query_one("#kols").cursor_row == 40  # type: ignore[attr-defined]

@@ -161,6 +161,9 @@ class KolListScreen(Screen[None]):
         visible = [key for _, key in COLUMNS if key not in hidden]
         if visible == self.visible_columns:
             return
+        # The cursor stays on its KOL: clearing the columns put it back on the first row,
+        # and a resize past 96 or 118 columns lost the MSL's place in the list (QA).
+        follow = self.current_kol_id if self.visible_columns else None
         self.visible_columns = visible
         table = self.query_one("#kols", DataTable)
         table.clear(columns=True)
@@ -170,6 +173,7 @@ class KolListScreen(Screen[None]):
         shown, self.shown = self.shown, 0
         while self.shown < shown:
             self._add_window()
+        self._move_to(follow, max(FOLLOW_LIMIT, shown))
 
     def on_resize(self) -> None:
         self._set_columns(self.app.size.width)
