@@ -296,3 +296,19 @@ async def test_resize_past_a_column_threshold_keeps_the_cursors_kol(
             await pilot.pause()
             assert screen.current_kol_id == kol  # type: ignore[attr-defined]
         assert screen.query_one("#kols").cursor_row == 40  # type: ignore[attr-defined]
+
+
+async def test_n_and_words_typed_at_launch_become_the_first_kols_note(store_path: Path) -> None:
+    # Was: `n` before the first rows said "No KOLs yet" (on a store of 300), and the words
+    # typed after it were list keys: "hello there" filtered on a territory, sorted by
+    # family name and reversed the list.
+    keys = [(c if c != " " else "space", c) for c in "nhello there"]
+    app = EarlyKeys(Store.open(store_path), keys)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.02)
+            screen = app.screen
+            if screen.query("#notes") and screen.query_one("#notes").text == "hello there":  # type: ignore[attr-defined]
+                break
+        assert app.screen.query_one("#notes").text == "hello there"  # type: ignore[attr-defined]
+        assert not any("No KOLs yet" in str(n.message) for n in app._notifications)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import itertools
 from datetime import date
@@ -35,6 +37,8 @@ WINDOW = 150
 FIRST_WINDOW = 60
 SCREEN_MARGIN = 10
 FOLLOW_LIMIT = 4 * WINDOW  # how deep the cursor follows its KOL after a reload
+# `n` typed at launch waits this long at most for the first rows (then says why it can't).
+FIRST_ROWS_WAIT_S = 15.0
 
 EMPTY_STORE = (
     "No KOLs yet. Press a to add one, run `msl import-roster FILE.csv`, "
@@ -118,6 +122,7 @@ class KolListScreen(Screen[None]):
         self._filter_pending = False  # a load for the typed text is queued
         self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
+        self._first_rows = asyncio.Event()  # set once a first load is on screen
 
     @property
     def msl_app(self) -> AppContext:
@@ -217,6 +222,7 @@ class KolListScreen(Screen[None]):
         self.rows = message.result.rows
         self.total = message.result.total
         self.loaded = True
+        self._first_rows.set()
         self.partial = message.result.partial
         if not self.partial:
             self.territories = message.result.territories
@@ -450,11 +456,17 @@ class KolListScreen(Screen[None]):
         self.query_one("#kols", DataTable).move_cursor(row=len(self.rows) - 1, animate=False)
 
     async def action_note(self) -> None:
+        if not self.loaded:
+            # Typed at launch, before the first rows: it said "No KOLs yet" on a store of
+            # 150, and the words typed after it became list keys (territory, sort,
+            # reverse: QA). The first rows come in a moment; the note is for the first KOL.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first_rows.wait(), FIRST_ROWS_WAIT_S)
         kol_id = self.current_kol_id
         if kol_id:
             # Awaited: the keys typed after `n` wait until the note has the cursor.
             await self.msl_app.open_capture(kol_id)
-        elif self.total == 0:
+        elif self.total == 0 and self.loaded:
             self.notify("No KOLs yet: press a to add one, then n writes a note for them.")
         else:
             self.notify("No KOL is highlighted: esc clears the filters.")
