@@ -69,6 +69,10 @@ ODD_NAMES = [
     ("Dr Hangul 한국어이름", "Seoul"),
     ("Dr [bold]Markup[/bold]", "Z"),
     ("Dr Arabic محمد", "Cairo"),
+    (
+        "Dr 王小明李大伟张伟刘洋陈静杨帆赵磊黄敏周杰",
+        "北京协和医院心血管病研究所国家心血管病中心阜外医院",
+    ),
 ]
 
 
@@ -312,3 +316,24 @@ async def test_n_and_words_typed_at_launch_become_the_first_kols_note(store_path
                 break
         assert app.screen.query_one("#notes").text == "hello there"  # type: ignore[attr-defined]
         assert not any("No KOLs yet" in str(n.message) for n in app._notifications)
+
+
+async def test_a_long_name_in_wide_letters_leaves_the_last_columns_on_screen(
+    odd_store: Path,
+) -> None:
+    # Was: names and institutions were cut at 24 letters, not cells: a name in Chinese
+    # letters took 48 cells and pushed Segment, Next due and F/U off a 120-column screen.
+    app = MslApp(Store.open(odd_store), settings=Settings())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _settle(pilot, app)
+        await pilot.pause()
+        table = app.screen.query_one("#kols")
+        header = table.render_line(0).text  # type: ignore[attr-defined]
+        assert "F/U" in header, header
+        wide = [
+            table.render_line(y).text  # type: ignore[attr-defined]
+            for y in range(1, 1 + len(ODD_NAMES))
+            if "王小明李" in table.render_line(y).text  # type: ignore[attr-defined]
+        ]
+        assert len(wide) == 1
+        assert "…" in wide[0] and "monitor" in wide[0] and "never" in wide[0], wide[0]

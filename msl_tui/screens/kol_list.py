@@ -9,6 +9,7 @@ import itertools
 from datetime import date
 from typing import Any, ClassVar, TypeVar, cast
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -70,8 +71,15 @@ def _cycle(options: list[T], current: T | None) -> T | None:
 NAME_WIDTH = 24  # as wide as the institution column: "Next due" stays on a 120-column screen
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _cut(text: str, width: int, mark: str = "…") -> str:
+    # In terminal cells, not letters: a name in Chinese or Korean letters (two cells each)
+    # cut at 24 letters took 48 cells and pushed Segment, Next due and F/U off a 120-column
+    # screen (QA). A wide letter that would straddle the edge becomes a space.
+    if text.isascii():
+        return text if len(text) <= width else text[: width - len(mark)] + mark
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - len(mark)) + mark
 
 
 def _due_cell(row: KolRow, today: date) -> str:
@@ -280,7 +288,7 @@ class KolListScreen(Screen[None]):
                 # Cut so one long name cannot push the due date and follow-ups off the
                 # screen; the whole name shows under the table for the highlighted KOL.
                 "name": _cut(r.name, NAME_WIDTH),
-                "institution": r.institution[:24],
+                "institution": _cut(r.institution, 24, mark=""),
                 "influence": r.influence.value,
                 "stance": stance_word(r.stance),
                 "segment": r.segment.value,
