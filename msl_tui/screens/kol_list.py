@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import itertools
 from datetime import date
 from typing import Any, ClassVar, TypeVar, cast
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,6 +38,8 @@ WINDOW = 150
 FIRST_WINDOW = 60
 SCREEN_MARGIN = 10
 FOLLOW_LIMIT = 4 * WINDOW  # how deep the cursor follows its KOL after a reload
+# `n` typed at launch waits this long at most for the first rows (then says why it can't).
+FIRST_ROWS_WAIT_S = 15.0
 
 EMPTY_STORE = (
     "No KOLs yet. Press a to add one, run `msl import-roster FILE.csv`, "
@@ -66,8 +71,15 @@ def _cycle(options: list[T], current: T | None) -> T | None:
 NAME_WIDTH = 24  # as wide as the institution column: "Next due" stays on a 120-column screen
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _cut(text: str, width: int, mark: str = "…") -> str:
+    # In terminal cells, not letters: a name in Chinese or Korean letters (two cells each)
+    # cut at 24 letters took 48 cells and pushed Segment, Next due and F/U off a 120-column
+    # screen (QA). A wide letter that would straddle the edge becomes a space.
+    if text.isascii():
+        return text if len(text) <= width else text[: width - len(mark)] + mark
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - len(mark)) + mark
 
 
 def _due_cell(row: KolRow, today: date) -> str:
@@ -118,6 +130,7 @@ class KolListScreen(Screen[None]):
         self._filter_pending = False  # a load for the typed text is queued
         self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
+        self._first_rows = asyncio.Event()  # set once a first load is on screen
 
     @property
     def msl_app(self) -> AppContext:
@@ -144,7 +157,10 @@ class KolListScreen(Screen[None]):
     def on_mount(self) -> None:
         self._set_columns(self.app.size.width)
         table = self.query_one("#kols", DataTable)
-        table.focus()
+        # At once, not widget.focus() (which waits its turn): meanwhile the screen's
+        # auto-focus gave the filter the cursor, so keys typed at launch (`/zof`) went into
+        # it, `/` included, and the table then took the cursor from under the next ones (QA).
+        self.set_focus(table)
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self.reload()
 
@@ -158,6 +174,9 @@ class KolListScreen(Screen[None]):
         visible = [key for _, key in COLUMNS if key not in hidden]
         if visible == self.visible_columns:
             return
+        # The cursor stays on its KOL: clearing the columns put it back on the first row,
+        # and a resize past 96 or 118 columns lost the MSL's place in the list (QA).
+        follow = self.current_kol_id if self.visible_columns else None
         self.visible_columns = visible
         table = self.query_one("#kols", DataTable)
         table.clear(columns=True)
@@ -167,6 +186,7 @@ class KolListScreen(Screen[None]):
         shown, self.shown = self.shown, 0
         while self.shown < shown:
             self._add_window()
+        self._move_to(follow, max(FOLLOW_LIMIT, shown))
 
     def on_resize(self) -> None:
         self._set_columns(self.app.size.width)
@@ -210,6 +230,7 @@ class KolListScreen(Screen[None]):
         self.rows = message.result.rows
         self.total = message.result.total
         self.loaded = True
+        self._first_rows.set()
         self.partial = message.result.partial
         if not self.partial:
             self.territories = message.result.territories
@@ -267,7 +288,7 @@ class KolListScreen(Screen[None]):
                 # Cut so one long name cannot push the due date and follow-ups off the
                 # screen; the whole name shows under the table for the highlighted KOL.
                 "name": _cut(r.name, NAME_WIDTH),
-                "institution": r.institution[:24],
+                "institution": _cut(r.institution, 24, mark=""),
                 "influence": r.influence.value,
                 "stance": stance_word(r.stance),
                 "segment": r.segment.value,
@@ -443,11 +464,17 @@ class KolListScreen(Screen[None]):
         self.query_one("#kols", DataTable).move_cursor(row=len(self.rows) - 1, animate=False)
 
     async def action_note(self) -> None:
+        if not self.loaded:
+            # Typed at launch, before the first rows: it said "No KOLs yet" on a store of
+            # 150, and the words typed after it became list keys (territory, sort,
+            # reverse: QA). The first rows come in a moment; the note is for the first KOL.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first_rows.wait(), FIRST_ROWS_WAIT_S)
         kol_id = self.current_kol_id
         if kol_id:
             # Awaited: the keys typed after `n` wait until the note has the cursor.
             await self.msl_app.open_capture(kol_id)
-        elif self.total == 0:
+        elif self.total == 0 and self.loaded:
             self.notify("No KOLs yet: press a to add one, then n writes a note for them.")
         else:
             self.notify("No KOL is highlighted: esc clears the filters.")

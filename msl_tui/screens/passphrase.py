@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -30,6 +30,44 @@ from msl_tui.widgets.footer import KeyFooter
 
 WRONG = "That passphrase does not open this store."
 EMPTY = "Type the store's passphrase, then press enter."
+
+
+class PassphraseField(Input):
+    """The hidden field: enter sends what was typed before it, and nothing typed after.
+
+    Input's own enter is a binding, looked up once the key has bubbled to the app: the keys
+    typed right after it (a burst: the passphrase, enter, `q` to quit) reached the field
+    first, and `sekrit-pass-123q` was sent (QA). Here enter is taken in the field's own
+    order of keys, and the keys after it are left to the screen and the app. Typed at
+    launch, before the app has the terminal, enter arrives as a newline (the terminal
+    turns \\r into \\n until then): ctrl+j, which Input ignores, and the passphrase sat
+    typed and unsent.
+    """
+
+    _sent = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        # (Input's own handler runs after this one unless prevent_default() is called.)
+        if self._sent:
+            # On its way to be opened: not typed into it; the key goes on to the screen
+            # and the app (`q` quits).
+            event.prevent_default()
+            return
+        if event.key in ("enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            if self.value:
+                self._sent = True
+            self.post_message(self.Submitted(self, self.value))
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # Sent: a letter is no longer the field's, so `q` quits (the app's binding).
+        return not self._sent and super().check_consume_key(key, character)
+
+    def reset(self) -> None:
+        """The passphrase was refused: the field takes keys again."""
+        self._sent = False
+        self.value = ""
 
 
 @dataclass
@@ -94,7 +132,7 @@ class PassphraseScreen(Screen[Store | None]):
         with Vertical(id="unlock"):
             yield Static("This store is encrypted: type its passphrase to open it.")
             yield Static(Text(printable(self.locked.path, 120)), id="unlock-where")
-            yield Input(password=True, placeholder="passphrase", id="passphrase")
+            yield PassphraseField(password=True, placeholder="passphrase", id="passphrase")
             yield Static("", id="unlock-problem")
             if self.locked.can_remember:
                 yield Checkbox("Remember it in the OS keyring", id="remember")
@@ -142,8 +180,8 @@ class PassphraseScreen(Screen[Store | None]):
 
     def on_refused(self, message: Refused) -> None:
         self._say(message.words)
-        field = self.query_one("#passphrase", Input)
-        field.value = ""
+        field = self.query_one("#passphrase", PassphraseField)
+        field.reset()
         field.disabled = False
         field.focus()
 

@@ -26,6 +26,19 @@ class PlainTable(DataTable[Text]):
         super().__init__(*args, **kwargs)
         self._styles: dict[tuple[Style, Style, Style], Style] = {}
 
+    def _update_dimensions(self, new_rows: Any) -> None:
+        # DataTable measures new rows' widths at idle, but its drawn cells and lines are
+        # cached under a count that only a change of data bumps. The list draws once right
+        # after a load (one batch, one repaint), before that idle: those lines, cut to the
+        # headers' widths ("Dr A", "unknow", "neve"), stayed on screen for good (QA). A
+        # measure that changes a width drops them.
+        widths = [column.content_width for column in self.ordered_columns]
+        super()._update_dimensions(new_rows)
+        if widths != [column.content_width for column in self.ordered_columns]:
+            self._update_count += 1
+            self._clear_caches()
+            self.refresh()
+
     def _render_cell(
         self,
         row_index: int,
