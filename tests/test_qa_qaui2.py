@@ -225,12 +225,6 @@ async def test_wrong_passphrase_then_the_right_one(encrypted_store: Path) -> Non
         assert tried == ["nope", PASSPHRASE]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="enter in the filter is Input's binding, run once the key has bubbled to the "
-    "app; the keys typed right after it reach the filter first ('/zof enter nhi' filters "
-    "on 'zofnhi'); a fix must route them to the table in their order (app-wide key routing)",
-)
 async def test_filter_enter_then_n_in_one_burst(store_path: Path) -> None:
     app = MslApp(Store.open(store_path), settings=Settings())
     async with app.run_test(size=(100, 30)) as pilot:

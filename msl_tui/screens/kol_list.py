@@ -11,7 +11,7 @@ from typing import Any, ClassVar, TypeVar, cast
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -90,6 +90,30 @@ def _due_cell(row: KolRow, today: date) -> str:
     return row.due_flag(today) or row.due_label
 
 
+class FilterField(Input):
+    """The list's filter: enter hands the cursor to the list in the field's own order of keys.
+
+    Input's enter is a binding, looked up once the key has bubbled to the app; the keys typed
+    right after it (`/zof`, enter, `n` and a note, in one burst) reached the field first and
+    were typed into the filter ("zofnhi", QA). Here enter moves the cursor to the list at
+    once, and keys that reach the field after it are sent again to what has the cursor now.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        # (Input's own handler runs after this one unless prevent_default() is called.)
+        # (The screen's, not has_focus: that one follows the Blur event, queued after these.)
+        if self.screen.focused is not self:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.screen.set_focus(self.screen.query_one("#kols"))  # at once, not in turn
+            self.post_message(self.Submitted(self, self.value))
+
+
 class KolListScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # `/` and `n` act as they arrive (priority), so the words typed right after them
@@ -146,7 +170,7 @@ class KolListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="filter-bar"):
-            yield Input(
+            yield FilterField(
                 placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
             )
             yield Static("", id="filter-state")
