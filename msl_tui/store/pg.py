@@ -492,11 +492,12 @@ def _defaults(url: str) -> dict[str, Any]:
     """msl's connection defaults for what the address leaves unsaid: a keyword argument
     would replace the address's own value, so a wrong one (connect_timeout=abc) would go
     unread instead of being named."""
+    from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict
 
     try:
         given = conninfo_to_dict(url)
-    except Exception:  # libpq's parse error is reported by connect() itself, in words
+    except ProgrammingError:  # libpq's parse error is reported by connect() itself, in words
         given = {}
     return {} if "connect_timeout" in given else {"connect_timeout": 10}
 
