@@ -413,10 +413,6 @@ class KolListScreen(Screen[None]):
         self._filter_pending = False
         self.reload()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        self.query_one("#kols", DataTable).focus()
-
     def _set(self, **changes: Any) -> None:
         self.query_state = self.query_state.with_(**changes)
         self.reload()
