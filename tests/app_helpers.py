@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from textual.pilot import Pilot
 from msl_tui.app import MslApp
 from msl_tui.clock import HybridLogicalClock
 from msl_tui.demo import DEMO_PROFILE, seed_demo
+from msl_tui.services.kol_list import KolListService
 from msl_tui.settings import Settings
 from msl_tui.store import Store
 
@@ -96,3 +98,17 @@ async def settle(pilot: Pilot[None], done: Callable[[], bool], within: float = 1
     while not done() and time.monotonic() < deadline:
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+def hold_ranking(app: MslApp) -> threading.Event:
+    """Hold the app's whole ranking back (at most 10 s) until the returned event is set: the
+    moments before it is ready (launch, a filter typed early) can then be looked at."""
+    gate = threading.Event()
+    ranked = KolListService.ranked
+
+    def held(self: KolListService, now: datetime) -> list:  # type: ignore[type-arg]
+        gate.wait(10)
+        return ranked(self, now)
+
+    app.kol_list.ranked = held.__get__(app.kol_list)  # type: ignore[method-assign]
+    return gate

@@ -3,13 +3,11 @@ answer at once (its first rows, marked as filtering), then the whole answer."""
 
 from __future__ import annotations
 
-import threading
-
 from textual.widgets import Static
 
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services.kol_list import KolListService, ListQuery
-from tests.app_helpers import fixed_store, make_app, wait_for
+from tests.app_helpers import fixed_store, hold_ranking, make_app, wait_for
 
 
 def _state(screen: KolListScreen) -> str:
@@ -20,14 +18,7 @@ async def test_a_filter_typed_at_launch_shows_the_first_rows_of_its_answer_then_
     store = fixed_store(kols=400, years=0.2)
     KolListService(store).ranked(make_app(store).now())  # a previous session ranked today
     app = make_app(store)
-    gate = threading.Event()
-    ranked = KolListService.ranked
-
-    def slow_ranked(self: KolListService, now):  # type: ignore[no-untyped-def]
-        gate.wait(10)  # the whole ranking is held back until the filter has been typed
-        return ranked(self, now)
-
-    app.kol_list.ranked = slow_ranked.__get__(app.kol_list)  # type: ignore[method-assign]
+    gate = hold_ranking(app)  # until the filter has been typed
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KolListScreen)

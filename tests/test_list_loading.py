@@ -3,13 +3,11 @@ says it is filtering (never "0 of 0"), then shows its answer."""
 
 from __future__ import annotations
 
-import threading
-
 from textual.widgets import Static
 
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services.kol_list import KolListService
-from tests.app_helpers import fixed_store, make_app, type_text, wait_for
+from tests.app_helpers import fixed_store, hold_ranking, make_app, type_text, wait_for
 
 
 def _state(screen: KolListScreen) -> str:
@@ -19,14 +17,7 @@ def _state(screen: KolListScreen) -> str:
 async def test_a_filter_typed_before_the_ranking_is_ready_says_so_then_answers() -> None:
     store = fixed_store()
     app = make_app(store)
-    gate = threading.Event()
-    ranked = KolListService.ranked
-
-    def slow_ranked(self: KolListService, now):  # type: ignore[no-untyped-def]
-        gate.wait(10)  # the whole ranking is held back until the filter has been typed
-        return ranked(self, now)
-
-    app.kol_list.ranked = slow_ranked.__get__(app.kol_list)  # type: ignore[method-assign]
+    gate = hold_ranking(app)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KolListScreen)
@@ -47,14 +38,7 @@ async def test_launch_shows_the_kept_first_page_and_then_the_whole_list() -> Non
     store = fixed_store()
     KolListService(store).ranked(make_app(store).now())  # a previous session ranked today
     app = make_app(store)
-    gate = threading.Event()
-    ranked = KolListService.ranked
-
-    def slow_ranked(self: KolListService, now):  # type: ignore[no-untyped-def]
-        gate.wait(10)
-        return ranked(self, now)
-
-    app.kol_list.ranked = slow_ranked.__get__(app.kol_list)  # type: ignore[method-assign]
+    gate = hold_ranking(app)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KolListScreen)
