@@ -30,24 +30,32 @@ def test_changes_stored_by_an_older_msl_tui_are_known_again_not_different(tmp_pa
     upgrade the same changes arrive again (a full export; a relay): they are the same
     changes, so the bundle goes in with them counted unchanged, not refused as "already
     received with different content" (the refusal meant for a copied store file)."""
+    # What an msl-tui before AE follow-ups stored for these changes.
+    aged, done = _reimport_after(
+        tmp_path,
+        "update changes set patch = json_remove(patch, '$.adverse_event.followups') "
+        "where entity = 'interaction' and json_extract(patch, '$.adverse_event') is not null",
+    )
+    assert aged > 0
+    assert done.returncode == 0, done.stderr
+    assert "different content" not in done.stderr
+    assert "0 inserted, 0 updated" in done.stdout
+
+
+def _reimport_after(tmp_path: Path, sql: str) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """A laptop's full export imported at the office, the office's stored changes altered by
+    ``sql``, then a second full export imported there: the rows ``sql`` changed and the
+    second import's run."""
     laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
     msl("seed-demo", "--kols", "5", db=laptop)
     first, second = tmp_path / "first.mslsync", tmp_path / "second.mslsync"
     msl("export", "--full", "--no-sign", "--out", str(first), db=laptop)
     msl("import", str(first), db=office)
-    # What an msl-tui before AE follow-ups stored for these changes.
     with sqlite3.connect(office) as conn:
-        aged = conn.execute(
-            "update changes set patch = json_remove(patch, '$.adverse_event.followups') "
-            "where entity = 'interaction' and json_extract(patch, '$.adverse_event') is not null"
-        ).rowcount
+        altered = conn.execute(sql).rowcount
     conn.close()
-    assert aged > 0
     msl("export", "--full", "--no-sign", "--out", str(second), db=laptop)
-    done = msl("import", str(second), db=office, check=False)
-    assert done.returncode == 0, done.stderr
-    assert "different content" not in done.stderr
-    assert "0 inserted, 0 updated" in done.stdout
+    return altered, msl("import", str(second), db=office, check=False)
 
 
 def _older_store(path: Path, applied: int = 4) -> None:
@@ -118,20 +126,12 @@ def test_seed_demo_that_cannot_create_its_file_names_the_file_asked_for(tmp_path
 def test_a_change_held_with_other_words_is_still_refused_as_reused(tmp_path: Path) -> None:
     """The older-form tolerance above does not hide a reused (device, seq): a stored change
     whose notes say something else still makes the same change arriving again refused."""
-    laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
-    msl("seed-demo", "--kols", "5", db=laptop)
-    first, second = tmp_path / "first.mslsync", tmp_path / "second.mslsync"
-    msl("export", "--full", "--no-sign", "--out", str(first), db=laptop)
-    msl("import", str(first), db=office)
-    with sqlite3.connect(office) as conn:
-        changed = conn.execute(
-            "update changes set patch = json_set(patch, '$.notes', 'other words') "
-            "where rowid = (select min(rowid) from changes where entity = 'interaction')"
-        ).rowcount
-    conn.close()
+    changed, done = _reimport_after(
+        tmp_path,
+        "update changes set patch = json_set(patch, '$.notes', 'other words') "
+        "where rowid = (select min(rowid) from changes where entity = 'interaction')",
+    )
     assert changed == 1
-    msl("export", "--full", "--no-sign", "--out", str(second), db=laptop)
-    done = msl("import", str(second), db=office, check=False)
     assert done.returncode == 1
     assert "already received with different content" in done.stderr
 
