@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakKeyDictionary
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode, NoScreen
@@ -26,12 +26,13 @@ from msl_tui.screens.kol_actions import KolActions
 from msl_tui.services.kol_list import KolListService
 from msl_tui.services.unlock import LockedStore
 from msl_tui.settings import Settings, load_settings
-from msl_tui.store import Store, StoreError
-from msl_tui.store.errors import store_trouble_words
+from msl_tui.store.errors import StoreError, store_trouble_words
 
 if TYPE_CHECKING:
     from msl_tui.screens.capture import CaptureScreen
     from msl_tui.screens.context import AppContext
+    from msl_tui.services.launch import StoreOpening
+    from msl_tui.store import Store
 
 # App-wide actions with nothing to act on before an encrypted store is opened.
 NEEDS_STORE = frozenset({"help", "brief", "field_view", "command_palette"})
@@ -57,17 +58,23 @@ class MslApp(KolActions, App[None]):
         store: Store | None,
         *,
         locked: LockedStore | None = None,
+        opening: StoreOpening | None = None,
         now: Callable[[], datetime] | None = None,
         settings: Settings | None = None,
         open_capture_for: str | None = None,
     ) -> None:
         """``store``: the open store; or None with ``locked``, an encrypted store the app
-        asks the passphrase of first (the KOL list follows once it opens)."""
+        asks the passphrase of first (the KOL list follows once it opens); or None with
+        ``opening``, a store shown from its first page and opened once that is on screen."""
         super().__init__()
-        if store is None and locked is None:
+        if store is None and locked is None and opening is None:
             raise ValueError("MslApp needs a store, or a locked one to open")
         self._store = store
         self._locked = locked
+        self._opening = opening
+        self._opening_started = False
+        self._held_keys: list[events.Key] = []  # typed while the store opens
+        self.open_error: BaseException | None = None  # the opening failed: the CLI says why
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
@@ -77,9 +84,16 @@ class MslApp(KolActions, App[None]):
         self._key_tries: WeakKeyDictionary[events.Key, int] = WeakKeyDictionary()
         if store is not None:
             self._take(store)
+        elif opening is not None:
+            self.kol_list = KolListService(None, self.settings.weights, early=opening.reader)
+            self.kol_list.on_store_wanted = lambda: self.call_from_thread(self._open_store)
+            self.set_reactive(MslApp.sub_title, opening.title)
 
     def _take(self, store: Store) -> None:
         self._store = store
+        if self._opening is not None:
+            self.kol_list.attach(store)  # the list's workers waiting for it go on
+            return  # the header already names the MSL (StoreOpening.title)
         self.kol_list = KolListService(store, self.settings.weights)
         profile = store.get_profile()
         # Set without telling watchers: after the passphrase, the only Header watching is the
@@ -137,6 +151,11 @@ class MslApp(KolActions, App[None]):
     # -- a fast typist's burst -------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and self._store is None and self._opening is not None:
+            # Typed while the store opens, a moment after the first page shows: each key
+            # acts once it is open, in order (`n` writes a note for the first KOL).
+            self._held_keys.append(event)
+            return
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._key_sent_to[event] = self.focused or self.screen
         await super().on_event(event)
@@ -172,8 +191,57 @@ class MslApp(KolActions, App[None]):
             from msl_tui.screens.passphrase import PassphraseScreen
 
             self.push_screen(PassphraseScreen(self._locked), self._unlocked)
+        elif self._store is None and self._opening is not None:
+            self._start_opening()
         else:
             self._start()
+
+    # -- a plain launch: the first page, then the store (services/launch.py) -------------
+
+    def _start_opening(self) -> None:
+        from msl_tui.screens.kol_list import KolListScreen
+
+        screen = KolListScreen()
+        self.push_screen(screen)
+
+        async def after_first_rows() -> None:
+            await screen.first_rows_shown()
+            self.call_after_refresh(self._open_store)  # after the frame that shows them
+
+        self.run_worker(after_first_rows(), group="opening")
+
+    def _open_store(self) -> None:
+        if self._opening is None or self._opening_started:
+            return
+        self._opening_started = True
+        self._open_in_worker(self._opening)
+
+    @work(thread=True, group="opening")
+    def _open_in_worker(self, opening: StoreOpening) -> None:
+        try:
+            store = opening.open()
+        except Exception as error:  # any: the CLI words it once the app has closed
+            self.call_from_thread(self._not_opened, error)
+            return
+        self.call_from_thread(self._opened, store)
+
+    def _opened(self, store: Store) -> None:
+        self._take(store)
+        self.offer_saved_drafts()
+        held, self._held_keys = self._held_keys, []
+        for key in held:  # after the draft's question, as if typed once it was asked
+            self.post_message(events.Key(key.key, key.character))
+
+    def _not_opened(self, error: BaseException) -> None:
+        self.open_error = error
+        self.kol_list.not_opened(error)
+        self.exit(return_code=1)
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        if self._store is None and self._opening is not None:
+            # A worker waiting for the store must not hold the app's exit up.
+            self.kol_list.not_opened(StoreError("msl closed before the store opened"))
+        super().exit(*args, **kwargs)
 
     def _unlocked(self, store: Store | None) -> None:
         if store is None:

@@ -10,15 +10,13 @@ drafts_days = 30            # unsent drafts older than this are removed
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from msl_tui import locations
-from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.services.priority import PriorityWeights, load_weights
 
@@ -35,25 +33,29 @@ class SettingsError(ValueError):
     """The settings file cannot be used; the message names the file and the problem."""
 
 
-class _Capture(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    dayfirst: bool = True
+@functools.cache
+def _file_schema() -> Any:
+    """What settings.toml may hold: a typo in a key is an error, not a silent default.
+    Built (pydantic loaded) only when there is a file: a launch without one needs neither."""
+    from pydantic import BaseModel, ConfigDict, Field
 
+    class Capture(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        dayfirst: bool = True
 
-class _Retention(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    # Unsent drafts older than this many days are removed (see services/retention.py).
-    drafts_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    class Retention(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        # Unsent drafts older than this many days are removed (see services/retention.py).
+        drafts_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
+    class SettingsFile(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        theme: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "textual-dark"
+        capture: Capture = Field(default_factory=Capture)
+        priority: dict[str, Any] = Field(default_factory=dict)  # checked by load_weights
+        retention: Retention = Field(default_factory=Retention)
 
-class _SettingsFile(BaseModel):
-    """What settings.toml may hold: a typo in a key is an error, not a silent default."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    theme: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "textual-dark"
-    capture: _Capture = Field(default_factory=_Capture)
-    priority: dict[str, Any] = Field(default_factory=dict)  # checked by load_weights
-    retention: _Retention = Field(default_factory=_Retention)
+    return SettingsFile
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -69,8 +71,12 @@ def load_settings(path: Path | None = None) -> Settings:
         raise SettingsError(f"{where}: not UTF-8 text") from exc
     except OSError as exc:
         raise SettingsError(f"{where}: cannot be read ({exc.strerror})") from exc
+    from pydantic import ValidationError
+
+    from msl_tui.models.problems import describe
+
     try:
-        parsed = _SettingsFile.model_validate(data)
+        parsed = _file_schema().model_validate(data)
     except ValidationError as exc:
         raise SettingsError(f"{where}: {describe(exc)}") from None
     try:

@@ -195,14 +195,9 @@ def _tidy(store: Store) -> None:
 
 
 def _housekeeping(store: Store) -> list[str]:
-    from msl_tui.services.retention import housekeeping
-    from msl_tui.settings import SettingsError, load_settings
+    from msl_tui.services.launch import housekeeping_lines
 
-    try:
-        days = load_settings().drafts_days
-    except SettingsError:
-        return []  # nothing is removed on a guess; the app names the settings' problem
-    return housekeeping(store, days)
+    return housekeeping_lines(store)
 
 
 class StoreParam(click.ParamType):

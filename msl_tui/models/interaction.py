@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -29,9 +29,7 @@ from msl_tui.models.enums import (
     OwnerRole,
     Sentiment,
 )
-
-# Field staff forward a possible adverse event to pharmacovigilance within this window.
-AE_REPORT_WINDOW = timedelta(hours=24)
+from msl_tui.models.rules import AE_REPORT_WINDOW
 
 
 class Insight(Strict):

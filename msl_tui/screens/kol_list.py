@@ -279,6 +279,10 @@ class KolListScreen(Screen[None]):
             self._frozen_ranking = token
             gc.freeze()
 
+    async def first_rows_shown(self) -> None:
+        """Wait until a first load is on screen (a plain launch opens the store then)."""
+        await self._first_rows.wait()
+
     def on_unmount(self) -> None:
         gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 

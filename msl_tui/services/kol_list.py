@@ -14,23 +14,20 @@ import re
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from msl_tui.models import (
-    AE_REPORT_WINDOW,
-    EngagementStage,
-    Influence,
-    LifecyclePhase,
-    Segment,
-    Stance,
-)
-from msl_tui.services.kols import family_name_key
+from msl_tui.models.enums import EngagementStage, Influence, LifecyclePhase, Segment, Stance
+from msl_tui.models.rules import AE_REPORT_WINDOW
 from msl_tui.services.priority import KolSituation, Priority, PriorityWeights, rank, score
-from msl_tui.store import Store, StoreError, situation
-from msl_tui.store.store import fts_terms
+from msl_tui.store import StoreError, situation
+
+# The store (and the models it builds records with) loads once the first page is on
+# screen: at launch that page is read through a ``situation.FirstPageReader``.
+if TYPE_CHECKING:
+    from msl_tui.store import Store
 
 SORT_KEYS = (
     "rank",
@@ -163,6 +160,12 @@ def _ae_hours(row: dict[str, Any], now: datetime) -> float | None:
 NOTE_PREFIX_MIN = 3
 
 
+def _terms(text: str) -> list[str]:
+    from msl_tui.store import fts_terms  # the store's own rule (loaded once it is open)
+
+    return fts_terms(_fold(text))
+
+
 def _notes_searched(terms: list[str]) -> bool:
     return all(len(t) >= NOTE_PREFIX_MIN for t in terms)
 
@@ -176,10 +179,25 @@ class KolListService:
     from the kept situations, once per data change, and its scores kept for the day.
     """
 
-    def __init__(self, store: Store, weights: PriorityWeights | None = None) -> None:
-        self.store = store
+    def __init__(
+        self,
+        store: Store | None,
+        weights: PriorityWeights | None = None,
+        *,
+        early: situation.FirstPageReader | None = None,
+    ) -> None:
+        """``store`` None: it is still opening (``attach`` gives it); the first page is read
+        through ``early`` meanwhile, and whatever needs the store waits for it."""
+        self._store = store
+        self._early = early
+        self._opened = threading.Event()
+        self._open_error: BaseException | None = None
+        if store is not None:
+            self._opened.set()
+        # Called (from a worker) when the list needs the store before any page is shown.
+        self.on_store_wanted: Callable[[], None] | None = None
         self.weights = weights or PriorityWeights()
-        self.weights_key = hashlib.sha256(self.weights.model_dump_json().encode()).hexdigest()[:16]
+        self.weights_key = hashlib.sha256(self.weights.as_json().encode()).hexdigest()[:16]
         self._ranked: list[KolRow] | None = None
         self._ranked_day: date | None = None
         self._choices: tuple[list[str], list[str]] = ([], [])  # territories, areas
@@ -193,6 +211,28 @@ class KolListService:
         self._lock = threading.Lock()
         self._warm = False  # warm_search ran
         self._first_page: ListResult | None = None  # the last exact first page
+
+    @property
+    def store(self) -> Store:
+        """The open store; in a worker, waits for it while it opens."""
+        if not self._opened.is_set():
+            self._opened.wait()
+        if self._store is None:
+            raise StoreError(f"the store could not be opened: {self._open_error}")
+        return self._store
+
+    def attach(self, store: Store) -> None:
+        """The store has opened: what waited for it goes on; the early reader is done."""
+        self._store = store
+        self._opened.set()
+        if self._early is not None:
+            self._early.close()
+            self._early = None
+
+    def not_opened(self, error: BaseException) -> None:
+        """The store did not open: what waits for it fails with ``error``'s words."""
+        self._open_error = error
+        self._opened.set()
 
     def warm_search(self) -> None:
         """Read the notes' full-text index once, ahead of the first filter that searches
@@ -224,11 +264,18 @@ class KolListService:
         final ranking (else a first guess from an older day's scores). None when nothing
         is kept yet: rank everything instead."""
         now = now or datetime.now(UTC)
-        top, stale, total = situation.first_rows(
-            self.store, now.date().isoformat(), self.weights_key, limit
-        )
+        day = now.date().isoformat()
+        if self._store is None and self._early is not None:
+            try:
+                top, stale, total = self._early.first_rows(day, self.weights_key, limit)
+            except sqlite3.Error:
+                top, stale, total = [], None, 1  # the whole opening will say what is wrong
+        else:
+            top, stale, total = situation.first_rows(self.store, day, self.weights_key, limit)
         candidates = top + (stale or [])
         if not candidates and total:
+            if self._store is None and self.on_store_wanted is not None:
+                self.on_store_wanted()  # nothing to show before it: open it now
             return None
         scored = [(score(_situation(r, now), self.weights), r) for r in candidates]
         scored.sort(key=lambda pr: (-pr[0].score, pr[0].name, pr[0].kol_id))
@@ -246,7 +293,7 @@ class KolListService:
         if page is None or query.sort != "rank" or query.descending:
             return None
         rows = page.rows
-        terms = fts_terms(_fold(query.text))
+        terms = _terms(query.text)
         if terms:
             noted: set[str] = set()
             if _notes_searched(terms):
@@ -355,7 +402,7 @@ class KolListService:
         rows = self.ranked(now)
         territories, areas = self._choices
         total = len(rows)
-        terms = fts_terms(_fold(query.text))
+        terms = _terms(query.text)
         if terms:
             with self._filter_lock:  # workers of earlier keystrokes may still be running
                 rows = self._text_filter(rows, terms)
@@ -442,6 +489,8 @@ _SEGMENT_ORDER = {s: n for n, s in enumerate(Segment)}
 
 
 def _sorted(rows: Sequence[KolRow], q: ListQuery) -> list[KolRow]:
+    from msl_tui.services.kols import family_name_key  # with the models: not for launch
+
     key = q.sort if q.sort in SORT_KEYS else "rank"
     funcs: dict[str, Any] = {
         "rank": lambda r: r.rank,

@@ -15,13 +15,13 @@ company must learn of it within 24 hours, so the least time left comes first.
 
 from __future__ import annotations
 
+import functools
+import json
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from msl_tui.models.enums import EngagementStage, Influence, LifecyclePhase, Segment, Stance
 from msl_tui.services.segments import segment_for, segment_summary
@@ -46,34 +46,28 @@ def _default_segment_weights() -> dict[LifecyclePhase, dict[Segment, float]]:
     }
 
 
-class PriorityWeights(BaseModel):
-    """Every number the ranking uses. Points add up; the highest total ranks first."""
+@dataclass(frozen=True)
+class PriorityWeights:
+    """Every number the ranking uses. Points add up; the highest total ranks first.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A plain dataclass, so ranking (and the list's first page at launch) needs no pydantic;
+    a settings file's ``[priority]`` is checked by ``_file_schema()``, whose fields carry
+    the bounds and what each number means."""
 
-    adverse_event: float = Field(
-        10_000, description="An unreported AE mention: above any other total.", gt=0
+    adverse_event: float = 10_000
+    segment: dict[LifecyclePhase, dict[Segment, float]] = field(
+        default_factory=_default_segment_weights
     )
-    segment: dict[LifecyclePhase, dict[Segment, float]] = Field(
-        default_factory=_default_segment_weights,
-        description="Base points by segment, per product lifecycle phase of the KOL's plan.",
-    )
-    checkin_overdue_per_cadence: float = Field(
-        30, description="Points per whole cadence period a check-in is overdue.", ge=0
-    )
-    checkin_overdue_cap: float = Field(60, description="Most points overdue check-ins add.", ge=0)
-    checkin_due_soon: float = Field(
-        6, description="Points when the next check-in falls within a week.", ge=0
-    )
-    never_contacted: float = Field(25, description="Points for a KOL never met yet.", ge=0)
-    overdue_followup: float = Field(8, description="Points per overdue follow-up.", ge=0)
-    overdue_followup_per_day: float = Field(
-        0.3, description="Points per day the oldest overdue follow-up is late.", ge=0
-    )
-    overdue_followup_cap: float = Field(40, description="Most points follow-ups add.", ge=0)
-    open_followup: float = Field(1, description="Points per open follow-up not yet due.", ge=0)
-    open_objective: float = Field(2, description="Points per plan objective still open.", ge=0)
-    no_plan: float = Field(3, description="Points for a KOL with no engagement plan.", ge=0)
+    checkin_overdue_per_cadence: float = 30
+    checkin_overdue_cap: float = 60
+    checkin_due_soon: float = 6
+    never_contacted: float = 25
+    overdue_followup: float = 8
+    overdue_followup_per_day: float = 0.3
+    overdue_followup_cap: float = 40
+    open_followup: float = 1
+    open_objective: float = 2
+    no_plan: float = 3
 
     def segment_points(self, phase: LifecyclePhase | None, segment: Segment) -> float:
         table = (
@@ -81,6 +75,78 @@ class PriorityWeights(BaseModel):
             or _default_segment_weights()[LifecyclePhase.GROWTH]
         )
         return table.get(segment, 0.0)
+
+    def as_json(self) -> str:
+        """Every weight as compact JSON (numbers as floats): the kept ranking's scores are
+        kept under a digest of it, so it must not change for the same weights."""
+        values: dict[str, Any] = {}
+        for name in (f.name for f in fields(self)):
+            value = getattr(self, name)
+            if name == "segment":
+                value = {
+                    phase.value: {seg.value: float(points) for seg, points in table.items()}
+                    for phase, table in value.items()
+                }
+            else:
+                value = float(value)
+            values[name] = value
+        return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+
+@functools.cache
+def _file_schema() -> Any:
+    """The pydantic model a settings file's ``[priority]`` must fit (built when a file has
+    one): the same fields as ``PriorityWeights``, with their bounds and meaning."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    d = PriorityWeights()
+
+    class WeightsFile(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+        adverse_event: float = Field(
+            d.adverse_event, description="An unreported AE mention: above any other total.", gt=0
+        )
+        segment: dict[LifecyclePhase, dict[Segment, float]] = Field(
+            default_factory=_default_segment_weights,
+            description="Base points by segment, per product lifecycle phase of the KOL's plan.",
+        )
+        checkin_overdue_per_cadence: float = Field(
+            d.checkin_overdue_per_cadence,
+            description="Points per whole cadence period a check-in is overdue.",
+            ge=0,
+        )
+        checkin_overdue_cap: float = Field(
+            d.checkin_overdue_cap, description="Most points overdue check-ins add.", ge=0
+        )
+        checkin_due_soon: float = Field(
+            d.checkin_due_soon,
+            description="Points when the next check-in falls within a week.",
+            ge=0,
+        )
+        never_contacted: float = Field(
+            d.never_contacted, description="Points for a KOL never met yet.", ge=0
+        )
+        overdue_followup: float = Field(
+            d.overdue_followup, description="Points per overdue follow-up.", ge=0
+        )
+        overdue_followup_per_day: float = Field(
+            d.overdue_followup_per_day,
+            description="Points per day the oldest overdue follow-up is late.",
+            ge=0,
+        )
+        overdue_followup_cap: float = Field(
+            d.overdue_followup_cap, description="Most points follow-ups add.", ge=0
+        )
+        open_followup: float = Field(
+            d.open_followup, description="Points per open follow-up not yet due.", ge=0
+        )
+        open_objective: float = Field(
+            d.open_objective, description="Points per plan objective still open.", ge=0
+        )
+        no_plan: float = Field(d.no_plan, description="Points for a KOL with no engagement plan.", ge=0)
+
+    return WeightsFile
 
 
 WEIGHTS_TOML_EXAMPLE = """\
@@ -125,12 +191,15 @@ def load_weights(path: Path | None) -> PriorityWeights:
                 raise ValueError(f"{path}: priority.segment.{phase} must be a table")
             defaults[phase].update(table)
         merged["segment"] = defaults
+    from pydantic import ValidationError
+
     try:
-        return PriorityWeights.model_validate(merged)
+        checked = _file_schema().model_validate(merged)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in ("priority", *first["loc"]))
         raise ValueError(f"{path}: {key}: {first['msg']}") from exc
+    return PriorityWeights(**{f.name: getattr(checked, f.name) for f in fields(PriorityWeights)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from msl_tui.store import Store, cipher
+from msl_tui.store import cipher
 from msl_tui.store.urls import ServerUrl
 
-Opener = Callable[[str, bool], Store]
+if TYPE_CHECKING:
+    from msl_tui.store import Store
+
+Opener = Callable[[str, bool], "Store"]
 """(passphrase, remember it in the keyring) -> the open store; PassphraseError when the
 passphrase is wrong (nothing changed), StoreError in words for anything else."""
 
@@ -43,6 +47,8 @@ def open_encrypted(path: Path, passphrase: str, *, remember: bool) -> Store:
     """The encrypted store at ``path``, opened with ``passphrase``. A wrong one raises
     PassphraseError before anything is written; ``remember`` keeps a right one in the OS
     keyring (StoreError, nothing opened, when the keyring refuses)."""
+    from msl_tui.store import Store
+
     cipher.unlock(path, passphrase)
     if remember:
         cipher.remember(path, passphrase)

@@ -294,3 +294,22 @@ def open_database(path: Path | str, *, create: bool = True, read_only: bool = Fa
             )
         return _open_read_only(path)
     return _open_read_write(path, migrate=bool(pending))
+
+
+def peek_current(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the store at ``path`` if it is one this program opens as
+    it is: a plain (unencrypted) SQLite store with every migration applied, in a place it
+    may write. Else None, and the usual ``open_database`` says what is wrong or upgrades it.
+
+    Launch reads its first page through this while the whole opening waits: nothing in it
+    needs the models, sqlite-utils or the migrations."""
+    try:
+        if not path.is_file() or not _check_existing_file(path) or cipher.looks_encrypted(path):
+            return None
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            return None
+        if _pending_migrations(path):
+            return None
+        return _open_read_only(path).conn
+    except (StoreError, sqlite3.Error, OSError):
+        return None

@@ -17,7 +17,9 @@ never change another's situation.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -221,8 +223,12 @@ _SELECT = f"select {', '.join(LIST_COLUMNS)} from kol_situation s join kols k on
 
 def _list_rows(store: Store, where: str = "", params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     with store._lock:
-        cursor = store.db.conn.execute(f"{_SELECT} {where}", list(params))
-        return [_decode(dict(zip(_NAMES, r, strict=True))) for r in cursor]
+        return _rows_from(store.db.conn, where, params)
+
+
+def _rows_from(conn: Any, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    cursor = conn.execute(f"{_SELECT} {where}", list(params))
+    return [_decode(dict(zip(_NAMES, r, strict=True))) for r in cursor]
 
 
 def revision(store: Store) -> str:
@@ -235,9 +241,12 @@ def all_rows(store: Store) -> tuple[list[dict[str, Any]], str]:
         return _list_rows(store), revision(store)
 
 
+FirstRows = tuple[list[dict[str, Any]], list[dict[str, Any]] | None, int]
+
+
 def first_rows(
     store: Store, day: str, weights_key: str, limit: int, *, max_stale: int = 2000
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None, int]:
+) -> FirstRows:
     """What the first page needs: the best ``limit`` rows by the score kept for ``day``
     under these weights, plus every row whose kept score cannot be trusted for ``day``
     (touched since, another day, an AE pending: its hours left move with the clock), and
@@ -245,34 +254,73 @@ def first_rows(
     the second item is None and the first holds the best ``limit`` by whatever score is
     kept, a first guess until the whole list is ranked again."""
     with store._lock, store.transaction(write=False):
-        total = store.db.conn.execute("select count(*) from kol_situation").fetchone()[0]
         same_weights = store.get_meta("situation_weights") == weights_key
-        if same_weights:
-            stale_count = store.db.conn.execute(
-                "select count(*) from kol_situation "
-                "where score is null or score_day != ? or ae_pending_since is not null",
+        return _first_rows(store.db.conn, same_weights, day, limit, max_stale)
+
+
+class FirstPageReader:
+    """``first_rows`` through a connection of its own (read-only, sqlite3's alone), before
+    ``Store`` and the models it builds records with are loaded: at launch the first page is
+    read with this while the store's whole opening waits until the page is on screen."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def first_rows(
+        self, day: str, weights_key: str, limit: int, *, max_stale: int = 2000
+    ) -> FirstRows:
+        with self._lock:
+            self._conn.execute("begin")  # one snapshot for the counts and the rows
+            try:
+                kept = self._conn.execute(
+                    "select value from meta where key = 'situation_weights'"
+                ).fetchone()
+                same_weights = kept is not None and kept[0] == weights_key
+                return _first_rows(self._conn, same_weights, day, limit, max_stale)
+            finally:
+                self._conn.execute("commit")
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("select value from meta where key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _first_rows(
+    conn: Any, same_weights: bool, day: str, limit: int, max_stale: int
+) -> FirstRows:
+    total = conn.execute("select count(*) from kol_situation").fetchone()[0]
+    if same_weights:
+        stale_count = conn.execute(
+            "select count(*) from kol_situation "
+            "where score is null or score_day != ? or ae_pending_since is not null",
+            [day],
+        ).fetchone()[0]
+        if stale_count <= max_stale:
+            top = _rows_from(
+                conn,
+                "where s.score is not null and s.score_day = ? "
+                "and s.ae_pending_since is null "
+                "order by s.score desc, s.name, s.kol_id limit ?",
+                [day, limit],
+            )
+            stale = _rows_from(
+                conn,
+                "where s.score is null or s.score_day != ? or s.ae_pending_since is not null",
                 [day],
-            ).fetchone()[0]
-            if stale_count <= max_stale:
-                top = _list_rows(
-                    store,
-                    "where s.score is not null and s.score_day = ? "
-                    "and s.ae_pending_since is null "
-                    "order by s.score desc, s.name, s.kol_id limit ?",
-                    [day, limit],
-                )
-                stale = _list_rows(
-                    store,
-                    "where s.score is null or s.score_day != ? or s.ae_pending_since is not null",
-                    [day],
-                )
-                return top, stale, int(total)
-        guess = _list_rows(
-            store,
-            "where s.score is not null order by s.score desc, s.name, s.kol_id limit ?",
-            [limit],
-        )
-        return guess, None, int(total)
+            )
+            return top, stale, int(total)
+    guess = _rows_from(
+        conn,
+        "where s.score is not null order by s.score desc, s.name, s.kol_id limit ?",
+        [limit],
+    )
+    return guess, None, int(total)
 
 
 def save_scores(

@@ -1,0 +1,69 @@
+"""A plain launch: the KOL list's first page on screen before the store's whole opening.
+
+Opening the store loads the models that build its records (pydantic), checks migrations and
+tidies old drafts: most of a launch's own time. A store already current is shown first from
+a read-only look at it (``StoreOpening``); the app opens it for real once the first rows are
+on screen. Anything unusual (no store yet, an older schema, an encrypted or read-only file,
+no MSL yet, head office) is not peeked at: the usual opening runs and says what it must.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from msl_tui.safe_text import printable
+from msl_tui.store.database import peek_current
+from msl_tui.store.situation import FirstPageReader
+
+if TYPE_CHECKING:
+    from msl_tui.store import Store
+
+
+@dataclass(frozen=True)
+class StoreOpening:
+    """A store the app shows before opening it: ``reader`` gives the first page, ``title``
+    the MSL's name for the header, and ``open`` (run in a worker once the page is on
+    screen) the whole store."""
+
+    path: Path
+    reader: FirstPageReader
+    title: str
+    open: Callable[[], Store]
+
+
+def peek(path: Path, open_store: Callable[[], Store]) -> StoreOpening | None:
+    """The opening of the store at ``path`` if it can be shown before it opens, else None."""
+    conn = peek_current(path)
+    if conn is None:
+        return None
+    reader = FirstPageReader(conn)
+    try:
+        raw = reader.meta("profile")
+        profile = json.loads(raw) if raw else None
+    except (ValueError, sqlite3.Error):  # any doubt: the usual opening says what is wrong
+        profile = None
+    if not isinstance(profile, dict) or profile.get("role", "msl") != "msl":
+        reader.close()  # no MSL yet (asked on the terminal), or head office (the field view)
+        return None
+    name = profile.get("name")
+    # The header's name, shown before the model checks it: escaped all the same.
+    title = printable(name, None) if isinstance(name, str) else ""
+    return StoreOpening(path, reader, title, open_store)
+
+
+def housekeeping_lines(store: Store) -> list[str]:
+    """Retention at every writable open, the app's start included: old unsent drafts go.
+    The lines say what went (the CLI prints them)."""
+    from msl_tui.services.retention import housekeeping
+    from msl_tui.settings import SettingsError, load_settings
+
+    try:
+        days = load_settings().drafts_days
+    except SettingsError:
+        return []  # nothing is removed on a guess; the app names the settings' problem
+    return housekeeping(store, days)
