@@ -63,4 +63,24 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = [*_LAZY, *_enum_names]
+__all__ = [
+    "AE_REPORT_WINDOW",
+    "AEFollowUp",
+    "Activity",
+    "AdverseEvent",
+    "Amendment",
+    "EngagementPlan",
+    "Feedback",
+    "FollowUp",
+    "Insight",
+    "Interaction",
+    "Kol",
+    "MedInfoRequest",
+    "MslProfile",
+    "Objective",
+    "SyncedRecord",
+    "TransferOfValue",
+    "new_id",
+    "utcnow",
+    *_enum_names,
+]

@@ -144,7 +144,9 @@ def _file_schema() -> Any:
         open_objective: float = Field(
             d.open_objective, description="Points per plan objective still open.", ge=0
         )
-        no_plan: float = Field(d.no_plan, description="Points for a KOL with no engagement plan.", ge=0)
+        no_plan: float = Field(
+            d.no_plan, description="Points for a KOL with no engagement plan.", ge=0
+        )
 
     return WeightsFile
 

@@ -291,9 +291,7 @@ class FirstPageReader:
             self._conn.close()
 
 
-def _first_rows(
-    conn: Any, same_weights: bool, day: str, limit: int, max_stale: int
-) -> FirstRows:
+def _first_rows(conn: Any, same_weights: bool, day: str, limit: int, max_stale: int) -> FirstRows:
     total = conn.execute("select count(*) from kol_situation").fetchone()[0]
     if same_weights:
         stale_count = conn.execute(
