@@ -7,6 +7,7 @@ through services (msl_tui/services), never through SQL.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,7 +87,7 @@ class MslApp(KolActions, App[None]):
             self._take(store)
         elif opening is not None:
             self.kol_list = KolListService(None, self.settings.weights, early=opening.reader)
-            self.kol_list.on_store_wanted = lambda: self.call_from_thread(self._open_store)
+            self.kol_list.on_store_wanted = self._store_wanted
             self.set_reactive(MslApp.sub_title, opening.title)
 
     def _take(self, store: Store) -> None:
@@ -209,6 +210,13 @@ class MslApp(KolActions, App[None]):
             self.call_after_refresh(self._open_store)  # after the frame that shows them
 
         self.run_worker(after_first_rows(), group="opening")
+
+    def _store_wanted(self) -> None:
+        # From the list's worker, or from the screen's mount (the page read ahead was empty).
+        if threading.current_thread() is threading.main_thread():
+            self._open_store()
+        else:
+            self.call_from_thread(self._open_store)
 
     def _open_store(self) -> None:
         if self._opening is None or self._opening_started:

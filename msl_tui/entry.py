@@ -66,7 +66,7 @@ def _run_app(path: Path, opening: object, said: list[str]) -> None:
     from msl_tui.services.launch import StoreOpening
 
     assert isinstance(opening, StoreOpening)
-    app = MslApp(None, opening=opening)
+    app = MslApp(None, opening=opening, settings=opening.settings)
     try:
         app.run()
     except Exception as error:

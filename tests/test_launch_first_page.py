@@ -16,9 +16,9 @@ import pytest
 from msl_tui.app import MslApp
 from msl_tui.demo import DEMO_PROFILE, seed_demo
 from msl_tui.entry import plain_launch
-from msl_tui.screens.kol_list import KolListScreen
+from msl_tui.screens.kol_list import WINDOW, KolListScreen
 from msl_tui.services.kol_list import KolListService
-from msl_tui.services.launch import peek
+from msl_tui.services.launch import FIRST_PAGE_ROWS, peek
 from msl_tui.services.priority import PriorityWeights, _file_schema
 from msl_tui.settings import Settings
 from msl_tui.store import Store, situation
@@ -93,14 +93,14 @@ async def test_the_first_page_shows_then_the_store_opens_and_held_keys_act(
         opened.append(Store.open(db))
         return opened[-1]
 
-    opening = peek(db, open_store)
+    opening = peek(db, open_store, FIXED_NOW)
     assert opening is not None and opening.title == DEMO_PROFILE.name
     app = MslApp(None, opening=opening, now=lambda: FIXED_NOW, settings=Settings())
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KolListScreen)
-        await wait_for(pilot, lambda: bool(screen.rows))
-        assert screen.partial and not opened  # the first page, from the peek alone
+        assert screen.rows and screen.partial  # read ahead: there from the first frame
+        assert not opened  # the first page, from the peek alone
         first = [r.kol_id for r in screen.rows]
         await pilot.press("slash", "d", "r")  # held until the store is open
         assert screen.query_state.text == ""
@@ -119,7 +119,7 @@ async def test_a_store_that_fails_to_open_closes_the_app_with_its_error(tmp_path
     def refuse() -> Store:
         raise sqlite3.OperationalError("database is locked")
 
-    opening = peek(db, refuse)
+    opening = peek(db, refuse, FIXED_NOW)
     assert opening is not None
     app = MslApp(None, opening=opening, now=lambda: FIXED_NOW, settings=Settings())
     async with app.run_test(size=(140, 40)) as pilot:
@@ -202,6 +202,10 @@ def test_what_counts_as_a_plain_launch(
     args: list[str], env: dict[str, str], expected: Path | None
 ) -> None:
     assert plain_launch(args, env) == expected
+
+
+def test_the_page_read_ahead_is_the_page_the_list_asks_for() -> None:
+    assert FIRST_PAGE_ROWS == WINDOW
 
 
 def test_the_kept_ranking_s_weights_key_is_what_it_was() -> None:

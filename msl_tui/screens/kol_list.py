@@ -186,7 +186,20 @@ class KolListScreen(Screen[None]):
         # it, `/` included, and the table then took the cursor from under the next ones (QA).
         self.set_focus(table)
         self.watch(table, "scroll_y", self._scrolled, init=False)
-        self.reload()
+        # A plain launch read the first page while the app loaded: drawn in the first frame.
+        early = self.msl_app.kol_list.early_page(WINDOW, self.msl_app.now())
+        if early is None:
+            self.reload()
+            return
+        self.generation += 1
+        self._apply(ListLoaded(early, self.generation))
+        self._rank_after_first_page(self.query_state, self.generation)
+
+    @work(thread=True, exclusive=True, group="kol-list")
+    def _rank_after_first_page(self, query: ListQuery, generation: int) -> None:
+        service = self.msl_app.kol_list
+        self.post_message(ListLoaded(service.load(query, self.msl_app.now()), generation))
+        service.warm_search()
 
     def _set_columns(self, width: int) -> None:
         """Narrow terminals drop the columns the reasons line repeats anyway."""

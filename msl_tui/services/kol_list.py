@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import re
 import sqlite3
@@ -197,7 +196,7 @@ class KolListService:
         # Called (from a worker) when the list needs the store before any page is shown.
         self.on_store_wanted: Callable[[], None] | None = None
         self.weights = weights or PriorityWeights()
-        self.weights_key = hashlib.sha256(self.weights.as_json().encode()).hexdigest()[:16]
+        self.weights_key = self.weights.key()
         self._ranked: list[KolRow] | None = None
         self._ranked_day: date | None = None
         self._choices: tuple[list[str], list[str]] = ([], [])  # territories, areas
@@ -283,6 +282,13 @@ class KolListService:
         page = ListResult(rows=rows, total=total, exact=stale is not None, partial=True)
         self._first_page = page if page.exact else None
         return page
+
+    def early_page(self, limit: int, now: datetime) -> ListResult | None:
+        """At a plain launch, before the store has opened: the first page, read while the
+        app loaded (``FirstPageReader.read_ahead``). None otherwise."""
+        if self._store is not None or self._early is None:
+            return None
+        return self.first_page(limit, now)
 
     def first_answer(self, query: ListQuery, now: datetime | None = None) -> ListResult | None:
         """While the whole ranking is on its way: the rows of the exact first page that

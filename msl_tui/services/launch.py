@@ -13,10 +13,12 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from msl_tui.safe_text import printable
+from msl_tui.settings import Settings, SettingsError, load_settings
 from msl_tui.store.database import peek_current
 from msl_tui.store.situation import FirstPageReader
 
@@ -24,20 +26,32 @@ if TYPE_CHECKING:
     from msl_tui.store import Store
 
 
+# The list screen's first window (screens/kol_list.py WINDOW): the page read ahead.
+FIRST_PAGE_ROWS = 150
+
+
 @dataclass(frozen=True)
 class StoreOpening:
-    """A store the app shows before opening it: ``reader`` gives the first page, ``title``
-    the MSL's name for the header, and ``open`` (run in a worker once the page is on
-    screen) the whole store."""
+    """A store the app shows before opening it: ``reader`` gives the first page (being
+    read already), ``title`` the MSL's name for the header, ``settings`` the app's, and
+    ``open`` (run in a worker once the page is on screen) the whole store."""
 
     path: Path
     reader: FirstPageReader
     title: str
+    settings: Settings
     open: Callable[[], Store]
 
 
-def peek(path: Path, open_store: Callable[[], Store]) -> StoreOpening | None:
-    """The opening of the store at ``path`` if it can be shown before it opens, else None."""
+def peek(
+    path: Path, open_store: Callable[[], Store], now: datetime | None = None
+) -> StoreOpening | None:
+    """The opening of the store at ``path`` if it can be shown before it opens, else None.
+    Its first page starts being read at once, for the day of ``now``."""
+    try:
+        settings = load_settings()
+    except SettingsError:
+        return None  # the usual opening names the settings' problem
     conn = peek_current(path)
     if conn is None:
         return None
@@ -53,14 +67,15 @@ def peek(path: Path, open_store: Callable[[], Store]) -> StoreOpening | None:
     name = profile.get("name")
     # The header's name, shown before the model checks it: escaped all the same.
     title = printable(name, None) if isinstance(name, str) else ""
-    return StoreOpening(path, reader, title, open_store)
+    day = (now or datetime.now(UTC)).date().isoformat()
+    reader.read_ahead(day, settings.weights.key(), FIRST_PAGE_ROWS)
+    return StoreOpening(path, reader, title, settings, open_store)
 
 
 def housekeeping_lines(store: Store) -> list[str]:
     """Retention at every writable open, the app's start included: old unsent drafts go.
     The lines say what went (the CLI prints them)."""
     from msl_tui.services.retention import housekeeping
-    from msl_tui.settings import SettingsError, load_settings
 
     try:
         days = load_settings().drafts_days

@@ -16,6 +16,7 @@ company must learn of it within 24 hours, so the least time left comes first.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import tomllib
 from collections.abc import Iterable
@@ -75,6 +76,10 @@ class PriorityWeights:
             or _default_segment_weights()[LifecyclePhase.GROWTH]
         )
         return table.get(segment, 0.0)
+
+    def key(self) -> str:
+        """A short digest naming these weights (the kept ranking's scores are theirs)."""
+        return hashlib.sha256(self.as_json().encode()).hexdigest()[:16]
 
     def as_json(self) -> str:
         """Every weight as compact JSON (numbers as floats): the kept ranking's scores are

@@ -16,6 +16,7 @@ never change another's situation.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import sys
@@ -266,10 +267,32 @@ class FirstPageReader:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._lock = threading.Lock()
+        self._ahead: tuple[tuple[str, str, int], threading.Thread, list[FirstRows]] | None = None
+
+    def read_ahead(self, day: str, weights_key: str, limit: int) -> None:
+        """Start reading ``first_rows(day, weights_key, limit)`` on a thread of its own:
+        SQLite reads without the GIL, so the page is read while the app's modules load."""
+        answer: list[FirstRows] = []
+
+        def read() -> None:
+            with contextlib.suppress(sqlite3.Error):  # asked again, the error is raised then
+                answer.append(self._read(day, weights_key, limit, 2000))
+
+        thread = threading.Thread(target=read, name="first-page", daemon=True)
+        self._ahead = ((day, weights_key, limit), thread, answer)
+        thread.start()
 
     def first_rows(
         self, day: str, weights_key: str, limit: int, *, max_stale: int = 2000
     ) -> FirstRows:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead[1].join()
+            if ahead[0] == (day, weights_key, limit) and ahead[2]:
+                return ahead[2][0]
+        return self._read(day, weights_key, limit, max_stale)
+
+    def _read(self, day: str, weights_key: str, limit: int, max_stale: int) -> FirstRows:
         with self._lock:
             self._conn.execute("begin")  # one snapshot for the counts and the rows
             try:
