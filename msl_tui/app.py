@@ -152,11 +152,14 @@ class MslApp(KolActions, App[None]):
     # -- a fast typist's burst -------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and self._store is None and self._opening is not None:
-            # Typed while the store opens, a moment after the first page shows: each key
-            # acts once it is open, in order (`n` writes a note for the first KOL).
-            self._held_keys.append(event)
-            return
+        if self._store is None and self._opening is not None:
+            if isinstance(event, events.Key):
+                # Typed while the store opens, a moment after the first page shows: each
+                # key acts once it is open, in order (`n` writes a note for the first KOL).
+                self._held_keys.append(event)
+                return
+            if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
+                return  # a row clicked in that moment would open a page the store must fill
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._key_sent_to[event] = self.focused or self.screen
         await super().on_event(event)

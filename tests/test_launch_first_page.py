@@ -102,6 +102,8 @@ async def test_the_first_page_shows_then_the_store_opens_and_held_keys_act(
         assert screen.rows and screen.partial  # read ahead: there from the first frame
         assert not opened  # the first page, from the peek alone
         first = [r.kol_id for r in screen.rows]
+        await pilot.click("#kols", offset=(8, 1))  # the highlighted row: its page needs the store
+        assert app.screen is screen
         await pilot.press("slash", "d", "r")  # held until the store is open
         assert screen.query_state.text == ""
         gate.set()
