@@ -193,7 +193,8 @@ class KolListService:
         self._open_error: BaseException | None = None
         if store is not None:
             self._opened.set()
-        # Called (from a worker) when the list needs the store before any page is shown.
+        # Called (from a worker or the screen's mount) when the list needs the store before
+        # any page can be shown: nothing kept to read a first page from.
         self.on_store_wanted: Callable[[], None] | None = None
         self.weights = weights or PriorityWeights()
         self.weights_key = self.weights.key()
