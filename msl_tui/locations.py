@@ -21,7 +21,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import shutil
 import stat
 import tempfile
@@ -102,6 +101,8 @@ def private_temp_path(final: Path) -> Path:
     rename stays on one file system), and not ending like a bundle or a report, so a killed
     write leaves nothing that an import or a spreadsheet would pick up."""
     stem = final.name.split(".", 1)[0] or "msl"
+    import secrets  # here, not at launch (it loads OpenSSL's hashes)
+
     return final.with_name(f".{stem}.tmp-{secrets.token_hex(6)}")
 
 

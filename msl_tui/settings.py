@@ -11,7 +11,6 @@ drafts_days = 30            # unsent drafts older than this are removed
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,6 +61,8 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or locations.settings_path()
     if not path.exists():
         return Settings()
+    import tomllib  # only when there is a file: its parser costs a launch ~10 ms
+
     where = printable(path, 160)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

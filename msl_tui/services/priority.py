@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -175,6 +174,8 @@ def load_weights(path: Path | None) -> PriorityWeights:
     """Defaults, overridden by the ``[priority]`` table of a TOML settings file if present."""
     if path is None or not path.exists():
         return PriorityWeights()
+    import tomllib  # only when there is a file (launch without one does not load it)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -10,7 +10,6 @@ tests/test_store_connection.py holds the two to the same behaviour.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -129,6 +128,8 @@ class Connection:
         """A transaction; nested, a savepoint. An error undoes it and goes on."""
         conn = self.conn
         if conn.in_transaction:
+            import secrets  # here, not when a store opens (launch does not need it)
+
             name = f"msl_{secrets.token_hex(16)}"
             conn.execute(f"SAVEPOINT {name}")
             try:
