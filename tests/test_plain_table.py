@@ -76,3 +76,48 @@ async def test_odd_cells_are_drawn_as_datatable_draws_them() -> None:
         await pilot.pause()
         # Wide letters, accents, a combining accent: the short way; the rest DataTable's.
         assert _check_every_cell(app.query_one(PlainTable)) == 3 * 4
+
+
+class Twins(App[None]):
+    """The same odd rows in a PlainTable and a DataTable, added in two batches (the
+    second widens some columns), one row with a label and one too few cells."""
+
+    ROWS = (
+        [Text("李小龙" * 4, end=""), Text("Zoë Ångström", end=""), Text("3", end="")],
+        [Text("A name far too long", end=""), Text("", end=""), Text("12 (3!)", end="")],
+        [Text("bold", style="bold", end=""), Text("tab\there", end=""), "[b]markup[/b]"],
+        [Text("e\u0301", end=""), Text("x\ny", end="")],
+        [Text("wider than the first batch, much wider", end=""), 3.25, None],
+    )
+
+    def compose(self) -> ComposeResult:
+        yield PlainTable(id="plain")
+        yield DataTable(id="theirs")
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            for key in ("name", "where", "f/u"):
+                table.add_column(key.title(), key=key)
+            table.add_rows(self.ROWS[:2])
+
+    def second_batch(self) -> None:
+        for table in self.query(DataTable):
+            table.add_rows(self.ROWS[2:])
+            table.add_row(Text("labelled", end=""), label="L")
+
+
+def _widths(table: DataTable) -> list[int]:
+    return [column.content_width for column in table.ordered_columns]
+
+
+async def test_new_rows_are_measured_as_datatable_measures_them() -> None:
+    app = Twins()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        plain, theirs = app.query_one("#plain", DataTable), app.query_one("#theirs", DataTable)
+        assert _widths(plain) == _widths(theirs)
+        app.second_batch()
+        await pilot.pause()
+        assert _widths(plain) == _widths(theirs)
+        assert _widths(plain)[0] == len("wider than the first batch, much wider")
+        assert plain.virtual_size == theirs.virtual_size
