@@ -183,8 +183,10 @@ class KolListService:
         self._ranked: list[KolRow] | None = None
         self._ranked_day: date | None = None
         self._choices: tuple[list[str], list[str]] = ([], [])  # territories, areas
-        # The rows the last typed text matched: typing on narrows them, not the whole list.
+        # The rows whose own words the last typed text matched (notes aside): typing on
+        # narrows them, not the whole list.
         self._last_text: tuple[list[KolRow], list[str], list[KolRow]] | None = None
+        self._by_id: tuple[list[KolRow] | None, dict[str, KolRow]] = (None, {})
         # What recent texts matched, for this ranking (backspacing asks for them again).
         self._seen: dict[tuple[str, ...], list[KolRow]] = {}
         self._seen_ranked: list[KolRow] | None = None
@@ -208,6 +210,7 @@ class KolListService:
         self._ranked = None
         self._first_page = None
         self._last_text = None
+        self._by_id = (None, {})
 
     @property
     def ready(self) -> bool:
@@ -329,26 +332,50 @@ class KolListService:
             self._seen, self._seen_ranked = {}, ranked
         if key in self._seen:
             return self._seen[key]  # erasing back to a text typed a moment ago
+        worded = self._word_matches(ranked, terms)
+        matched = worded
+        if _notes_searched(terms):
+            noted = set(self.store.search_note_kol_ids(" ".join(terms)))
+            matched = self._with_noted(ranked, worded, terms, noted)
+        if len(self._seen) >= 64:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[key] = matched
+        return matched
+
+    def _word_matches(self, ranked: list[KolRow], terms: list[str]) -> list[KolRow]:
+        """The rows whose own words match, narrowed from the last text's when the new
+        one extends it (a longer prefix of each word, or a word more: a subset of what
+        matched before). Apart from the notes, so a third letter, the first to search
+        notes, still narrows what two letters matched instead of all 50,000 rows."""
         candidates = ranked
-        notes = _notes_searched(terms)
         last = self._last_text
         if (
             last is not None
             and last[0] is ranked
             and len(terms) >= len(last[1])
             and all(new.startswith(old) for new, old in zip(terms, last[1], strict=False))
-            and (_notes_searched(last[1]) or not notes)
         ):
-            candidates = last[2]  # a longer prefix matches a subset of what matched before
-        noted: set[str] = set()
-        if notes:
-            noted = set(self.store.search_note_kol_ids(" ".join(terms)))
-        matched = _matching(candidates, terms, noted)
-        self._last_text = (ranked, terms, matched)
-        if len(self._seen) >= 64:
-            self._seen.pop(next(iter(self._seen)))
-        self._seen[key] = matched
-        return matched
+            candidates = last[2]
+        worded = _matching(candidates, terms, set())
+        self._last_text = (ranked, terms, worded)
+        return worded
+
+    def _with_noted(
+        self, ranked: list[KolRow], worded: list[KolRow], terms: list[str], noted: set[str]
+    ) -> list[KolRow]:
+        """``worded`` with the rows whose notes matched, in ranking order (as ``_matching``
+        over the whole ranking keeps them); rows are in rank order, ranks increasing."""
+        if not noted:
+            return worded
+        if self._by_id[0] is not ranked:
+            self._by_id = (ranked, {r.kol_id: r for r in ranked})
+        by_id = self._by_id[1]
+        extra = [
+            row
+            for row in (by_id.get(kol_id) for kol_id in noted)
+            if row is not None and not _matches(row.words, terms)
+        ]
+        return sorted([*worded, *extra], key=_rank) if extra else worded
 
     def load(self, query: ListQuery, now: datetime | None = None) -> ListResult:
         now = now or datetime.now(UTC)
@@ -415,6 +442,10 @@ def _matching(rows: list[KolRow], terms: list[str], noted: set[str]) -> list[Kol
         needle = f" {term}"
         rows = [r for r in rows if needle in r.words]
     return rows
+
+
+def _rank(row: KolRow) -> int:
+    return row.rank
 
 
 def _passes(row: KolRow, q: ListQuery, today: date) -> bool:
