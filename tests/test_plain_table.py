@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets._data_table import RowRenderables
 
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.widgets.plain_table import PlainTable
@@ -121,3 +124,29 @@ async def test_new_rows_are_measured_as_datatable_measures_them() -> None:
         assert _widths(plain) == _widths(theirs)
         assert _widths(plain)[0] == len("wider than the first batch, much wider")
         assert plain.virtual_size == theirs.virtual_size
+
+
+async def test_clearing_the_table_leaves_nothing_for_the_cycle_collector() -> None:
+    """Each filter keystroke clears the table: what its caches held (drawn lines, cells,
+    rows) is freed then, not left for a full collection (40-90 ms every ten keys or so
+    at 50,000 KOLs)."""
+    app = make_app(fixed_store(kols=120, years=0.3))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, KolListScreen) and app.screen.loaded,
+        )
+        await pilot.pause()
+        table = app.screen.query_one("#kols", PlainTable)
+        assert table._cell_render_cache and table._line_cache  # drawn
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            table.clear()
+            gc.collect()
+            # (Not the drawn lines: Strip.divide keeps a whole strip in its own cache.)
+            left = [o for o in gc.garbage if isinstance(o, RowRenderables)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        assert left == []
