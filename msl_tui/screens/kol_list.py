@@ -411,7 +411,15 @@ class KolListScreen(Screen[None]):
 
     def _filter_now(self) -> None:
         self._filter_pending = False
-        self.reload()
+        # From the ranking in memory when that is the whole answer (no notes to search):
+        # shown with the key that asked, in the same repaint, not a worker's turn later.
+        answer = self.msl_app.kol_list.answer_now(self.query_state, self.msl_app.now())
+        if answer is None:
+            self.reload()
+            return
+        self.generation += 1  # a worker still filtering an older text is answered already
+        with self.app.batch_update():
+            self._apply(ListLoaded(answer, self.generation))
 
     def _set(self, **changes: Any) -> None:
         self.query_state = self.query_state.with_(**changes)
