@@ -150,3 +150,50 @@ async def test_clearing_the_table_leaves_nothing_for_the_cycle_collector() -> No
             gc.set_debug(0)
             gc.garbage.clear()
         assert left == []
+
+
+class Heights(App[None]):
+    """A PlainTable and a DataTable side by side, refilled with as many rows as asked."""
+
+    CSS = "DataTable { height: 12; }"
+
+    def compose(self) -> ComposeResult:
+        yield PlainTable(id="plain")
+        yield DataTable(id="theirs")
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            table.add_column("Name", key="name")
+
+    def fill(self, rows: int, width: int = 5) -> None:
+        for table in self.query(DataTable):
+            table.clear()
+            table.add_rows([[Text(f"{n:0{width}}", end="")] for n in range(rows)])
+
+
+def _scrollbars(table: DataTable) -> tuple:
+    bar = table.vertical_scrollbar
+    return (
+        table.show_vertical_scrollbar,
+        table.show_horizontal_scrollbar,
+        bar.window_virtual_size if table.show_vertical_scrollbar else None,
+        bar.window_size if table.show_vertical_scrollbar else None,
+        table.max_scroll_y,
+        table.scroll_y,
+    )
+
+
+async def test_the_scrollbars_follow_the_rows_as_datatables_do() -> None:
+    app = Heights()
+    async with app.run_test(size=(60, 30)) as pilot:
+        plain, theirs = app.query_one("#plain", DataTable), app.query_one("#theirs", DataTable)
+        for rows, width in ((3, 5), (60, 5), (60, 5), (2, 70), (200, 5), (0, 5), (40, 5)):
+            app.fill(rows, width)
+            await pilot.pause()
+            plain.scroll_end(animate=False, immediate=True)
+            theirs.scroll_end(animate=False, immediate=True)
+            await pilot.pause()
+            assert _scrollbars(plain) == _scrollbars(theirs), (rows, width)
+            await pilot.resize_terminal(60 + rows % 7, 30 - rows % 5)
+            await pilot.pause()
+            assert _scrollbars(plain) == _scrollbars(theirs), ("resized", rows, width)

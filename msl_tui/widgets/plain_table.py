@@ -21,6 +21,7 @@ from rich.style import Style
 from rich.text import Text
 from textual._types import SegmentLines
 from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -29,6 +30,37 @@ class PlainTable(DataTable[Text]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._styles: dict[tuple[Style, Style, Style], Style] = {}
+        self._scrollbars_for: tuple[object, ...] | None = None
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # ScrollView compares the virtual size a layout passes with its own, which the
+        # table sets itself: they never match, so every layout of the screen (the typed
+        # letter's, the state line's) set the scrollbars again and repainted them a frame
+        # later, one more repaint after each filter keystroke's. Nothing they depend on
+        # changed since they were last set: they are right as they are.
+        styles = self.styles
+        depends = (
+            size,
+            container_size,
+            self.virtual_size,
+            styles.gutter,
+            styles.overflow_x,
+            styles.overflow_y,
+            styles.scrollbar_gutter,
+            styles.scrollbar_size_vertical,
+            styles.scrollbar_size_horizontal,
+        )
+        if depends == self._scrollbars_for and size == self._size:
+            return self._container_size != container_size  # as ScrollView answers
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self._scrollbars_for = depends
+        return changed
+
+    def notify_style_update(self) -> None:
+        self._scrollbars_for = None  # a new stylesheet or theme: set them again
+        super().notify_style_update()
 
     def _update_dimensions(self, new_rows: Any) -> None:
         # DataTable measures new rows' widths at idle, but its drawn cells and lines are
