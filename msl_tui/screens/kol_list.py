@@ -90,6 +90,14 @@ def _due_cell(row: KolRow, today: date) -> str:
     return row.due_flag(today) or row.due_label
 
 
+def _show(static: Static, content: str | Text) -> None:
+    """Static.update lays the whole screen out again (twice when its width changes): the
+    content it shows already needs neither. The reasons line was set again, the same,
+    after each filter keystroke's repaint (the table's highlight), a layout more."""
+    if static.content != content:
+        static.update(content)
+
+
 class FilterField(Input):
     """The list's filter: enter hands the cursor to the list in the field's own order of keys.
 
@@ -346,15 +354,15 @@ class KolListScreen(Screen[None]):
         row = self.rows[cursor] if self.current_kol_id is not None else None
         if row is None:
             if self.rows:
-                reasons.update("")
+                _show(reasons, "")
             elif self.total == 0 and self.loaded:
-                reasons.update(EMPTY_STORE)
+                _show(reasons, EMPTY_STORE)
             else:
                 settled = self.loaded and not self._waiting()
-                reasons.update(NO_MATCH if settled and self._filtered() else "")
+                _show(reasons, NO_MATCH if settled and self._filtered() else "")
             return
         why = "; ".join(row.reasons) or "nothing pressing"
-        reasons.update(Text.assemble((row.name, "bold"), f" — {row.segment.value}. Why now: {why}"))
+        _show(reasons, Text.assemble((row.name, "bold"), f" — {row.segment.value}. Why now: {why}"))
 
     def _filtered(self) -> bool:
         q = self.query_state
@@ -393,7 +401,7 @@ class KolListScreen(Screen[None]):
             parts.append("due in 7 days")
         sort = "family name" if q.sort == "name" else q.sort
         parts.append(f"sort: {sort}{' ↓' if q.descending else ''}")
-        self.query_one("#filter-state", Static).update(" · ".join(parts))
+        _show(self.query_one("#filter-state", Static), " · ".join(parts))
 
     # -- filtering ------------------------------------------------------------------------
 
