@@ -15,6 +15,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
@@ -98,8 +99,23 @@ def _show(static: Static, content: str | Text) -> None:
         static.update(content)
 
 
+class StateLine(Static):
+    """The filter's state ("6,246 of 50,000 · sort: rank"), as wide as its words.
+
+    A widget whose size a layout changed asks for another layout (its virtual size is
+    reactive), so each count of another width laid the whole screen out twice, the
+    second time a frame after the keystroke's repaint. That layout already placed
+    everything around the line at its new width: the second has nothing to move."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
 class FilterField(Input):
-    """The list's filter: enter hands the cursor to the list in the field's own order of keys.
+    """The list's filter: enter hands the cursor to the list, and editing keys edit, in the
+    field's own order of keys.
 
     Input's enter is a binding, looked up once the key has bubbled to the app; the keys typed
     right after it (`/zof`, enter, `n` and a note, in one burst) reached the field first and
@@ -120,6 +136,16 @@ class FilterField(Input):
             event.prevent_default()
             self.screen.set_focus(self.screen.query_one("#kols"))  # at once, not in turn
             self.post_message(self.Submitted(self, self.value))
+            return
+        own = self._bindings.key_to_bindings.get(event.key)
+        if own:
+            # The field's editing keys (backspace, delete, arrows, ctrl+u...) are bindings
+            # too, run only once the key has bubbled to the app: in a burst the letters
+            # typed after them went in first ("outc pat", eight backspaces, "reg" left
+            # "out"). Run here, they act in the order typed. (Stopped, the key never
+            # reaches the bindings; Input's own handler still restarts the cursor's blink.)
+            event.stop()
+            await self.run_action(own[0].action)
 
 
 class KolListScreen(Screen[None]):
@@ -181,7 +207,7 @@ class KolListScreen(Screen[None]):
             yield FilterField(
                 placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
             )
-            yield Static("", id="filter-state")
+            yield StateLine("", id="filter-state")
         yield PlainTable(id="kols", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reasons")
         yield KeyFooter()
