@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from msl_tui.models import Segment
 from msl_tui.services.kol_list import KolListService, ListQuery, _matches
 from msl_tui.store import Store
 from tests.app_helpers import FIXED_NOW, fixed_store
@@ -73,6 +74,10 @@ def test_memory_answers_unless_the_notes_or_another_order_are_needed(store: Stor
         assert service.answer_now(ListQuery(text=text), FIXED_NOW) is not None
     assert service.answer_now(ListQuery(text="out"), FIXED_NOW) is None  # notes: a worker's
     assert service.answer_now(ListQuery(text="ou", sort="name"), FIXED_NOW) is None
+    assert service.answer_now(ListQuery(text="ou", due_this_week=True), FIXED_NOW) is None
+    segment = service.answer_now(ListQuery(text="ou", segment=Segment.MONITOR), FIXED_NOW)
+    fresh = KolListService(store).load(ListQuery(text="ou", segment=Segment.MONITOR), FIXED_NOW)
+    assert segment is not None and segment.rows == fresh.rows
     service.load(ListQuery(text="out"), FIXED_NOW)
     assert service.answer_now(ListQuery(text="out"), FIXED_NOW) is not None  # seen
     assert service.answer_now(ListQuery(text="outc"), FIXED_NOW) is None  # notes may match
