@@ -15,6 +15,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
@@ -90,8 +91,31 @@ def _due_cell(row: KolRow, today: date) -> str:
     return row.due_flag(today) or row.due_label
 
 
+def _show(static: Static, content: str | Text) -> None:
+    """Static.update lays the whole screen out again (twice when its width changes): the
+    content it shows already needs neither. The reasons line was set again, the same,
+    after each filter keystroke's repaint (the table's highlight), a layout more."""
+    if static.content != content:
+        static.update(content)
+
+
+class StateLine(Static):
+    """The filter's state ("6,246 of 50,000 · sort: rank"), as wide as its words.
+
+    A widget whose size a layout changed asks for another layout (its virtual size is
+    reactive), so each count of another width laid the whole screen out twice, the
+    second time a frame after the keystroke's repaint. That layout already placed
+    everything around the line at its new width: the second has nothing to move."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
 class FilterField(Input):
-    """The list's filter: enter hands the cursor to the list in the field's own order of keys.
+    """The list's filter: enter hands the cursor to the list, and editing keys edit, in the
+    field's own order of keys.
 
     Input's enter is a binding, looked up once the key has bubbled to the app; the keys typed
     right after it (`/zof`, enter, `n` and a note, in one burst) reached the field first and
@@ -112,6 +136,16 @@ class FilterField(Input):
             event.prevent_default()
             self.screen.set_focus(self.screen.query_one("#kols"))  # at once, not in turn
             self.post_message(self.Submitted(self, self.value))
+            return
+        own = self._bindings.key_to_bindings.get(event.key)
+        if own:
+            # The field's editing keys (backspace, delete, arrows, ctrl+u...) are bindings
+            # too, run only once the key has bubbled to the app: in a burst the letters
+            # typed after them went in first ("outc pat", eight backspaces, "reg" left
+            # "out"). Run here, they act in the order typed. (Stopped, the key never
+            # reaches the bindings; Input's own handler still restarts the cursor's blink.)
+            event.stop()
+            await self.run_action(own[0].action)
 
 
 class KolListScreen(Screen[None]):
@@ -173,7 +207,7 @@ class KolListScreen(Screen[None]):
             yield FilterField(
                 placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
             )
-            yield Static("", id="filter-state")
+            yield StateLine("", id="filter-state")
         yield PlainTable(id="kols", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reasons")
         yield KeyFooter()
@@ -363,15 +397,15 @@ class KolListScreen(Screen[None]):
         row = self.rows[cursor] if self.current_kol_id is not None else None
         if row is None:
             if self.rows:
-                reasons.update("")
+                _show(reasons, "")
             elif self.total == 0 and self.loaded:
-                reasons.update(EMPTY_STORE)
+                _show(reasons, EMPTY_STORE)
             else:
                 settled = self.loaded and not self._waiting()
-                reasons.update(NO_MATCH if settled and self._filtered() else "")
+                _show(reasons, NO_MATCH if settled and self._filtered() else "")
             return
         why = "; ".join(row.reasons) or "nothing pressing"
-        reasons.update(Text.assemble((row.name, "bold"), f" — {row.segment.value}. Why now: {why}"))
+        _show(reasons, Text.assemble((row.name, "bold"), f" — {row.segment.value}. Why now: {why}"))
 
     def _filtered(self) -> bool:
         q = self.query_state
@@ -410,7 +444,7 @@ class KolListScreen(Screen[None]):
             parts.append("due in 7 days")
         sort = "family name" if q.sort == "name" else q.sort
         parts.append(f"sort: {sort}{' ↓' if q.descending else ''}")
-        self.query_one("#filter-state", Static).update(" · ".join(parts))
+        _show(self.query_one("#filter-state", Static), " · ".join(parts))
 
     # -- filtering ------------------------------------------------------------------------
 
@@ -428,7 +462,15 @@ class KolListScreen(Screen[None]):
 
     def _filter_now(self) -> None:
         self._filter_pending = False
-        self.reload()
+        # From the ranking in memory when that is the whole answer (no notes to search):
+        # shown with the key that asked, in the same repaint, not a worker's turn later.
+        answer = self.msl_app.kol_list.answer_now(self.query_state, self.msl_app.now())
+        if answer is None:
+            self.reload()
+            return
+        self.generation += 1  # a worker still filtering an older text is answered already
+        with self.app.batch_update():
+            self._apply(ListLoaded(answer, self.generation))
 
     def _set(self, **changes: Any) -> None:
         self.query_state = self.query_state.with_(**changes)
