@@ -49,3 +49,27 @@ async def test_launch_shows_the_kept_first_page_and_then_the_whole_list() -> Non
         await wait_for(pilot, lambda: not screen.partial)
         assert [r.kol_id for r in screen.rows][: len(first)] == first
     store.close()
+
+
+async def test_a_territory_chosen_in_the_list_is_shown_as_its_words_not_as_markup() -> None:
+    # Was: the state line was a Static given a plain string, so a territory from the store
+    # ("[b]North[/b]", a roster's text) was read as markup: bold "North", or an error for
+    # "[/]" that is not markup at all.
+    store = fixed_store()
+    from msl_tui.models import Kol
+
+    store.save(Kol(name="Dr Ada Roe", territory="[b]North[/b] [/]"))
+    app = make_app(store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KolListScreen)
+        await wait_for(pilot, lambda: screen.loaded and not screen._waiting())
+        for _ in range(len(screen.territories)):
+            await pilot.press("t")
+            await pilot.pause()
+            if screen.query_state.territory == "[b]North[/b] [/]":
+                break
+        await wait_for(pilot, lambda: not screen._waiting())
+        assert "territory: [b]North[/b] [/]" in _state(screen)
+        assert [r.name for r in screen.rows] == ["Dr Ada Roe"]
+    store.close()

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
+from msl_tui.safe_text import printable
 from msl_tui.screens.context import AppContext
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
 from msl_tui.services.segments import stance_word
@@ -439,12 +440,13 @@ class KolListScreen(Screen[None]):
             ("area", q.therapeutic_area),
         ):
             if value:
-                parts.append(f"{label}: {value}")
+                # A territory or area is the store's text: shown as it is, never as markup.
+                parts.append(f"{label}: {printable(value, 40)}")
         if q.due_this_week:
             parts.append("due in 7 days")
         sort = "family name" if q.sort == "name" else q.sort
         parts.append(f"sort: {sort}{' ↓' if q.descending else ''}")
-        _show(self.query_one("#filter-state", Static), " · ".join(parts))
+        _show(self.query_one("#filter-state", Static), Text(" · ".join(parts)))
 
     # -- filtering ------------------------------------------------------------------------
 
