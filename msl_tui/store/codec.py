@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from msl_tui.models import EngagementPlan, FollowUp, Interaction, Kol, SyncedRecord
@@ -63,6 +64,37 @@ def dump_fields(record: SyncedRecord) -> dict[str, Any]:
 
 # One encoder for every row: json.dumps with options builds a new encoder on each call.
 encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+# Characters json's ``ensure_ascii`` writes as escapes and orjson writes as they are.
+_NOT_ASCII = re.compile("[\x7f-\U0010ffff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # as a surrogate pair, as json writes it
+        code -= 0x10000
+        return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
+    return f"\\u{code:04x}"
+
+
+def ascii_json(text: bytes) -> bytes:
+    """orjson's text with each character from DEL up written as json's ``ensure_ascii``
+    writes it (``\\u00e9``). orjson writes ASCII only outside strings, and escapes within
+    them the characters json escapes below DEL, the same way: so for a value with no float
+    in it, this is ``encode_json``'s text (tests/test_json_fast_paths.py)."""
+    if text.isascii() and b"\x7f" not in text:
+        return text
+    return _NOT_ASCII.sub(_escaped, text.decode("utf-8")).encode("ascii")
+
+
+def json_text(value: Any) -> str:
+    """``encode_json(value)`` for a value without floats (orjson writes some floats in
+    other digits, 1e-05 as 0.00001), made in C: the canonical fields of a record, which
+    the quick check (msl_tui.models.canonical) admits with no float in them."""
+    try:
+        return ascii_json(orjson.dumps(value)).decode("ascii")
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return encode_json(value)
 
 
 # Text that JSON writes as it is, between quotes: field names and clock stamps.
