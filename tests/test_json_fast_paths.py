@@ -482,3 +482,39 @@ def test_an_import_puts_the_collectors_threshold_back(tmp_path: Path) -> None:
             assert gc.get_threshold()[0] >= 100_000
         assert gc.get_threshold()[0] >= 100_000
     assert gc.get_threshold() == before
+
+
+# -- the row a record makes ----------------------------------------------------------------
+
+
+def _row_the_long_way(entity: Any, fields: dict[str, Any]) -> list[Any]:
+    """Each data column in turn, as the row builder made it before it was planned per entity."""
+    out = []
+    for name in entity.data_fields():
+        value = fields[name]
+        if name in entity.json_fields:
+            if value is not None:
+                value = "[]" if value == [] and type(value) is list else encode_json(value)
+        elif type(value) is bool:
+            value = int(value)
+        out.append(value)
+    return out
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        *SAMPLES.values(),
+        FollowUp(kol_id=KOL, action="Call back", done=True, deleted=True),
+        Kol(name="Dr Ünï", tags=["a", "ü"], deleted=True),
+    ],
+)
+def test_a_row_is_built_as_column_by_column(record: Any) -> None:
+    from msl_tui.store.codec import ENTITY_BY_MODEL, record_row
+
+    entity = ENTITY_BY_MODEL[type(record)]
+    fields = dump_fields(record)
+    row = record_row(entity, record, device="d", hlc="h", updated_at="u", field_stamps={})
+    columns = len(entity.data_fields())
+    assert row[:columns] == _row_the_long_way(entity, fields)
+    assert [type(v) for v in row[:columns]] == [type(v) for v in _row_the_long_way(entity, fields)]
