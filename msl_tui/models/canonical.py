@@ -284,17 +284,26 @@ class CanonicalValidator:
         self.model = model
         self.fields = SchemaValidator(schema)
         self.checks = checks
-        # A patch: the record's fields without its id (``instance`` is given it).
-        fields = schema["fields"]
-        self.patch_schema: Node = {
-            **schema,
-            "fields": {
-                **fields,
-                "id": {**fields["id"], "schema": core_schema.with_default_schema(
-                    fields["id"]["schema"]["schema"], default=None
-                )},
+        # A patch: the record's fields without its id (``instance`` is given it), as a typed
+        # dict, which pydantic-core checks about three times as fast as model fields (the
+        # fields set is then the patch's keys and the id: every other field has a default).
+        fields = {**schema["fields"]}
+        fields["id"] = {
+            **fields["id"],
+            "schema": core_schema.with_default_schema(
+                fields["id"]["schema"]["schema"], default=None
+            ),
+        }
+        self.patch_schema: Node = core_schema.typed_dict_schema(
+            {
+                name: core_schema.typed_dict_field(
+                    field["schema"], required=field["schema"]["type"] != "default"
+                )
+                for name, field in fields.items()
             },
-        }  # fmt: skip
+            extra_behavior="forbid",
+            strict=True,
+        )
 
     def validate(self, data: Node) -> Any:
         """The record, or ValidationError / ValueError when it is not plainly canonical."""

@@ -308,9 +308,10 @@ class _QuickLines:
             or (base and not base.keys() <= self.fields)
         ):
             return None
-        values, _extra, fields_set = line["patch"]
+        values = line["patch"]  # every field of the record, in its order
         values["id"] = record_id = line["id"]
-        fields_set.add("id")
+        fields_set = set(patch)  # the fields given, as pydantic notes them: the patch's
+        fields_set.add("id")  # and the id
         try:
             record = self.quick.instance(values, fields_set)
         except ValueError:
