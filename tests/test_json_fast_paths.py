@@ -518,3 +518,32 @@ def test_a_row_is_built_as_column_by_column(record: Any) -> None:
     columns = len(entity.data_fields())
     assert row[:columns] == _row_the_long_way(entity, fields)
     assert [type(v) for v in row[:columns]] == [type(v) for v in _row_the_long_way(entity, fields)]
+
+
+def _types_in(annotation: Any, seen: set[Any]) -> set[Any]:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    found = {annotation}
+    for arg in get_args(annotation):
+        found |= _types_in(arg, seen)
+    if (
+        isinstance(annotation, type)
+        and issubclass(annotation, BaseModel)
+        and annotation not in seen
+    ):
+        seen.add(annotation)
+        for info in annotation.model_fields.values():
+            found |= _types_in(info.annotation, seen)
+    return found
+
+
+def test_no_record_holds_a_float_anywhere() -> None:
+    """Rows and change texts are written by orjson on the promise that a record's canonical
+    fields hold no float (orjson writes some in other digits than json)."""
+    from typing import Any as AnyType
+
+    for entity in ENTITIES.values():
+        found = _types_in(entity.model, set())
+        assert float not in found and AnyType not in found, entity.name
