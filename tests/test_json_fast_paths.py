@@ -547,3 +547,36 @@ def test_no_record_holds_a_float_anywhere() -> None:
     for entity in ENTITIES.values():
         found = _types_in(entity.model, set())
         assert float not in found and AnyType not in found, entity.name
+
+
+def test_every_line_msl_tui_exports_is_read_in_c(tmp_path: Path) -> None:
+    """An export writes json's compact ensure_ascii text (tests/test_export_lines.py): the
+    C path takes every line of it, awkward text and nested records included."""
+    from sync_helpers import add_kol, add_visit, make_store
+
+    from msl_tui.models import Insight, InsightCategory
+    from msl_tui.sync.export import export_bundle
+
+    store = make_store(tmp_path / "ana.db", "ana", "laptop-a")
+    for i in range(5):
+        kol = add_kol(store, f'Dr Zoë "Z" Ó\'Brien \\ 北京 😀 {i}', tags=["ü", "a b"])
+        add_visit(
+            store,
+            kol,
+            notes="“data gap”\n\ttab",
+            insights=[Insight(category=InsightCategory.UNMET_NEED, text="Ünmet 😀")],
+        )
+    result = export_bundle(store, tmp_path / "out.mslsync", full=True, sign=False)
+    store.close()
+    assert result.path is not None
+    with zipfile.ZipFile(result.path) as raw:
+        lines = [
+            line
+            for name in raw.namelist()
+            if name.endswith(".jsonl")
+            for line in raw.read(name).splitlines()
+        ]
+    assert len(lines) == 10
+    for line in lines:
+        assert quick_loads(line) is not _UNSURE
+        assert typed(quick_loads(line)) == typed(strict_loads_slowly(line))
