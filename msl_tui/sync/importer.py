@@ -21,7 +21,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -399,12 +399,12 @@ def _batches(
                     changes[i] = checked_change(entity, line)
                 except BundleError as exc:
                     raise BundleError(f"{part.name} line {numbers[i]}: {exc}") from None
-        out = list(zip(numbers, changes, strict=True))
+        out = cast(list[tuple[int, Change]], list(zip(numbers, changes, strict=True)))
         if progress is not None:
             progress(len(out))
         numbers.clear()
         objects.clear()
-        return out  # type: ignore[return-value]
+        return out
 
     for number, obj in reader.lines(part):
         numbers.append(number)
