@@ -59,7 +59,9 @@ class Unsupported(Exception):
     """A part of a schema with no quick equivalent: the model gets no quick check."""
 
 
-def _text_pattern(*, multiline: bool, strip: bool) -> str:
+def text_pattern(*, multiline: bool, strip: bool) -> str:
+    """A pattern for text the models accept and store as it is (one line or several; with
+    no white space at either end, when the model would strip it)."""
     bad = _BAD_MULTI if multiline else _BAD_ONE
     if not strip:
         return rf"^[^{bad}]*$"
@@ -99,7 +101,7 @@ def _text(schema: Node, *, multiline: bool) -> Node:
 
     collect(schema)
     return core_schema.str_schema(
-        pattern=_text_pattern(multiline=multiline, strip=found["strip"]),
+        pattern=text_pattern(multiline=multiline, strip=found["strip"]),
         min_length=found["min_length"] or None,
         max_length=found["max_length"],
         strict=True,
@@ -199,7 +201,7 @@ class _Builder:
                     # older sender's nested record without today's fields goes to the model.)
                     keep = top and name in ("id", "device_id", "hlc", "updated_at")
                     inner = (
-                        {**inner, "schema": self.walk(inner["schema"])}
+                        _cheap_default({**inner, "schema": self.walk(inner["schema"])})
                         if keep
                         else self.walk(inner["schema"])
                     )
@@ -225,6 +227,26 @@ class _Builder:
         if kind == "enum" and node.get("sub_type") == "str":
             return node  # by value: the text is the canonical form
         raise Unsupported(str(kind))
+
+
+_SECOND = (0, datetime.fromtimestamp(0, UTC))
+
+
+def _now_to_the_second() -> datetime:
+    """``utcnow()`` (now in UTC, to the second), made once a second: an import gives each of
+    a million records the time it was made, and most of them share their second."""
+    global _SECOND
+    now = int(time.time())
+    second, made = _SECOND
+    if now != second:
+        _SECOND = now, made = now, datetime.fromtimestamp(now, UTC)
+    return made
+
+
+def _cheap_default(node: Node) -> Node:
+    if node.get("default_factory") is base.utcnow:
+        return {**node, "default_factory": _now_to_the_second}
+    return node
 
 
 def _instance(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
@@ -258,14 +280,39 @@ class CanonicalValidator:
     pydantic does and runs the model's own model-level checks on it. (A schema of type
     "model" would not do: pydantic-core swaps in the class's own, lax validator.)"""
 
-    def __init__(self, model: type[M], fields: SchemaValidator, checks: list[Any]) -> None:
+    def __init__(self, model: type[M], schema: Node, checks: list[Any]) -> None:
         self.model = model
-        self.fields = fields
+        self.fields = SchemaValidator(schema)
         self.checks = checks
+        # A patch: the record's fields without its id (``instance`` is given it), as a typed
+        # dict, which pydantic-core checks about three times as fast as model fields (the
+        # fields set is then the patch's keys and the id: every other field has a default).
+        fields = {**schema["fields"]}
+        fields["id"] = {
+            **fields["id"],
+            "schema": core_schema.with_default_schema(
+                fields["id"]["schema"]["schema"], default=None
+            ),
+        }
+        self.patch_schema: Node = core_schema.typed_dict_schema(
+            {
+                name: core_schema.typed_dict_field(
+                    field["schema"], required=field["schema"]["type"] != "default"
+                )
+                for name, field in fields.items()
+            },
+            extra_behavior="forbid",
+            strict=True,
+        )
 
     def validate(self, data: Node) -> Any:
         """The record, or ValidationError / ValueError when it is not plainly canonical."""
         values, _extra, fields_set = self.fields.validate_python(data)
+        return self.instance(values, fields_set)
+
+    def instance(self, values: dict[str, Any], fields_set: set[str]) -> Any:
+        """The record from its checked fields, the model's own record-level checks run on it
+        (ValueError when one refuses it)."""
         record = _instance(self.model, values, fields_set)
         for check in self.checks:
             record = check(record)
@@ -291,7 +338,7 @@ def _build(model: type[BaseModel], now: float) -> CanonicalValidator | None:
     except Unsupported:
         return None
 
-    return CanonicalValidator(model, SchemaValidator(fields), checks)
+    return CanonicalValidator(model, fields, checks)
 
 
 _BUILT: dict[type[BaseModel], tuple[float, CanonicalValidator | None]] = {}

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, get_args
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from msl_tui.models import EngagementPlan, FollowUp, Interaction, Kol, SyncedRecord
@@ -63,6 +65,37 @@ def dump_fields(record: SyncedRecord) -> dict[str, Any]:
 
 # One encoder for every row: json.dumps with options builds a new encoder on each call.
 encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+# Characters json's ``ensure_ascii`` writes as escapes and orjson writes as they are.
+_NOT_ASCII = re.compile("[\x7f-\U0010ffff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # as a surrogate pair, as json writes it
+        code -= 0x10000
+        return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
+    return f"\\u{code:04x}"
+
+
+def ascii_json(text: bytes) -> bytes:
+    """orjson's text with each character from DEL up written as json's ``ensure_ascii``
+    writes it (``\\u00e9``). orjson writes ASCII only outside strings, and escapes within
+    them the characters json escapes below DEL, the same way: so for a value with no float
+    in it, this is ``encode_json``'s text (tests/test_json_fast_paths.py)."""
+    if text.isascii() and b"\x7f" not in text:
+        return text
+    return _NOT_ASCII.sub(_escaped, text.decode("utf-8")).encode("ascii")
+
+
+def json_text(value: Any) -> str:
+    """``encode_json(value)`` for a value without floats (orjson writes some floats in
+    other digits, 1e-05 as 0.00001), made in C: the canonical fields of a record, which
+    the quick check (msl_tui.models.canonical) admits with no float in them."""
+    try:
+        return ascii_json(orjson.dumps(value)).decode("ascii")
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return encode_json(value)
 
 
 # Text that JSON writes as it is, between quotes: field names and clock stamps.
@@ -124,6 +157,43 @@ def row_columns(entity: Entity) -> list[str]:
     return [*entity.data_fields(), *derived, *ROW_META]
 
 
+def _may_hold_bool(annotation: Any) -> bool:
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_may_hold_bool(arg) for arg in get_args(annotation))
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    """How an entity's canonical fields become its row: which columns hold JSON text and
+    which may hold a boolean (written 0/1). A boolean can only be in a field whose type
+    admits one: canonical fields are the model's own output, or checked strictly."""
+
+    values: Any  # fields -> the data columns' values, in order (an itemgetter)
+    nested: tuple[int, ...]
+    booleans: tuple[int, ...]
+
+
+_ROW_PLANS: dict[str, _RowPlan] = {}
+
+
+def _row_plan(entity: Entity) -> _RowPlan:
+    plan = _ROW_PLANS.get(entity.name)
+    if plan is None:
+        names = _data_fields(entity)
+        fields = entity.model.model_fields
+        plan = _ROW_PLANS[entity.name] = _RowPlan(
+            itemgetter(*names),
+            tuple(i for i, n in enumerate(names) if n in entity.json_fields),
+            tuple(
+                i
+                for i, n in enumerate(names)
+                if n not in entity.json_fields and _may_hold_bool(fields[n].annotation)
+            ),
+        )
+    return plan
+
+
 def record_row(
     entity: Entity,
     record: SyncedRecord,
@@ -141,18 +211,18 @@ def record_row(
     """
     if fields is None:
         fields = dump_fields(record)
-    json_fields = entity.json_fields
-    values = []
-    # Nested values as JSON text (most are empty lists: no encoder call), booleans as 0/1.
-    # A plain loop: an import builds a million rows of twenty-odd columns.
-    for name in _data_fields(entity):
-        value = fields[name]
-        if name in json_fields:
-            if value is not None:
-                value = "[]" if value == [] and type(value) is list else encode_json(value)
-        elif type(value) is bool:
-            value = int(value)
-        values.append(value)
+    plan = _row_plan(entity)
+    # Taken in C; then nested values as JSON text (most are empty lists: no encoder call)
+    # and booleans as 0/1. An import builds a million rows of twenty-odd columns.
+    values = list(plan.values(fields))
+    for i in plan.nested:
+        value = values[i]
+        if value is not None:
+            # No float in any model (tests/test_json_fast_paths.py): json_text is exact.
+            values[i] = "[]" if value == [] and type(value) is list else json_text(value)
+    for i in plan.booleans:
+        if type(values[i]) is bool:
+            values[i] = int(values[i])
     if entity.name == "interaction":
         values.append(derived_columns(entity, fields)["ae_pending_since"])
     # A bulk load may pass the stamps already as JSON text (one template for many rows).

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -31,7 +32,7 @@ from pydantic import ValidationError
 
 from msl_tui.locations import fsync_dir
 from msl_tui.safe_text import printable
-from msl_tui.store.codec import ENTITIES
+from msl_tui.store.codec import ENTITIES, ascii_json
 from msl_tui.store.migrations import SCHEMA_VERSION
 from msl_tui.sync.wire import MAX_RANGE, ManifestIn, wire_problem
 
@@ -53,6 +54,7 @@ PARTS = {**TABLE_PARTS, ERASURES_PART: ERASURE_TABLE}
 PART_NAMES = {table: name for name, table in PARTS.items()}
 KINDS = ("msl-log", "roster", "full")
 _CHUNK = 1 << 20  # bytes of lines a writer joins before hashing and deflating them
+_READ = 1 << 16  # bytes a reader inflates at a time (a zip member's own step is 4 KiB or more)
 
 
 class BundleError(ValueError):
@@ -128,7 +130,44 @@ def nesting_depth(text: str) -> int:
     return peak
 
 
+# A line stands for the value orjson reads from it only if writing that value back gives the
+# line itself: in JSON as msl-tui writes it, or in orjson's form. See ``quick_loads``.
+_UNSURE = object()
+
+
+def quick_loads(raw: bytes, limits: Limits = LIMITS) -> Any:
+    """The value of a line written the one way orjson or json (compact, ``ensure_ascii``)
+    writes that value, read in C; ``_UNSURE`` for anything else, which ``strict_loads`` reads
+    the long way, with its words for every refusal.
+
+    Writing the value back and getting the very bytes proves what the strict reader checks:
+    no duplicate key (a dict writes each key once), no NaN or infinity (orjson refuses them),
+    no number beyond 64 bits (orjson reads it as a float, written otherwise), no odd escape,
+    number form or white space, no byte-order mark, nothing after the value, valid UTF-8. So
+    the strict reader would accept the line and read the same value. Depth is counted here,
+    as the strict reader counts it first."""
+    body = raw[:-1] if raw.endswith(b"\n") else raw
+    if body.count(b"{") + body.count(b"[") > limits.max_depth:
+        return _UNSURE  # rare: the strict reader measures the depth exactly
+    try:
+        value = orjson.loads(body)
+        text = orjson.dumps(value)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return _UNSURE
+    if text == body or (body.isascii() and ascii_json(text) == body):
+        return value
+    return _UNSURE
+
+
 def strict_loads(raw: bytes, limits: Limits = LIMITS) -> Any:
+    value = quick_loads(raw, limits)
+    if value is not _UNSURE:
+        return value
+    return strict_loads_slowly(raw, limits)
+
+
+def strict_loads_slowly(raw: bytes, limits: Limits = LIMITS) -> Any:
+    """The strict reader itself: every refusal in words."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -500,35 +539,60 @@ class BundleReader:
 
         ``strict=False`` is for a second pass over bytes a strict pass already accepted: the
         checksum still ends it, so a file swapped in between fails before anything commits.
+
+        The part is read in blocks and split in C (a ``readline`` per line is a Python call
+        into zipfile per line); each line is checked as ``readline(max_line + 1)`` would
+        have returned it, so the checks and their words are those of a line-by-line read.
         """
         digest = hashlib.sha256()
         size = count = 0
         limit = self.limits.max_line
+        cap = limit + 1  # what one readline(limit + 1) returns at most
+        name = part.name
+        load = strict_loads if strict else _loose_with
         try:
-            with self.zip.open(self.infos[part.name]) as member:
+            with self.zip.open(self.infos[name]) as member:
+                rest = b""
                 while True:
-                    raw = member.readline(limit + 1)
-                    if not raw:
+                    block = member.read1(_READ)  # type: ignore[attr-defined]
+                    if not block:
                         break
+                    digest.update(block)
+                    lines = (rest + block if rest else block).split(b"\n")
+                    rest = lines.pop()  # the line this block ends inside, if any
+                    for line in lines:
+                        count += 1
+                        got = len(line) + 1
+                        size += min(got, cap)
+                        if size > part.size:
+                            raise BundleError(f"{name} is longer than the manifest says")
+                        if got > limit:
+                            raise BundleError(f"{name} line {count}: longer than {limit} bytes")
+                        try:
+                            yield count, load(line, self.limits)
+                        except BundleError as exc:
+                            raise BundleError(f"{name} line {count}: {exc}") from None
+                    if len(rest) >= cap:
+                        break  # a line too long: refused below, before reading on
+                if rest:
                     count += 1
-                    size += len(raw)
+                    size += min(len(rest), cap)
                     if size > part.size:
-                        raise BundleError(f"{part.name} is longer than the manifest says")
-                    digest.update(raw)
-                    if len(raw) > limit:
-                        raise BundleError(f"{part.name} line {count}: longer than {limit} bytes")
-                    if not raw.endswith(b"\n"):
-                        raise BundleError(f"{part.name} line {count}: no line end (truncated?)")
-                    try:
-                        yield count, strict_loads(raw, self.limits) if strict else _loose(raw)
-                    except BundleError as exc:
-                        raise BundleError(f"{part.name} line {count}: {exc}") from None
+                        raise BundleError(f"{name} is longer than the manifest says")
+                    if len(rest) > limit:
+                        raise BundleError(f"{name} line {count}: longer than {limit} bytes")
+                    raise BundleError(f"{name} line {count}: no line end (truncated?)")
         except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as exc:
-            raise BundleError(f"{part.name} cannot be read ({exc})") from exc
+            raise BundleError(f"{name} cannot be read ({exc})") from exc
         if count != part.count:
-            raise BundleError(f"{part.name} has {count} records, the manifest says {part.count}")
+            raise BundleError(f"{name} has {count} records, the manifest says {part.count}")
         if digest.hexdigest() != part.sha256:
-            raise BundleError(f"{part.name} checksum does not match the manifest")
+            raise BundleError(f"{name} checksum does not match the manifest")
+
+
+def _loose_with(raw: bytes, limits: Limits) -> Any:
+    value = quick_loads(raw, limits)
+    return _loose(raw) if value is _UNSURE else value
 
 
 def _loose(raw: bytes) -> Any:

@@ -11,25 +11,26 @@ import of the same file is a reported no-op and the same id with other content i
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
-from msl_tui.clock import Stamp
 from msl_tui.models import SyncedRecord
-from msl_tui.models.canonical import canonical_validator
+from msl_tui.models.canonical import CanonicalValidator, canonical_validator
 from msl_tui.models.problems import describe
 from msl_tui.safe_text import printable
 from msl_tui.store import StoreError, sync_log
-from msl_tui.store.codec import ENTITIES, Entity, dump_fields, encode_json
+from msl_tui.store.codec import ENTITIES, Entity, dump_fields, encode_json, json_text
 from msl_tui.store.erasure import try_scrub
 from msl_tui.store.store import Store
 from msl_tui.sync import crypto
@@ -45,7 +46,7 @@ from msl_tui.sync.erasure import ErasureFilter, parts_in_order, report_lines
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
 from msl_tui.sync.merge import covers as _covers
-from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, wire_problem
+from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, change_line_validator, wire_problem
 from msl_tui.timestamps import from_ms, iso, utcnow
 
 # A laptop clock this far ahead would let its edits win over everyone's for that long.
@@ -277,7 +278,70 @@ def _quick(
         record = quick.validate({**patch, "id": record_id})
     except ValueError:  # ValidationError too
         return None
-    return record, encode_json(patch)
+    return record, json_text(patch)  # no float: the quick check admits none
+
+
+class _QuickLines:
+    """A whole change line in one pydantic-core call: the wire's checks and the patch's quick
+    canonical check together (msl_tui.sync.wire.change_line_validator). ``change`` gives
+    the change ``checked_change(entity, ChangeLine(line))`` gives, or None when the line is
+    not plainly a canonical whole record: then it goes the long way, which gives the verdict
+    and its words."""
+
+    def __init__(self, entity: Entity, quick: CanonicalValidator) -> None:
+        self.entity = entity
+        self.quick = quick
+        self.lines = change_line_validator(quick.patch_schema)
+        self.order = entity.data_fields()
+        self.fields = _data_fields(entity)
+
+    def change(self, obj: Any) -> Change | None:
+        try:
+            line = self.lines.validate_python(obj)
+        except ValidationError:
+            return None
+        patch = obj["patch"]  # as read: what the change log keeps (its text is the same)
+        device, hlc, base = line["device"], line["hlc"], line["base"]
+        if (
+            list(patch) != self.order
+            or hlc.split("-", 2)[2] != device  # ChangeLine's own check
+            or (base and not base.keys() <= self.fields)
+        ):
+            return None
+        values = line["patch"]  # every field of the record, in its order
+        values["id"] = record_id = line["id"]
+        fields_set = set(patch)  # the fields given, as pydantic notes them: the patch's
+        fields_set.add("id")  # and the id
+        try:
+            record = self.quick.instance(values, fields_set)
+        except ValueError:
+            return None
+        return Change(
+            self.entity.name,
+            device,
+            line["seq"],
+            hlc,
+            record_id,
+            patch,
+            base,
+            line["author"],
+            record,
+            json_text(patch),
+        )
+
+
+_QUICK_LINES: dict[str, _QuickLines] = {}
+
+
+def _quick_lines(entity: Entity) -> _QuickLines | None:
+    """The entity's one-call line check, rebuilt with the quick check (each hour)."""
+    quick = canonical_validator(entity.model)
+    if quick is None:
+        return None
+    built = _QUICK_LINES.get(entity.name)
+    if built is None or built.quick is not quick:
+        built = _QUICK_LINES[entity.name] = _QuickLines(entity, quick)
+    return built
 
 
 class _SeenKeys:
@@ -316,18 +380,26 @@ def _batches(
     objects: list[Any] = []
 
     def flush() -> list[tuple[int, Change]]:
-        try:
-            lines = CHANGE_LINES.validate_python(objects)
-        except ValidationError as exc:
-            index, words = wire_problem(exc)
-            number = numbers[index] if index is not None else numbers[0]
-            raise BundleError(f"{part.name} line {number}: {words}") from None
-        out = []
-        for number, line in zip(numbers, lines, strict=True):
+        quick = _quick_lines(entity)
+        changes: list[Change | None] = (
+            [quick.change(obj) for obj in objects] if quick else [None] * len(objects)
+        )
+        # The rest the long way. A line the quick check took is valid: the first line that
+        # is not is among the rest, and the rest in order give the same first refusal.
+        rest = [i for i, change in enumerate(changes) if change is None]
+        if rest:
             try:
-                out.append((number, checked_change(entity, line)))
-            except BundleError as exc:
-                raise BundleError(f"{part.name} line {number}: {exc}") from None
+                lines = CHANGE_LINES.validate_python([objects[i] for i in rest])
+            except ValidationError as exc:
+                index, words = wire_problem(exc)
+                number = numbers[rest[index] if index is not None else rest[0]]
+                raise BundleError(f"{part.name} line {number}: {words}") from None
+            for i, line in zip(rest, lines, strict=True):
+                try:
+                    changes[i] = checked_change(entity, line)
+                except BundleError as exc:
+                    raise BundleError(f"{part.name} line {numbers[i]}: {exc}") from None
+        out = cast(list[tuple[int, Change]], list(zip(numbers, changes, strict=True)))
         if progress is not None:
             progress(len(out))
         numbers.clear()
@@ -351,7 +423,7 @@ def _check_stamps(
             seen.add(change.device, change.seq)
         except BundleError as exc:
             raise BundleError(f"{part.name} line {number}: {exc}") from None
-        wall = Stamp.parse(change.hlc).wall_ms
+        wall = int(change.hlc[:13])  # the wire's grammar: thirteen ASCII digits first
         if wall > limit_ms:
             skew_h = MAX_SKEW.total_seconds() / 3600
             ahead = (wall - limit_ms) / 3_600_000 + skew_h
@@ -394,6 +466,38 @@ def _apply_part(
     return counts
 
 
+_GC_LOCK = threading.Lock()
+_GC_HELD: list[tuple[int, int, int]] = []  # the threshold before the first import still running
+# Allocations (less deallocations) between two collections of the youngest generation while
+# an import runs; Python's usual is 700.
+_IMPORT_GC_THRESHOLD = 100_000
+
+
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Collect cycles rarely while an import runs. It keeps a batch of a few thousand parsed
+    lines, changes and records alive at a time: at the usual threshold the cycle collector
+    walks each batch over and over, a sixth of the import's CPU time, and finds next to
+    nothing (none of them hold cycles). Rarer, not off: cycles made elsewhere in the process
+    (the app's screens) are still collected. The threshold is the process's: imports running
+    side by side share one raise, and the last to end puts the old threshold back."""
+    with _GC_LOCK:
+        if not _GC_HELD:
+            before = gc.get_threshold()
+            _GC_HELD.append(before)
+            if before[0]:  # 0: automatic collection is off, and stays off
+                gc.set_threshold(max(before[0], _IMPORT_GC_THRESHOLD), *before[1:])
+        else:
+            _GC_HELD.append(_GC_HELD[0])
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            before = _GC_HELD.pop()
+            if not _GC_HELD:
+                gc.set_threshold(*before)
+
+
 def import_bundle(
     store: Store,
     path: Path,
@@ -432,7 +536,7 @@ def import_bundle(
                 eraser = ErasureFilter(store, dry_run=dry_run)
                 # A big import indexes text a batch at a time, with a larger page cache.
                 big = not dry_run and manifest.total_changes() >= BIG_IMPORT
-                with store.big_write() if big else nullcontext():
+                with store.big_write() if big else nullcontext(), _rare_collections():
                     for part in parts_in_order(manifest.parts):
                         if part.table == ERASURE_TABLE:
                             eraser.apply(reader, part)

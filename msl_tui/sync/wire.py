@@ -22,9 +22,11 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import SchemaValidator, core_schema
 
 from msl_tui.clock import DEVICE_PATTERN
 from msl_tui.models.base import Instant, text_problem
+from msl_tui.models.canonical import text_pattern
 from msl_tui.models.problems import error_words
 from msl_tui.safe_text import printable
 
@@ -114,6 +116,48 @@ class ChangeLine(_Wire):
 
 
 CHANGE_LINES: TypeAdapter[list[ChangeLine]] = TypeAdapter(list[ChangeLine])
+
+_STRICT_KINDS = frozenset({"str", "int", "dict", "list", "union"})
+
+
+def _strict(node: Any) -> Any:
+    """A copy of a wire field's schema strict at every level (``ChangeLine`` is strict by
+    its config, which a schema taken out of it does not carry)."""
+    if isinstance(node, list):
+        return [_strict(n) for n in node]
+    if not isinstance(node, dict) or "type" not in node:
+        return node
+    out = {k: _strict(v) for k, v in node.items()}
+    if node["type"] in _STRICT_KINDS:
+        out["strict"] = True
+    return out
+
+
+def change_line_validator(patch: Any) -> SchemaValidator:
+    """One change line checked in one call, its patch by ``patch`` (a pydantic-core schema:
+    a record's quick canonical check, msl_tui.models.canonical): a dict of the line's
+    checked values, the patch as that schema's output.
+
+    The wire's own field schemas, made strict; the author's Python check as the pattern of
+    one-line text. It accepts only lines ``ChangeLine`` accepts, but for the stamp's device,
+    which the caller compares; what it refuses goes the long way, for the words."""
+    node = ChangeLine.__pydantic_core_schema__
+    while node["type"] != "model":
+        node = node["schema"]
+    fields = {name: _strict(f["schema"]) for name, f in node["schema"]["fields"].items()}
+    fields["author"] = core_schema.str_schema(
+        pattern=text_pattern(multiline=False, strip=False), max_length=200, strict=True
+    )
+    fields["patch"] = patch
+    return SchemaValidator(
+        core_schema.typed_dict_schema(
+            {name: core_schema.typed_dict_field(schema) for name, schema in fields.items()},
+            extra_behavior="forbid",
+            total=True,
+            strict=True,
+        )
+    )
+
 
 # Why a KOL was erased: a category, never free text (free text could name the person).
 ErasureReason = Literal[
