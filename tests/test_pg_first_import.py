@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -168,4 +169,32 @@ def test_many_copies_behind_land_in_order_and_a_failed_one_stops_the_rest(pg_url
         for n in range(12, 30):  # queued behind the failure: skipped, then the error
             db.copy_rows("meta", ["key", "value"], [(f"lane-{n}", str(n))])
     assert store.get_meta("lane-12") is None
+    store.close()
+
+
+def test_the_latest_visit_read_by_index_is_the_group_bys(pg_url: str) -> None:
+    """A KOL's last contact on a server, asked for given KOLs, is read backwards from the
+    index: the same as the whole-table answer, past a deleted latest visit, for a KOL
+    with no visit, and for one whose visits are all deleted."""
+    from sync_helpers import add_kol, add_visit
+
+    from msl_tui.models import Interaction
+    from msl_tui.store import situation
+
+    store = make_store(pg_url, "ana", "dev-ana")
+    both, none, gone = (add_kol(store, f"Dr {n}") for n in ("Both", "None", "Gone"))
+    early = store.save(
+        Interaction(kol_id=both.id, msl_id="ana", occurred_at=datetime(2026, 1, 5, 9, tzinfo=UTC))
+    )
+    store.delete(Interaction, add_visit(store, both, "late").id)  # on 2 November
+    store.delete(Interaction, add_visit(store, gone, "only").id)
+    ids = [both.id, none.id, gone.id]
+    with store._lock:
+        asked = situation.compute(store.db.conn, ids)
+        whole = situation.compute(store.db.conn, None)
+    assert sorted(asked, key=lambda s: s["kol_id"]) == sorted(whole, key=lambda s: s["kol_id"])
+    last = {s["kol_id"]: s["last_contact"] for s in asked}
+    assert last[none.id] is None and last[gone.id] is None
+    assert last[both.id] is not None and last[both.id].startswith("2026-01-05")
+    assert early.id
     store.close()
