@@ -236,11 +236,12 @@ class PgDatabase:
         keys the caller knows are free (a taken key fails the COPY whole, as an INSERT
         would).
 
-        Inside a transaction the COPY runs on a helper thread and this returns at once: the
-        server stores one batch while the import checks the next (an import spends most
-        of its time in Python, the server most of its own in COPY). The next use of the
-        connection waits for it and raises its error, so the transaction still holds all
-        of it or none.
+        Inside a transaction the COPY is queued for a helper thread (``CopyLane``) and this
+        returns at once, unless ``COPY_DEPTH`` COPYs wait already: the server stores the
+        last batches while the import checks the next (an import spends most of its time
+        in Python, the server most of its own in COPY). The next use of the connection
+        waits for them all and raises their error; a later ``copy_rows`` raises it too, so
+        a failed import stops early. The transaction still holds all of it or none.
         """
         sql = f"copy {table} ({', '.join(columns)}) from stdin"
         rows = list(rows)
