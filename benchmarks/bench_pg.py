@@ -18,9 +18,11 @@ durable defaults: fsync on). Not run in CI.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +111,42 @@ def timed(commands: list[list[str]]) -> float:
         if proc.wait() != 0:
             raise SystemExit(f"{proc.args[:4]} failed")
     return time.perf_counter() - started
+
+
+def server_cpu(server) -> float:  # type: ignore[no-untyped-def]
+    """CPU seconds the private server's processes have used so far (ended backends are
+    counted in the postmaster's children's time): the work done beside the client."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        main_pid = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == main_pid:
+            total += sum(int(f) for f in fields[11:15])  # its own time and its children's
+        elif ppid == main_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def measured(server, run) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """(wall, client CPU, server CPU) of ``run()`` (a client in this process or a child)."""
+    import resource
+
+    def cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    client, on_server = cpu(), server_cpu(server)
+    wall = run()
+    return wall, cpu() - client, server_cpu(server) - on_server
 
 
 def raw_copy(url: str, bundle: Path) -> float:
@@ -213,26 +251,47 @@ def main() -> None:
             from msl_tui.sync.importer import bundle_total
 
             changes = bundle_total(bundle)
+
             # Rounds alternate: [the other build,] this build, raw COPY; each into a fresh
-            # database. Every round is printed; the ratio is taken within one round.
+            # database. Every round is printed; the ratio is taken within one round. Beside
+            # each wall time, the CPU the client and the server used (s client + s server):
+            # on a shared machine they move less than the wall.
+            def msl_import(msl: Path) -> tuple[float, float, float]:
+                db = server.create_database()
+                return measured(
+                    server, lambda: timed([[str(msl), "--db", db, "import", str(bundle)]])
+                )
+
+            def shown(figures: tuple[float, float, float]) -> str:
+                wall, client, on_server = figures
+                return f"{wall:.1f} s ({client:.1f} s client + {on_server:.1f} s server CPU)"
+
+            ratios: dict[str, list[float]] = {"this build": [], "baseline build": []}
             for round_ in range(1, args.big_rounds + 1):
-                other = None
-                if args.baseline_msl:
-                    db = server.create_database()
-                    other = timed([[str(args.baseline_msl), "--db", db, "import", str(bundle)]])
-                ours = timed([[str(MSL), "--db", server.create_database(), "import", str(bundle)]])
-                raw = raw_copy(server.create_database(), bundle)
+                other = msl_import(args.baseline_msl) if args.baseline_msl else None
+                ours = msl_import(MSL)
+                raw = measured(
+                    server, functools.partial(raw_copy, server.create_database(), bundle)
+                )
+                ratios["this build"].append(ours[0] / raw[0])
                 print(
-                    f"round {round_}, import of {changes:,} changes: msl import {ours:.1f} s "
-                    f"({changes / ours:,.0f}/s), raw COPY {raw:.1f} s ({changes / raw:,.0f}/s) "
-                    f"-> {ours / raw:.1f}x the raw time"
+                    f"round {round_}, import of {changes:,} changes: msl import {shown(ours)}, "
+                    f"raw COPY {shown(raw)} -> {ours[0] / raw[0]:.1f}x the raw time"
                     + (
-                        f"; baseline build {other:.1f} s -> {other / raw:.1f}x the raw time"
+                        f"; baseline build {shown(other)} -> {other[0] / raw[0]:.1f}x"
                         if other is not None
                         else ""
                     ),
                     flush=True,
                 )
+                if other is not None:
+                    ratios["baseline build"].append(other[0] / raw[0])
+            for name, values in ratios.items():
+                if values:
+                    print(
+                        f"{name}: median {statistics.median(values):.2f}x the raw time "
+                        f"({min(values):.2f}x to {max(values):.2f}x)"
+                    )
             print(
                 f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
                 f"Python {sys.version.split()[0]}"

@@ -31,13 +31,13 @@ import functools
 import hashlib
 import itertools
 import re
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from msl_tui.safe_text import printable
 from msl_tui.store.errors import StoreBusyError, StoreError
+from msl_tui.store.pg_bulk import CopyLane, Written
 from msl_tui.store.urls import redact
 
 INSTALL_HINT = 'a PostgreSQL store needs psycopg: pip install "msl-tui[headoffice]"'
@@ -46,6 +46,10 @@ INSTALL_HINT = 'a PostgreSQL store needs psycopg: pip install "msl-tui[headoffic
 # keeps them apart), so the store-wide lock cannot meet a record's hash.
 _STORE_LOCK = (0x4D534C, 1)  # "MSL", the store's write lock
 _MIGRATION_LOCK = (0x4D534C, 2)
+# COPYs that may wait behind the one running (about two batches of changes and records).
+COPY_DEPTH = 4
+# The statement that writes changes one by one, and its columns (``_note_written``).
+_INSERT_CHANGES = re.compile(r"\s*insert\s+into\s+changes\s*\(([^)]*)\)", re.IGNORECASE)
 
 
 class StoreRetry(StoreBusyError):
@@ -154,9 +158,11 @@ class PgDatabase:
 
     def __init__(self, conn: Any, where: str, *, read_only: bool, busy_ms: int) -> None:
         self._raw = conn
-        # A COPY still running on a helper thread (``copy_rows``), and what it raised.
-        self._behind: threading.Thread | None = None
-        self._behind_error: BaseException | None = None
+        # COPYs running on a helper thread (``copy_rows``), and what they raised.
+        self._lane = CopyLane(self._copy_on_lane, COPY_DEPTH)
+        # Inside ``bulk``, with the store held alone: what this transaction wrote.
+        self._written: Written | None = None
+        self._last_held: tuple[Any, list[str]] = (None, [])
         self.where = where
         self.read_only = read_only
         self.busy_ms = busy_ms
@@ -170,23 +176,21 @@ class PgDatabase:
 
     @property
     def _conn(self) -> Any:
-        """The connection, once a COPY running behind has finished (its error raised here,
-        inside the transaction it belongs to)."""
-        self._wait()
-        error, self._behind_error = self._behind_error, None
+        """The connection, once the COPYs running behind have finished (their error raised
+        here, inside the transaction it belongs to)."""
+        self._lane.drain()
+        error, self._lane.error = self._lane.error, None
         if error is not None:
             raise self._fail(error) from error
         return self._raw
 
-    def _wait(self) -> None:
-        if self._behind is not None:
-            self._behind.join()
-            self._behind = None
-
     def _discard(self) -> None:
-        """Wait for a COPY behind and drop its error (the transaction is being undone)."""
-        self._wait()
-        self._behind_error = None
+        """Skip the COPYs still waiting, wait for the one running, drop their error (the
+        transaction is being undone)."""
+        self._lane.cancelled = True
+        self._lane.drain()
+        self._lane.cancelled = False
+        self._lane.error = None
 
     @property
     def in_transaction(self) -> bool:
@@ -207,6 +211,8 @@ class PgDatabase:
         raise exc
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        if self._written is not None:
+            self._note_written(sql, [params or ()])
         try:
             return self._conn.execute(translate(sql), list(params or ()))
         except Exception as exc:
@@ -216,6 +222,8 @@ class PgDatabase:
         rows = list(rows)
         if not rows:
             return None
+        if self._written is not None:
+            self._note_written(sql, rows)
         try:
             cursor = self._conn.cursor()
             cursor.executemany(translate(sql), rows)
@@ -228,36 +236,114 @@ class PgDatabase:
         keys the caller knows are free (a taken key fails the COPY whole, as an INSERT
         would).
 
-        Inside a transaction the COPY runs on a helper thread and this returns at once: the
-        server stores one batch while the import checks the next (an import spends most
-        of its time in Python, the server most of its own in COPY). The next use of the
-        connection waits for it and raises its error, so the transaction still holds all
-        of it or none.
+        Inside a transaction the COPY is queued for a helper thread (``CopyLane``) and this
+        returns at once, unless ``COPY_DEPTH`` COPYs wait already: the server stores the
+        last batches while the import checks the next (an import spends most of its time
+        in Python, the server most of its own in COPY). The next use of the connection
+        waits for them all and raises their error; a later ``copy_rows`` raises it too, so
+        a failed import stops early. The transaction still holds all of it or none.
         """
-        conn = self._conn
         sql = f"copy {table} ({', '.join(columns)}) from stdin"
         rows = list(rows)
-        if not self.in_transaction:
+        if self._written is not None and table == "changes":
+            self._note_written(f"insert into changes ({', '.join(columns)})", rows)
+        if self._lane.error is not None:
+            self._conn  # noqa: B018  (raises the error of a COPY behind, stops the import early)
+        if not self._lane.busy and not self.in_transaction:
             try:
-                self._copy(conn, sql, rows)
+                self._copy(self._raw, sql, rows)
             except Exception as exc:
                 raise self._fail(exc) from exc
             return
+        # In a transaction (COPYs behind run only inside one): the lane runs it in turn.
+        self._lane.submit(sql, rows)
 
-        def run() -> None:
-            try:
-                self._copy(conn, sql, rows)
-            except BaseException as exc:  # raised in the caller's thread, by ``_conn``
-                self._behind_error = exc
-
-        self._behind = threading.Thread(target=run, name="msl-copy", daemon=True)
-        self._behind.start()
+    def _copy_on_lane(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._copy(self._raw, sql, rows)
 
     @staticmethod
     def _copy(conn: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with conn.cursor().copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    # -- a big write that holds the store alone --------------------------------------------
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Inside a write transaction that holds the store alone (not a merge beside other
+        merges), for a big import: changes written are noted (``Written``), so the merge's
+        reads of records and changes this store provably did not hold are skipped
+        (``maybe_held``, ``maybe_held_seqs``), and the COPYs stream behind without a wait."""
+        if self.merging or self._written is not None or not self.in_transaction:
+            yield
+            return
+        self._written = Written()
+        try:
+            yield
+        finally:
+            self._written, self._last_held = None, (None, [])
+
+    def _note_written(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Every change written inside ``bulk`` goes into the filter, whichever way it comes
+        in; an insert into changes whose columns cannot be read ends the skipping."""
+        written = self._written
+        match = _INSERT_CHANGES.match(sql)
+        if written is None or match is None:
+            return
+        columns = [c.strip() for c in match[1].split(",")]
+        try:
+            at = [columns.index(c) for c in ("entity", "record_id", "device_id", "seq")]
+        except ValueError:
+            self._written = None
+            return
+        written.add(rows, (at[0], at[1], at[2], at[3]))
+        self._last_held = (None, [])
+
+    def maybe_held(self, entity: str, table: str, ids: Sequence[str]) -> list[str]:
+        """The ids among ``ids`` of records this store may hold: all of them, but inside
+        ``bulk`` for a table that held no row and no change when the big write began (a
+        first import), only those this transaction wrote changes of (or, rarely, that the
+        filter cannot tell apart from one)."""
+        written = self._written
+        if written is None or not ids:
+            return list(ids)
+        # A merge asks three times of one batch's records (changes, rows, conflicts).
+        asked = (entity, tuple(ids))
+        if self._last_held[0] == asked:
+            return list(self._last_held[1])
+        if not self._was_empty(
+            f"table {table}",
+            f"select exists(select 1 from {table}) or exists(select 1 from changes where "
+            "entity = ?) or exists(select 1 from conflicts where entity = ?)",
+            [entity, entity],
+        ):
+            return list(ids)
+        held = written.maybe_records(entity, ids)
+        self._last_held = (asked, held)
+        return list(held)
+
+    def maybe_held_seqs(self, device: str, seqs: Sequence[int]) -> list[int]:
+        """``maybe_held`` for one device's changes by sequence number."""
+        written = self._written
+        if written is None or not seqs:
+            return list(seqs)
+        if not self._was_empty(
+            f"device {device}", "select exists(select 1 from changes where device_id = ?)", [device]
+        ):
+            return list(seqs)
+        return written.maybe_seqs(device, seqs)
+
+    def _was_empty(self, what: str, sql: str, params: list[Any]) -> bool:
+        """Whether the store held nothing of ``what``, asked once inside ``bulk``. Asked
+        later than the write began it may find this transaction's own changes, and then
+        says no: the merge reads as before."""
+        written = self._written
+        assert written is not None
+        if what not in written.empty:
+            row = self._conn.execute(translate(sql), params).fetchone()
+            written.empty[what] = not row[0]
+        return written.empty[what]
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
@@ -268,6 +354,8 @@ class PgDatabase:
         keys, as one INSERT can change a row only once."""
         names = ", ".join(columns)
         stage = f"_stage_{table}"
+        if self._written is not None and table == "changes":
+            self._note_written(f"insert into changes ({names})", rows)
         try:
             self._conn.execute(
                 f"create temp table if not exists {stage} as "
@@ -431,7 +519,7 @@ class PgDatabase:
             )
 
     def close(self) -> None:
-        self._discard()
+        self._lane.close()
         with suppress(Exception):
             self._raw.close()
 

@@ -95,11 +95,7 @@ def _compute(conn: Any, only: str, params: list[str]) -> list[dict[str, Any]]:
             f"select id, name from kols where deleted = 0{only.replace('kol_id', 'id')}", params
         )
     }
-    for kol_id, last in conn.execute(
-        "select kol_id, max(occurred_at) from interactions "
-        f"where deleted = 0{only} group by kol_id",
-        params,
-    ):
+    for kol_id, last in conn.execute(*_last_contacts(conn, only, params)):
         if kol_id in by_id:
             by_id[kol_id]["last_contact"] = last
     for kol_id, due in conn.execute(
@@ -154,6 +150,25 @@ def _compute(conn: Any, only: str, params: list[str]) -> list[dict[str, Any]]:
     for situation in by_id.values():
         situation["followup_dues"] = sorted(situation["followup_dues"])
     return list(by_id.values())
+
+
+def _last_contacts(conn: Any, only: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """(KOL, latest visit) of the KOLs asked about. On PostgreSQL, given the KOLs (one
+    array), each KOL's latest visit is read backwards from the (kol_id, occurred_at) index
+    and the scan stops at the first live one: after a first import of a million visits,
+    a group-by read every one of them (1.7 s of the import's end, against milliseconds)."""
+    if _on_server(conn) and only:
+        return (
+            "select k, (select i.occurred_at from interactions i where i.kol_id = k "
+            "and i.deleted = 0 and i.occurred_at is not null "
+            "order by i.occurred_at desc limit 1) from unnest(?::text[]) as k",
+            params,
+        )
+    return (
+        f"select kol_id, max(occurred_at) from interactions where deleted = 0{only} "
+        "group by kol_id",
+        params,
+    )
 
 
 def _row(situation: dict[str, Any]) -> list[Any]:

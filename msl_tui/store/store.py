@@ -262,8 +262,12 @@ class Store:
         their indexes; a small cache writes them to the WAL again and again before the
         commit). Into an empty store (a first full import) the secondary indexes are built
         once at the end, as ``bulk_insert`` does, but the one the merge reads a record's
-        changes by. Nothing to do on a server."""
-        if self.server or self._search is not None:
+        changes by. On a server, see ``PgDatabase.bulk``."""
+        if self.server:
+            with cast("PgDatabase", self.db).bulk():
+                yield
+            return
+        if self._search is not None:
             yield
             return
         with self._lock:
@@ -376,12 +380,13 @@ class Store:
         key = columns.index("id")
         unique = {row[key]: row for row in rows}
         stored: dict[str, str] = {}
-        if not insert_only:
+        ids = [] if insert_only else pg.maybe_held(entity.name, entity.table, list(unique))
+        if ids:
             owner = "id" if entity.name == "kol" else "kol_id"
             stored = {
                 r[0]: r[1]
                 for r in pg.execute(
-                    f"select id, {owner} from {entity.table} where id = any(?)", [list(unique)]
+                    f"select id, {owner} from {entity.table} where id = any(?)", [ids]
                 )
             }
         new = [row for id_, row in unique.items() if id_ not in stored]

@@ -54,6 +54,15 @@ def _params(store: Store, part: list[Any]) -> list[Any]:
     return [part] if store.server else part
 
 
+def _maybe_held(store: Store, entity: str, record_ids: Sequence[str]) -> list[str]:
+    """The records to look up: on a server inside a big write, those it may hold (see
+    ``PgDatabase.maybe_held``); elsewhere all of them."""
+    if store.server:
+        table = ENTITIES[entity].table if entity in ENTITIES else entity
+        return cast("PgDatabase", store.db).maybe_held(entity, table, record_ids)
+    return list(record_ids)
+
+
 # -- locks for merges running side by side (a server store) ------------------------------
 
 
@@ -150,6 +159,8 @@ def count_changes(store: Store, entity: str, after_rowid: int, upto_rowid: int) 
 
 def changes_by_key(store: Store, device: str, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Stored changes of one device with these sequence numbers (a primary-key range scan)."""
+    if store.server:
+        seqs = cast("PgDatabase", store.db).maybe_held_seqs(device, seqs)
     if not seqs:
         return {}
     wanted = set(seqs)
@@ -172,7 +183,7 @@ def changes_for_records(
 ) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     with store._lock:
-        for clause, part in _in_parts(store, "record_id", list(record_ids)):
+        for clause, part in _in_parts(store, "record_id", _maybe_held(store, entity, record_ids)):
             cursor = store.db.conn.execute(
                 f"select {CHANGE_COLUMNS} from changes where entity = ? and {clause}",
                 [entity, *_params(store, part)],
@@ -242,7 +253,7 @@ def record_ids_for_msl(store: Store, msl_id: str) -> dict[str, set[str]]:
 def existing_ids(store: Store, entity: Entity, record_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     with store._lock:
-        for clause, part in _in_parts(store, "id", list(record_ids)):
+        for clause, part in _in_parts(store, "id", _maybe_held(store, entity.name, record_ids)):
             found.update(
                 r[0]
                 for r in store.db.conn.execute(
@@ -276,7 +287,7 @@ def open_conflict_keys(
 ) -> dict[str, set[tuple[str, str]]]:
     found: dict[str, set[tuple[str, str]]] = {}
     with store._lock:
-        for clause, part in _in_parts(store, "record_id", list(record_ids)):
+        for clause, part in _in_parts(store, "record_id", _maybe_held(store, entity, record_ids)):
             for r in store.db.conn.execute(
                 f"select record_id, field, other_hlc from conflicts where entity = ? "
                 f"and resolved_at is null and {clause}",

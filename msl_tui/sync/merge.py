@@ -510,12 +510,10 @@ def apply_batch(
     # of fixed width sort as text in (wall, counter, device) order).
     store.clock.observe(Stamp.parse(max(c.hlc for c in fresh)), max_skew_ms=10**15)
     sync_log.insert_changes(store, [c.as_row() for c in fresh])
-    if store.server:
-        store.write_records(entity, items + new_items)
-    else:
-        # A plain insert for new rows: no update clause, no look-up of their former owners.
-        store.write_records(entity, items)
-        store.write_records(entity, new_items, insert_only=True)
+    # A plain insert for new rows: no update clause, no look-up of their former owners (the
+    # records are locked, or the store held alone, since ``had_row`` was read).
+    store.write_records(entity, items)
+    store.write_records(entity, new_items, insert_only=True)
     for folded in recomputed:
         if folded.conflicts or folded.record_id in open_before:
             sync_log.save_conflicts(store, entity.name, folded.record_id, folded.conflicts, now)
