@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from msl_tui.models import Influence, Stance
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import AppContext, UsesAppContext
 from msl_tui.screens.dialogs import Dialog, confirm_discard
 from msl_tui.services.kols import KolEditError, add_kol
 from msl_tui.services.segments import stance_word
@@ -29,17 +29,13 @@ TEXT_FIELDS = (
 )
 
 
-class AddKolScreen(Dialog[str | None]):
+class AddKolScreen(UsesAppContext, Dialog[str | None]):
     """Dismisses with the new KOL's id, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save KOL", id="add_kol.save"),
         Binding("escape", "cancel", "Cancel", id="add_kol.cancel"),
     ]
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="add-kol"):

@@ -3,7 +3,7 @@ follow-up information."""
 
 from __future__ import annotations
 
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from msl_tui.models import Interaction
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.services.adverse_events import (
     AEReportError,
     AEReportForm,
@@ -82,7 +82,7 @@ def visit_heading(kol_name: str, visit: Interaction) -> Content:
     )
 
 
-class AEReportDialog(ModalScreen[bool]):
+class AEReportDialog(UsesAppContext, ModalScreen[bool]):
     """When and to whom the event went; day zero defaults to the visit and can be changed."""
 
     DEFAULT_CSS = "AEReportDialog {" + DIALOG_CSS + "}"
@@ -106,10 +106,6 @@ class AEReportDialog(ModalScreen[bool]):
             "ae-note": "",
             "ae-day-zero": local_stamp(event.day_zero),
         }
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         title = (
@@ -209,7 +205,7 @@ class AEReportDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class AEFollowUpDialog(ModalScreen[bool]):
+class AEFollowUpDialog(UsesAppContext, ModalScreen[bool]):
     """Information that arrived after the hand-off, added to the visit with its date."""
 
     DEFAULT_CSS = "AEFollowUpDialog {" + DIALOG_CSS + "}"
@@ -221,10 +217,6 @@ class AEFollowUpDialog(ModalScreen[bool]):
         super().__init__()
         self.kol_name = kol_name
         self.visit = visit
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         assert self.visit.adverse_event is not None

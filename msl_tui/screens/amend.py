@@ -4,7 +4,7 @@ said before kept beside the correction."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Label, Select, Static, TextArea
 
 from msl_tui.models import Channel, Interaction
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.screens.dialogs import Choice, confirm_adverse_event
 from msl_tui.services.adverse_events import local_stamp
 from msl_tui.services.dates import DateParseError, parse_when
@@ -22,7 +22,7 @@ from msl_tui.services.visit import VisitError, amend, new_adverse_event_mentions
 from msl_tui.widgets.footer import KeyFooter
 
 
-class AmendScreen(Screen[bool]):
+class AmendScreen(UsesAppContext, Screen[bool]):
     DEFAULT_CSS = """
     AmendScreen #amend-head, AmendScreen #amend-help {
         padding: 0 1;
@@ -73,10 +73,6 @@ class AmendScreen(Screen[bool]):
         super().__init__()
         self.kol_name = kol_name
         self.visit = visit
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         v = self.visit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from msl_tui.messages import DataChanged
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.services.adverse_events import local_stamp
 from msl_tui.services.brief import Brief, build_brief
 from msl_tui.widgets.footer import KeyFooter
@@ -107,7 +107,7 @@ SECTIONS = (
 )
 
 
-class BriefScreen(Screen[None]):
+class BriefScreen(UsesAppContext, Screen[None]):
     DEFAULT_CSS = """
     BriefScreen #brief {
         padding: 0 1;
@@ -127,10 +127,6 @@ class BriefScreen(Screen[None]):
         super().__init__()
         self.current_kol_id = kol_id
         self.brief: Brief | None = None
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
@@ -35,7 +35,7 @@ from textual.widgets.option_list import Option
 
 from msl_tui.models import Channel, InsightCategory, Sentiment
 from msl_tui.models.enums import PromptPurpose
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.screens.dialogs import PromptEditor, confirm_adverse_event, confirm_leave
 from msl_tui.services.dates import DateParseError
 from msl_tui.services.language import check_text, suggestion_for
@@ -197,7 +197,7 @@ def _other_fields() -> list[Widget]:
 SECTIONS = {"feedback-box": _feedback_fields, "ae-box": _ae_fields, "other-box": _other_fields}
 
 
-class CaptureScreen(Screen[str | None]):
+class CaptureScreen(UsesAppContext, Screen[str | None]):
     # The note has the cursor from the moment the screen is composed: Textual's default
     # gave it to the first field (When) until _start moved it, and keys typed fast after
     # `n` landed in the visit time (QA).
@@ -251,10 +251,6 @@ class CaptureScreen(Screen[str | None]):
         # they change (each rebuild restyles and lays out their items again).
         self._objective_choices: list[tuple[str, str]] = []
         self._prompts_shown: list[tuple[str, str]] = []
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     # -- layout ----------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from msl_tui.services.kol_list import KolListService
     from msl_tui.settings import Settings
     from msl_tui.store import Store
@@ -44,3 +46,17 @@ class AppContext(Protocol):
     def action_amend_visit(self) -> None: ...
 
     def action_ae_followup(self) -> None: ...
+
+
+class _HasApp(Protocol):
+    @property
+    def app(self) -> App[object]: ...
+
+
+class UsesAppContext:
+    """Mixed into a screen: ``msl_app`` is its app seen through ``AppContext`` (Textual's
+    ``self.app`` is typed as any ``App``)."""
+
+    @property
+    def msl_app(self: _HasApp) -> AppContext:
+        return cast("AppContext", self.app)

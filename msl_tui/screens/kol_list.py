@@ -7,7 +7,7 @@ import contextlib
 import gc
 import itertools
 from datetime import date
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
 from msl_tui.safe_text import printable
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.services.kol_list import SORT_KEYS, KolRow, ListQuery
 from msl_tui.services.segments import stance_word
 from msl_tui.widgets.footer import KeyFooter
@@ -149,7 +149,7 @@ class FilterField(Input):
             await self.run_action(own[0].action)
 
 
-class KolListScreen(Screen[None]):
+class KolListScreen(UsesAppContext, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # `/` and `n` act as they arrive (priority), so the words typed right after them
         # reach the filter or the note in order; in the filter they are letters (see
@@ -190,10 +190,6 @@ class KolListScreen(Screen[None]):
         self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
         self._first_rows = asyncio.Event()  # set once a first load is on screen
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     @property
     def current_kol_id(self) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Header, ListItem, ListView, Static
 
 from msl_tui.messages import DataChanged
 from msl_tui.models import FollowUp, Interaction
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.services.adverse_events import local_stamp, report_status
 from msl_tui.services.kol_page import KolPage, load_kol_page, toggle_followup
 from msl_tui.services.segments import lifecycle_words, stage_words, stance_word
@@ -150,7 +150,7 @@ def interaction_text(i: Interaction, now: datetime) -> Content:
     return Content("\n").join(lines)
 
 
-class KolPageScreen(Screen[None]):
+class KolPageScreen(UsesAppContext, Screen[None]):
     DEFAULT_CSS = """
     KolPageScreen #timeline {
         height: auto;
@@ -188,10 +188,6 @@ class KolPageScreen(Screen[None]):
         self.visits: list[Interaction] = []
         # Rebuilding the timeline awaits mounts: one render at a time, or items double.
         self._render_lock = asyncio.Lock()
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

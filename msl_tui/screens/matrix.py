@@ -3,7 +3,7 @@ the mix the product lifecycle phase calls for, and why the highlighted KOL sits 
 
 from __future__ import annotations
 
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from msl_tui.messages import DataChanged
 from msl_tui.models import Influence, LifecyclePhase, Segment
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.services.kol_list import KolRow
 from msl_tui.services.matrix import MatrixView, segment_matrix
 from msl_tui.services.segments import lifecycle_words, stance_word, why_cell
@@ -47,7 +47,7 @@ def kol_label(row: KolRow) -> Text:
     return Text(f"{row.name} ({row.influence.value}, {stance_word(row.stance)}{stage})")
 
 
-class MatrixScreen(Screen[None]):
+class MatrixScreen(UsesAppContext, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="matrix.back"),
         Binding("l", "phase", "Lifecycle phase", id="matrix.phase"),
@@ -59,10 +59,6 @@ class MatrixScreen(Screen[None]):
         self.current_kol_id: str | None = None
         self.rows_by_id: dict[str, KolRow] = {}
         self._first_render = True  # start in "manage closely"; later loads keep the focus
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -10,7 +10,7 @@ same objective twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal
 
 from rich.markup import escape
 from rich.text import Text
@@ -32,7 +32,7 @@ from msl_tui.models import (
     ObjectiveKind,
     OwnerRole,
 )
-from msl_tui.screens.context import AppContext
+from msl_tui.screens.context import UsesAppContext
 from msl_tui.screens.dialogs import confirm_delete, confirm_discard
 from msl_tui.services.dates import DUE_EXAMPLES
 from msl_tui.services.plan_progress import plan_progress
@@ -98,7 +98,7 @@ def _field(label: str, widget: Widget, *, first: bool = False) -> ComposeResult:
     yield widget
 
 
-class PlanScreen(Screen[None]):
+class PlanScreen(UsesAppContext, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="plan.back"),
         Binding("a", "add", "Add", id="plan.add"),
@@ -121,10 +121,6 @@ class PlanScreen(Screen[None]):
         self.editing: str | None = None  # the id the open form saves to (None: a new one)
         self.form_opened_with: Mapping[str, Any] = {}  # what esc compares with before asking
         self._narrow: bool | None = None  # the column set shown, None before the first
-
-    @property
-    def msl_app(self) -> AppContext:
-        return cast("AppContext", self.app)
 
     # -- layout ----------------------------------------------------------------------------
 
