@@ -428,6 +428,25 @@ def init(
 
 
 @main.command()
+@db_option
+def upgrade(db_path: Path | ServerUrl | None) -> None:
+    """Bring the store up to this msl-tui's schema (any command that writes does so first):
+    for a machine without the app, such as head office's server."""
+    path = resolve_db(db_path)
+    try:
+        behind = Store.pending_migrations(path)
+    except StoreError as exc:
+        fail(str(exc))
+    store = open_store(path, create=False)  # applies them, one process at a time
+    where = printable(store.where, 120)
+    store.close()
+    if behind:
+        say(f"{where}: upgraded ({behind} step{'s' if behind != 1 else ''})")
+    else:
+        say(f"{where}: already up to date, nothing to do")
+
+
+@main.command()
 def demo() -> None:
     """Open the app on the demo store (built on first use, in its own file)."""
     from msl_tui.demo import seed_demo

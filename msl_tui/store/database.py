@@ -165,6 +165,16 @@ def _pending_migrations(path: Path) -> int:
     return len(set(known) - set(applied))
 
 
+def pending_migrations(path: Path) -> int:
+    """How many migrations the existing store at ``path`` lacks, read without writing
+    (``msl upgrade`` says what it will do, or that there is nothing to do)."""
+    if not (path.exists() or path.is_symlink()):
+        raise StoreError(f"no store at {path}: check --db")
+    if not _check_existing_file(path):
+        raise StoreError(f"{path} is empty: there is no store in it yet")
+    return _pending_migrations(path)
+
+
 def _apply_pragmas(conn: sqlite3.Connection) -> None:
     # WAL lets the UI read while a worker writes; FULL fsyncs each commit so a note that was
     # saved survives a power cut (measured cost is small at a person's typing rate).
@@ -289,8 +299,8 @@ def open_database(path: Path | str, *, create: bool = True, read_only: bool = Fa
         if pending:
             # Upgrading is a write, and a read-only command writes nothing at all.
             raise StoreError(
-                f"{path} was written by an older msl-tui: run `msl --db {path}` once to "
-                "upgrade it, then try again"
+                f"{path} was written by an older msl-tui: run `msl upgrade --db {path}` "
+                "once, then try again"
             )
         return _open_read_only(path)
     return _open_read_write(path, migrate=bool(pending))

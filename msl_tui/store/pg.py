@@ -642,3 +642,14 @@ def open_pg(url: str, *, read_only: bool = False, busy_ms: int = 5000) -> PgData
         db.close()
         raise
     return db
+
+
+def pending_migrations(url: str) -> int:
+    """How many migrations the database at ``url`` lacks, read without writing."""
+    from msl_tui.store import pg_migrations
+
+    db = PgDatabase(_connect(url, redact(url)), redact(url), read_only=True, busy_ms=5000)
+    try:
+        return len(pg_migrations.pending(db))
+    finally:
+        db.close()

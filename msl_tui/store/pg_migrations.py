@@ -140,7 +140,7 @@ def migrate(db: PgDatabase, *, read_only: bool, lock: tuple[int, int]) -> None:
         return
     if read_only:
         raise StoreError(
-            f"{db.where} is not set up for this msl-tui yet: run `msl import` (or any "
+            f"{db.where} is not set up for this msl-tui yet: run `msl upgrade` (or any "
             "command that writes) once, then try again"
         )
     step: Callable[[str], object] = db.execute

@@ -149,6 +149,17 @@ class Store:
         db = open_database(path, create=create, read_only=read_only)
         return cls(db, None if str(path) == ":memory:" else Path(path), read_only=read_only)
 
+    @staticmethod
+    def pending_migrations(path: Path | str | ServerUrl) -> int:
+        """How many migrations the existing store at ``path`` lacks (nothing written)."""
+        if isinstance(path, ServerUrl) or is_server_url(path):
+            from msl_tui.store.pg import pending_migrations
+
+            return pending_migrations(path.url if isinstance(path, ServerUrl) else str(path))
+        from msl_tui.store.database import pending_migrations as pending_in_file
+
+        return pending_in_file(Path(path))
+
     @classmethod
     def memory(cls) -> Store:
         return cls.open(":memory:")
