@@ -92,9 +92,16 @@ def _compute(conn: Any, only: str, params: list[str]) -> list[dict[str, Any]]:
             f"select id, name from kols where deleted = 0{only.replace('kol_id', 'id')}", params
         )
     }
+    # Each KOL's latest visit from the end of its (kol_id, occurred_at) index: one row read
+    # per KOL, where max() over the live visits read every visit row (for ``deleted``):
+    # 1,000 KOLs of 1,000,000 visits took 25 s that way. The same value: the first live
+    # visit from the end of the index has the largest time (NULL times left out, as max()
+    # leaves them: PostgreSQL sorts them first when descending).
     for kol_id, last in conn.execute(
-        "select kol_id, max(occurred_at) from interactions "
-        f"where deleted = 0{only} group by kol_id",
+        "select k.id, (select i.occurred_at from interactions i "
+        "where i.kol_id = k.id and i.deleted = 0 and i.occurred_at is not null "
+        "order by i.occurred_at desc limit 1) "
+        f"from kols k where k.deleted = 0{only.replace('kol_id', 'k.id')}",
         params,
     ):
         if kol_id in by_id:
@@ -107,8 +114,12 @@ def _compute(conn: Any, only: str, params: list[str]) -> list[dict[str, Any]]:
             situation["open_followups"] += 1
             if due is not None:
                 situation["followup_dues"].append(due)
+    # Through the index of pending AEs (few rows): left to itself, SQLite's planner walks
+    # the (kol_id, occurred_at) index for the grouping and reads every visit (29 s at
+    # 1,000,000 visits). PostgreSQL's planner has statistics and no such clause.
+    pending = "" if _on_server(conn) else " indexed by idx_interactions_ae_pending"
     for kol_id, since in conn.execute(
-        "select kol_id, min(ae_pending_since) from interactions "
+        f"select kol_id, min(ae_pending_since) from interactions{pending} "
         f"where ae_pending_since is not null and deleted = 0{only} group by kol_id",
         params,
     ):
