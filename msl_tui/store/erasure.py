@@ -183,7 +183,9 @@ def erased_record_ids(store: Store, entity_name: str, record_ids: Iterable[str])
 def insert_markers(store: Store, rows: Iterable[tuple[str, int, str, str, str]]) -> None:
     """Markers for dropped changes, from (device, seq, hlc, entity, record_id): the change
     is then known here, and dropped again without a word if it comes back."""
+    rows = list(rows)
     with store._lock:
+        store.note_written(row[4] for row in rows)
         store.db.conn.executemany(
             "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
             "values (?, ?, ?, ?, ?, ?, ?, '') on conflict(device_id, seq) do nothing",

@@ -49,6 +49,7 @@ from msl_tui.store.database import open_database
 from msl_tui.store.errors import StoreBusyError, StoreError
 from msl_tui.store.search_index import Deferred
 from msl_tui.store.urls import ServerUrl, is_server_url
+from msl_tui.store.written import Written
 from msl_tui.timestamps import now_iso
 
 if TYPE_CHECKING:
@@ -111,6 +112,8 @@ class Store:
         self._touched: set[str] | None = None
         # Set inside ``big_write``: the FTS index is written a batch at a time.
         self._search: Deferred | None = None
+        # Set inside a ``big_write`` into an empty store: the record ids written since.
+        self._written: Written | None = None
         device = self.get_meta("device_id")
         if device is None and not read_only:
             # Minted once per store: it names this machine's changes in every export. Two
@@ -271,14 +274,20 @@ class Store:
         statement, not one trigger call per row (see ``store/search_index.py``), and the
         page cache is 64 MiB instead of 2 (rows keyed by random ids touch pages all over
         their indexes; a small cache writes them to the WAL again and again before the
-        commit). Into an empty store (a first full import) the secondary indexes are built
-        once at the end, as ``bulk_insert`` does, but the one the merge reads a record's
-        changes by. On a server, see ``PgDatabase.bulk``."""
+        commit).
+
+        Into an empty store (a first full import), what can be is built once at the end
+        instead: the secondary indexes (as ``bulk_insert`` does) but the one the merge reads
+        a record's changes by, the full-text indexes, and every KOL's kept situation (one
+        pass over the tables, not a query per 500 KOLs touched). On a server, see
+        ``PgDatabase.bulk``."""
         if self.server:
             with cast("PgDatabase", self.db).bulk():
                 yield
             return
         if self._search is not None:
+            yield
+            return
             yield
             return
         with self._lock:
@@ -287,25 +296,35 @@ class Store:
                 raise StoreError("big_write needs an open write transaction")
             cache = conn.execute("pragma cache_size").fetchone()[0]
             conn.execute(f"pragma cache_size = {BIG_WRITE_CACHE_KIB}")
-            self._search = Deferred(conn, SEARCHED_TABLES)
-            indexes = self._defer_indexes(keep=MERGE_READS) if self._no_records() else []
+            empty = self._no_records()
+            self._search = Deferred(conn, SEARCHED_TABLES, whole=empty)
+            self._written = Written() if empty else None
+            indexes = self._defer_indexes(keep=MERGE_READS) if empty else []
+            done = False
             try:
                 yield
+                done = True
             finally:
                 search, self._search = self._search, None
+                self._written = None
                 # After a rollback the dropped triggers and indexes are back already.
                 if conn.in_transaction:
-                    search.restore()
                     # The usual cache first: each index's sort takes as much memory again
                     # as the cache allows (1,000,000 visits peaked at 220 MiB, not 160).
                     conn.execute(f"pragma cache_size = {int(cache)}")
                     for index_sql in indexes:
                         conn.execute(index_sql)
+                    search.restore()
+                    if done and empty and self._touched is not None:
+                        # Every KOL in the store came with this write and was touched by it:
+                        # the whole table at once is the same as the touched ones.
+                        self._touched.clear()
+                        situation.refresh(conn, None)
                 conn.execute(f"pragma cache_size = {int(cache)}")
 
     def _no_records(self) -> bool:
-        """No record and no change stored yet (cheaper than counting them)."""
-        tables = [e.table for e in ENTITIES.values()] + ["changes"]
+        """No record, change or conflict stored yet (cheaper than counting them)."""
+        tables = [e.table for e in ENTITIES.values()] + ["changes", "conflicts"]
         return not any(
             self.db.conn.execute(f"select 1 from {table} limit 1").fetchone() for table in tables
         )
@@ -459,6 +478,7 @@ class Store:
             tail = f" on conflict(id) do update set {assignments}"
         with self._lock:
             ids = [record.id for record, _ in items]
+            self.note_written(ids)
             if self.server and len(rows) >= BULK_ROWS:
                 touched = self._write_many(entity, columns, rows, tail, insert_only=insert_only)
             else:
@@ -475,6 +495,19 @@ class Store:
             )
             self.touch_kols(touched - {""})
         return len(rows)
+
+    def note_written(self, record_ids: Iterable[str]) -> None:
+        """Every statement that writes a record's row, change or conflict tells it here
+        (inside a ``big_write`` into an empty store: see ``store/written.py``)."""
+        if self._written is not None:
+            self._written.add(record_ids)
+
+    def may_hold(self, record_ids: Sequence[str]) -> list[str]:
+        """Of these records, the ones the store may hold a row, change or conflict of: all
+        of them, except inside a big write that began with the store empty."""
+        if self._written is None:
+            return list(record_ids)
+        return self._written.may_hold(record_ids)
 
     def save(self, record: R) -> R:
         """Write a record (insert or update); returns it with its new sync stamps."""
@@ -500,6 +533,7 @@ class Store:
         stamp = str(self.clock.tick())
         base = {field: stamps[field] for field in patch if field in stamps}
         stamps.update({field: stamp for field in patch})
+        self.note_written([record.id])
         self.db.execute(
             "insert into changes(device_id, seq, hlc, entity, record_id, patch, base, author) "
             "values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -550,6 +584,7 @@ class Store:
         in_flight: Future[None] | None = None
 
         def write(batch: dict[str, list[list[Any]]], logged: list[tuple[Any, ...]]) -> None:
+            self.note_written(row[4] for row in logged)
             for name, entity_rows in batch.items():
                 if entity_rows:
                     conn.executemany(makers[name].sql, entity_rows)
@@ -734,12 +769,15 @@ class Store:
         """Drop the record tables' and change log's secondary indexes for this transaction
         (but those named in ``keep``); returns the statements to run again before it
         commits. Built once from sorted keys, an index costs far less than a million random
-        insertions into it. Unique indexes stay: they check what is inserted."""
+        insertions into it. Unique indexes stay: they check what is inserted. Partial
+        indexes stay too: they hold few rows (pending AEs, visits linked to an objective),
+        and building one afterwards reads the whole table again (2 GB at 1,000,000 visits)."""
         tables = [e.table for e in ENTITIES.values()] + ["changes"]
         found = list(
             self.db.conn.execute(
                 "select name, sql from sqlite_master where type = 'index' and sql is not null "
-                f"and sql not like 'create unique%' and tbl_name in ({', '.join('?' * len(tables))})",
+                "and sql not like 'create unique%' and sql not like '% where %' "
+                f"and tbl_name in ({', '.join('?' * len(tables))})",
                 tables,
             )
         )

@@ -198,6 +198,7 @@ def changes_for_records(
 def insert_changes(store: Store, rows: Sequence[Sequence[Any]]) -> None:
     """Rows of (device_id, seq, hlc, entity, record_id, patch, base, author)."""
     with store._lock:
+        store.note_written(row[4] for row in rows)
         if store.server and len(rows) >= BULK_ROWS:
             # Straight in: a merge inserts only changes it checked are not stored yet.
             cast("PgDatabase", store.db).copy_rows(
@@ -303,6 +304,7 @@ def save_conflicts(
     """Make the open conflicts of a record exactly ``conflicts``: new ones are added, ones no
     longer open are marked resolved (kept, as history), current ones get the current winner."""
     with store._lock:
+        store.note_written([record_id])
         keep = {(c["field"], c["other_hlc"]) for c in conflicts}
         for r in list(
             store.db.conn.execute(

@@ -453,7 +453,9 @@ def apply_batch(
     by_record: dict[str, list[Change]] = {}
     for c in fresh:
         by_record.setdefault(c.record_id, []).append(c)
-    ids = list(by_record)
+    # Only records the store may hold something of are read (store/written.py: in a first
+    # full import, only those an earlier batch wrote).
+    ids = store.may_hold(list(by_record))
     stored = sync_log.changes_for_records(store, entity.name, ids)
     had_row = sync_log.existing_ids(store, entity, ids)
     open_before = sync_log.open_conflict_keys(store, entity.name, ids)
