@@ -311,5 +311,7 @@ def peek_current(path: Path) -> sqlite3.Connection | None:
         if _pending_migrations(path):
             return None
         return _open_read_only(path).conn
-    except (StoreError, sqlite3.Error, OSError):
+    except (StoreError, sqlite3.Error, OSError, UnicodeError):
+        # UnicodeError: a path with bytes that are not UTF-8 cannot be put in the read-only
+        # URI; it was a traceback here, and the CLI says it in one line (QA).
         return None
