@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import pty
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -20,6 +22,7 @@ from msl_tui.demo import seed_demo
 from msl_tui.models import MslProfile
 from msl_tui.services.launch import peek
 from msl_tui.store import Store
+from msl_tui.store.database import peek_current
 
 MSL = Path(sys.executable).with_name("msl")
 
@@ -158,3 +161,84 @@ async def test_text_pasted_while_the_store_opens_reaches_the_filter(tmp_path: Pa
         gate.set()
         await _until(pilot, lambda: app.screen.query_one("#filter", Input).value == "zofia")
         assert app.screen.query_one("#filter", Input).value == "zofia"
+
+
+def _with_a_draft(path: Path) -> str:
+    """An unsent visit note left in the store (a crash): the app offers it back at start."""
+    store = Store.open(path)
+    kol_id = str(store.db.conn.execute("select kol_id from kol_situation limit 1").fetchone()[0])
+    store.save_draft(f"visit:{kol_id}", kol_id, {"kol_id": kol_id, "notes": "Draft words"})
+    store.close()
+    return kol_id
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="keys typed at the first page are replayed into the unsent-draft question the "
+    "opening raises (unseen when they were typed): 'y' of '/yar' opens the draft and 'ar' "
+    "goes into its note; where they belong (list first, question after, or held until it "
+    "is answered) is a design choice",
+)
+async def test_keys_typed_at_the_first_page_do_not_answer_the_draft_question(
+    tmp_path: Path,
+) -> None:
+    path = _make_store(tmp_path / "msl.db")
+    _with_a_draft(path)
+    gate = threading.Event()
+    opening, _said = _opening(path, gate)
+    app = MslApp(None, opening=opening, settings=opening.settings)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash", "y", "a", "r")  # a filter, typed at the list on screen
+        gate.set()
+        await _until(pilot, lambda: app._store is not None)
+        for _ in range(20):
+            await pilot.pause(0.025)
+        capture = app._capture_screen
+        if capture is not None:
+            typed = [a.text for a in capture.query("TextArea")]  # type: ignore[attr-defined]
+            assert not any("ar" in t.replace("Draft words", "") for t in typed)
+        assert type(app.screen).__name__ != "CaptureScreen"
+        filters = app.screen.query("#filter")
+        assert filters and filters.first(Input).value == "yar"
+
+
+def _lock_for_readers_too(path: Path) -> sqlite3.Connection:
+    """Another program holding the store in exclusive locking mode: readers wait too."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("pragma locking_mode = exclusive")
+    conn.execute("begin exclusive")
+    conn.execute("update meta set value = value where key = 'profile'")
+    return conn
+
+
+def test_the_peek_does_not_wait_out_a_lock_the_whole_opening_will_wait_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The peek waited the whole busy timeout for a locked store (twice), then the CLI path
+    # waited it again before saying "busy": 21 s to that line where the CLI took 10.5 s.
+    path = _make_store(tmp_path / "msl.db")
+    monkeypatch.setenv("MSL_BUSY_TIMEOUT_MS", "600000")  # ten minutes: a wait shows as a hang
+    locker = _lock_for_readers_too(path)
+    answer: list[object] = []
+    try:
+        peeking = threading.Thread(target=lambda: answer.append(peek_current(path)), daemon=True)
+        peeking.start()
+        peeking.join(120)  # a guard against the ten minutes, not a measure
+        assert not peeking.is_alive(), "the peek waited for the lock"
+        assert answer == [None]  # the usual opening waits, and says the store is busy
+    finally:
+        locker.close()
+
+
+def test_a_store_locked_even_for_readers_says_busy_once_as_the_cli_does(tmp_path: Path) -> None:
+    path = _make_store(tmp_path / "msl.db")
+    locker = _lock_for_readers_too(path)
+    try:
+        env = {**os.environ, "MSL_BUSY_TIMEOUT_MS": "300"}
+        fast = _on_a_terminal(["--db", str(path)], env)
+        cli = _on_a_terminal(["--db", str(path), "--db", str(path)], env)  # the CLI's own path
+    finally:
+        locker.close()
+    assert fast.returncode == cli.returncode == 1
+    assert fast.stderr == cli.stderr
+    assert fast.stderr.count("\n") == 1 and "busy" in fast.stderr
