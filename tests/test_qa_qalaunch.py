@@ -242,3 +242,22 @@ def test_a_store_locked_even_for_readers_says_busy_once_as_the_cli_does(tmp_path
     assert fast.returncode == cli.returncode == 1
     assert fast.stderr == cli.stderr
     assert fast.stderr.count("\n") == 1 and "busy" in fast.stderr
+
+
+@pytest.mark.parametrize("kind", ["folder", "not a database", "another program's database"])
+def test_a_store_that_is_not_ready_says_what_the_cli_says(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "msl.db"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "not a database":
+        path.write_bytes(b"KOL notes, but not a store\n" * 10)
+    else:
+        with sqlite3.connect(path) as other:
+            other.execute("create table t (x)")
+        other.close()
+    env = dict(os.environ)
+    fast = _on_a_terminal(["--db", str(path)], env)
+    cli = _on_a_terminal(["--db", str(path), "--db", str(path)], env)
+    assert fast.returncode == cli.returncode == 1
+    assert fast.stderr == cli.stderr
+    assert fast.stderr.startswith("msl: error: ") and fast.stderr.count("\n") == 1
