@@ -176,8 +176,8 @@ def _with_a_draft(path: Path) -> str:
     strict=True,
     reason="keys typed at the first page are replayed into the unsent-draft question the "
     "opening raises (unseen when they were typed): 'y' of '/yar' opens the draft and 'ar' "
-    "goes into its note; where they belong (list first, question after, or held until it "
-    "is answered) is a design choice",
+    "goes into its note; a 'q' is swallowed by the question; where they belong (list "
+    "first, question after, or held until it is answered) is a design choice",
 )
 async def test_keys_typed_at_the_first_page_do_not_answer_the_draft_question(
     tmp_path: Path,
