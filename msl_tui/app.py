@@ -74,7 +74,7 @@ class MslApp(KolActions, App[None]):
         self._locked = locked
         self._opening = opening
         self._opening_started = False
-        self._held_keys: list[events.Key] = []  # typed while the store opens
+        self._held_keys: list[events.Key | events.Paste] = []  # typed while the store opens
         self.open_error: BaseException | None = None  # the opening failed: the CLI says why
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
@@ -153,9 +153,11 @@ class MslApp(KolActions, App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if self._store is None and self._opening is not None:
-            if isinstance(event, events.Key):
+            if isinstance(event, events.Key | events.Paste):
                 # Typed while the store opens, a moment after the first page shows: each
                 # key acts once it is open, in order (`n` writes a note for the first KOL).
+                # A paste too, in its place among the keys: sent on at once it reached the
+                # list before a held `/` had put the cursor in the filter, and was lost (QA).
                 self._held_keys.append(event)
                 return
             if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
@@ -241,7 +243,10 @@ class MslApp(KolActions, App[None]):
         self.offer_saved_drafts()
         held, self._held_keys = self._held_keys, []
         for key in held:  # after the draft's question, as if typed once it was asked
-            self.post_message(events.Key(key.key, key.character))
+            if isinstance(key, events.Paste):
+                self.post_message(events.Paste(key.text))
+            else:
+                self.post_message(events.Key(key.key, key.character))
 
     def _not_opened(self, error: BaseException) -> None:
         self.open_error = error

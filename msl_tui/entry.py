@@ -22,7 +22,10 @@ def main() -> None:
         from msl_tui.services.launch import peek
 
         said: list[str] = []  # housekeeping's lines, told once the app is closed
-        opening = peek(path, lambda: _open(path, said))
+        # The file the first page is read from, before the peek opens it: the whole opening
+        # must open that same file (see _open).
+        seen = identity(path)
+        opening = peek(path, lambda: _open(path, said, seen)) if seen is not None else None
         if opening is not None:
             _run_app(path, opening, said)
             return
@@ -51,13 +54,41 @@ def plain_launch(args: list[str], environ: os._Environ[str] | dict[str, str]) ->
     return Path(value)
 
 
-def _open(path: Path, said: list[str]) -> Store:
-    """The whole opening, in the app's worker once the first page is on screen."""
+def identity(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` names now (device, inode), or None if it names none."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _open(path: Path, said: list[str], seen: tuple[int, int]) -> Store:
+    """The whole opening, in the app's worker once the first page is on screen.
+
+    Only the store the first page was read from: if the file was removed, moved or
+    replaced since the peek (QA), ``Store.open`` made an empty store in its place, or
+    opened another MSL's, and the keys typed meanwhile would have acted on it while the
+    screen showed the first. It is refused in one line instead; nothing is created."""
     from msl_tui.services.launch import housekeeping_lines
     from msl_tui.store import Store
+    from msl_tui.store.errors import StoreError
 
-    store = Store.open(path)
-    said.extend(housekeeping_lines(store))
+    changed = StoreError(
+        f"{path} was removed, moved or replaced while msl was opening it: "
+        "nothing was written; run msl again"
+    )
+    if identity(path) != seen:
+        raise changed
+    store = Store.open(path, create=False)
+    try:
+        profile = store.get_profile()
+        if identity(path) != seen or profile is None or profile.role != "msl":
+            raise changed
+        said.extend(housekeeping_lines(store))
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
