@@ -240,9 +240,13 @@ class MslApp(KolActions, App[None]):
 
     def _opened(self, store: Store) -> None:
         self._take(store)
-        self.offer_saved_drafts()
         held, self._held_keys = self._held_keys, []
-        for key in held:  # after the draft's question, as if typed once it was asked
+        # Keys typed at the first page were typed at the list: a question about an unsent
+        # note raised now would take them as its answer ('y' of '/yar' opened the note and
+        # typed 'ar' into it; QA). Then the note is told, not asked, and asked at the next
+        # start as usual; it is also what `n` on its KOL opens.
+        self.offer_saved_drafts(ask=not held)
+        for key in held:
             if isinstance(key, events.Paste):
                 self.post_message(events.Paste(key.text))
             else:
@@ -279,8 +283,9 @@ class MslApp(KolActions, App[None]):
         else:
             self.offer_saved_drafts()
 
-    def offer_saved_drafts(self) -> None:
-        """A note left unsent (a crash, a kill, a flat battery) is offered back first."""
+    def offer_saved_drafts(self, *, ask: bool = True) -> None:
+        """A note left unsent (a crash, a kill, a flat battery) is offered back first
+        (``ask=False``: told in a notice that takes no keys)."""
         if not self.store.list_drafts():
             return  # the usual start: capture's modules stay unloaded until needed
         from msl_tui.screens.dialogs import restore_draft
@@ -291,6 +296,18 @@ class MslApp(KolActions, App[None]):
             return
         first = drafts[0]
         saved_at = first.updated_at.replace("T", " ").rstrip("Z")[:16] + " UTC"
+        if not ask:
+            from msl_tui.safe_text import printable
+
+            name = printable(first.kol_name, 80)
+            self.notify(
+                f"An unsent visit note for {name} (saved {saved_at}) is waiting: "
+                f"press n on {name} to finish it.",
+                title="Unsent visit note",
+                timeout=60,
+                markup=False,
+            )
+            return
 
         def answered(answer: str | None) -> None:
             if answer == "open":
