@@ -1,6 +1,7 @@
 """Launch in a real terminal: from starting the command to five KOL rows on screen.
 
     .venv/bin/python benchmarks/bench_launch.py STORE.db [--rounds 5] [--label "300 KOLs"]
+        [--before OTHER/.venv/bin/msl]
 
 Each round starts `msl --db STORE.db` in a fresh tmux server, polls `tmux capture-pane`
 until five KOL rows show, then kills it; then the same for benchmarks/bare_table.py (one
@@ -58,13 +59,22 @@ def until_rows(command: list[str], rows: int = 5, timeout: float = 120) -> float
         subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
 
 
-def launch(db: Path, rounds: int) -> tuple[float, float]:
-    ours, bare = [], []
+def launch(db: Path, rounds: int, before: Path | None = None) -> tuple[float, float]:
+    """Medians of ours and the bare app's; with ``before`` (another build's `msl`), that
+    one too, in the same rounds, printed with each spread."""
+    ours, bare, earlier = [], [], []
     for _ in range(rounds):
+        if before is not None:
+            earlier.append(until_rows([str(before), "--db", str(db)]))
         ours.append(until_rows([str(MSL), "--db", str(db)]))
         bare.append(
             until_rows([sys.executable, str(ROOT / "benchmarks" / "bare_table.py"), str(db)])
         )
+    if before is not None:
+        for name, times in (("before", earlier), ("now", ours), ("bare", bare)):
+            spread = ", ".join(f"{t:.3f}" for t in sorted(times))
+            print(f"{name}: median {median(times):.3f} s ({spread})", file=sys.stderr)
+        print(f"before/bare {median(earlier) / median(bare):.2f}x", file=sys.stderr)
     return median(ours), median(bare)
 
 
@@ -84,8 +94,9 @@ def main() -> None:
     parser.add_argument("--key", default="", help="the goal this figure answers")
     parser.add_argument("--label", default="")
     parser.add_argument("--imports", action="store_true", help="also time the imports")
+    parser.add_argument("--before", type=Path, help="another build's msl, timed alternately")
     args = parser.parse_args()
-    ours, bare = launch(args.db, args.rounds)
+    ours, bare = launch(args.db, args.rounds, args.before)
     figures = [
         Figure(
             args.key,

@@ -32,6 +32,7 @@ from msl_tui.store.errors import StoreError, store_trouble_words
 if TYPE_CHECKING:
     from msl_tui.screens.capture import CaptureScreen
     from msl_tui.screens.context import AppContext
+    from msl_tui.screens.kol_list import KolListScreen
     from msl_tui.services.launch import StoreOpening
     from msl_tui.store import Store
 
@@ -80,6 +81,7 @@ class MslApp(KolActions, App[None]):
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
         self._capture_screen: CaptureScreen | None = None
+        self._first_screen: KolListScreen | None = None  # a plain launch's list
         # Where each key from the terminal was sent (see on_event and _on_key).
         self._key_sent_to: WeakKeyDictionary[events.Key, DOMNode] = WeakKeyDictionary()
         self._key_tries: WeakKeyDictionary[events.Key, int] = WeakKeyDictionary()
@@ -207,7 +209,7 @@ class MslApp(KolActions, App[None]):
     def _start_opening(self) -> None:
         from msl_tui.screens.kol_list import KolListScreen
 
-        screen = KolListScreen()
+        screen = self._first_screen = KolListScreen(rows_first=True)
         self.push_screen(screen)
 
         async def after_first_rows() -> None:
@@ -236,10 +238,15 @@ class MslApp(KolActions, App[None]):
         except Exception as error:  # any: the CLI words it once the app has closed
             self.call_from_thread(self._not_opened, error)
             return
-        self.call_from_thread(self._opened, store)
+        # (Awaited: the list may still be mounting its header, filter field and key bar.)
+        self.call_from_thread(self._opened, store)  # type: ignore[arg-type]  # -> None reads as Never
 
-    def _opened(self, store: Store) -> None:
+    async def _opened(self, store: Store) -> None:
+        if self._first_screen is not None:
+            # Keys held meanwhile act on the whole screen (its filter field, its key bar).
+            await self._first_screen.whole()
         self._take(store)
+        self.refresh_bindings()  # help, brief and the palette act now: the key bar shows them
         held, self._held_keys = self._held_keys, []
         # Keys typed at the first page were typed at the list: a question about an unsent
         # note raised now would take them as its answer ('y' of '/yar' opened the note and

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.geometry import Size
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Header, Input, Static
 
 from msl_tui.messages import DataChanged, ListLoaded
@@ -149,6 +150,20 @@ class FilterField(Input):
             await self.run_action(own[0].action)
 
 
+def _filter_field() -> FilterField:
+    return FilterField(
+        placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
+    )
+
+
+def _space(name: str, **styles: object) -> Widget:
+    """Room kept for a widget mounted after the first frame: as big, so nothing moves."""
+    space = Widget(id=f"{name}-space")
+    for rule, value in styles.items():
+        setattr(space.styles, rule, value)
+    return space
+
+
 class KolListScreen(UsesAppContext, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # `/` and `n` act as they arrive (priority), so the words typed right after them
@@ -173,8 +188,13 @@ class KolListScreen(UsesAppContext, Screen[None]):
         Binding("ctrl+end", "last", "Last KOL", id="list.last", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, rows_first: bool = False) -> None:
+        """``rows_first`` (a plain launch): the first frame holds the table, its state and
+        reasons lines, with space kept for the header, the filter field and the key bar,
+        which are mounted right after it (see ``_mount_the_rest``)."""
         super().__init__()
+        self._rows_first = rows_first
+        self._whole = asyncio.Event()  # every widget of the screen is mounted
         self.query_state = ListQuery()
         self.rows: list[KolRow] = []
         self.shown = 0
@@ -199,17 +219,40 @@ class KolListScreen(UsesAppContext, Screen[None]):
         return self.rows[table.cursor_row].kol_id
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        later = self._rows_first
+        yield _space("header", dock="top", height=1) if later else Header()
         with Horizontal(id="filter-bar"):
-            yield FilterField(
-                placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
-            )
+            yield _space("filter", width="1fr", height=3) if later else _filter_field()
             yield StateLine("", id="filter-state")
         yield PlainTable(id="kols", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reasons")
-        yield KeyFooter()
+        yield _space("footer", dock="bottom", height=1) if later else KeyFooter()
+
+    async def _mount_the_rest(self) -> None:
+        """A plain launch's header, filter field and key bar, in the places kept for them.
+        Styling and drawing them (and first parsing their classes' CSS) was about a third
+        of what the first frame cost beyond a bare table's; keys typed meanwhile are held
+        by the app until the store has opened, and that waits for this (``whole``)."""
+        with self.app.batch_update():  # one repaint: no frame with both, nothing shifts
+            for name, widget in (("header", Header()), ("filter", _filter_field())):
+                space = self.query_one(f"#{name}-space")
+                await space.parent.mount(widget, before=space)  # type: ignore[union-attr]
+                await space.remove()
+            space = self.query_one("#footer-space")
+            await self.mount(KeyFooter(), before=space)
+            await space.remove()
+        self.refresh_bindings()  # the key bar draws its keys when told of the bindings
+        self._whole.set()
+
+    async def whole(self) -> None:
+        """Wait until every widget of the screen is mounted (at once but at a plain launch)."""
+        await self._whole.wait()
 
     def on_mount(self) -> None:
+        if self._rows_first:
+            self.call_after_refresh(self._mount_the_rest)  # after the first frame
+        else:
+            self._whole.set()
         self._set_columns(self.app.size.width)
         table = self.query_one("#kols", DataTable)
         # At once, not widget.focus() (which waits its turn): meanwhile the screen's
@@ -328,6 +371,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         await self._first_rows.wait()
 
     def on_unmount(self) -> None:
+        self._whole.set()  # nothing waits for a screen that is gone
         gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
     def _move_to(self, kol_id: str | None, depth: int = FOLLOW_LIMIT) -> None:
@@ -530,9 +574,13 @@ class KolListScreen(UsesAppContext, Screen[None]):
             self.msl_app.open_kol(kol_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("filter", "note", "last") and self.query_one("#filter", Input).has_focus:
+        if action in ("filter", "note", "last") and self._filter_has_focus():
             return False  # typed into the filter: a letter (or the filter's own key), not ours
         return super().check_action(action, parameters)
+
+    def _filter_has_focus(self) -> bool:
+        # (Not there yet in a plain launch's first instant: then the table has the cursor.)
+        return any(field.has_focus for field in self.query("#filter").results(Input))
 
     def action_last(self) -> None:
         if not self.rows:
