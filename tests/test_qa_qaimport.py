@@ -143,3 +143,102 @@ def test_dry_run_counts_what_the_import_then_does(tmp_path: Path) -> None:
     assert dry.returncode == real.returncode == 0, dry.stderr + real.stderr
     assert "visits: 2100 inserted, 1 updated" in real.stdout
     assert dry.stdout.splitlines()[1:] == real.stdout.splitlines()[1:]
+
+
+def _big_laptop_bundle(tmp_path: Path, visits: int = 5200) -> Path:
+    """A laptop's full export big enough for an import's big-write path (5,000 changes and
+    more) into an empty store: 100 KOLs and ``visits`` visits whose notes say 'renal'."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from msl_tui.models import Channel, Interaction, Kol, MslProfile
+    from msl_tui.store import Store
+
+    db = tmp_path / "big-laptop.db"
+    store = Store.open(db)
+    store.set_profile(MslProfile(msl_id="ana.field", name="Ana Field", device_id="ana-laptop"))
+    kols = [Kol(name=f"Dr Holt {i}", institution=f"Hospital {i}") for i in range(100)]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def records():  # type: ignore[no-untyped-def]
+        yield from kols
+        for i in range(visits):
+            yield Interaction(
+                id=str(uuid.UUID(int=i + 1, version=4)),
+                kol_id=kols[i % len(kols)].id,
+                msl_id="ana.field",
+                occurred_at=start + timedelta(hours=i),
+                channel=Channel.IN_PERSON,
+                notes=f"renal dosing visit {i}",
+            )
+
+    store.bulk_insert(records())
+    store.close()
+    bundle = tmp_path / "big.mslsync"
+    done = msl(tmp_path, "export", "--db", str(db), "--full", "--plain", "--out", str(bundle))
+    assert done.returncode == 0, done.stderr
+    return bundle
+
+
+def _rewritten(bundle: Path, out: Path, part: str, index: int, old: bytes, new: bytes) -> Path:
+    """The bundle with one line of one part changed (its manifest made to match, unsigned:
+    a store that pins no key takes it)."""
+    import hashlib
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        parts = {p["name"]: z.read(p["name"]) for p in manifest["parts"]}
+    lines = parts[part].splitlines(keepends=True)
+    assert old in lines[index]
+    lines[index] = lines[index].replace(old, new, 1)
+    parts[part] = b"".join(lines)
+    for p in manifest["parts"]:
+        data = parts[p["name"]]
+        p.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    manifest.pop("signer", None)
+    manifest["bundle_id"] = "0f0f0f0f-0000-4000-8000-000000000001"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+        z.writestr("manifest.json", json.dumps(manifest, indent=1, sort_keys=True))
+    return out
+
+
+def _dump(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [line for line in conn.iterdump() if "_sqlite_migrations" not in line]
+
+
+@pytest.mark.parametrize(
+    ("number", "words"),
+    [
+        (b"1e400", "duration_min: the number 1e400 is out of range"),
+        (b"1" * 30, "duration_min: a number of 30 digits"),
+    ],
+)
+def test_a_number_refused_late_in_a_first_import_names_its_field(
+    tmp_path: Path, number: bytes, words: str
+) -> None:
+    # The refusal named the file and line but not the field ("the number 1e400 is out of
+    # range"); the empty store must stay exactly as it was, then take the good bundle.
+    bundle = _big_laptop_bundle(tmp_path)
+    bad = _rewritten(
+        bundle, tmp_path / "bad.mslsync", "interactions.jsonl", 5100,
+        b'"duration_min":30', b'"duration_min":' + number,
+    )  # fmt: skip
+    db = _head_office(tmp_path)
+    before = _dump(db)
+    done = msl(tmp_path, "import", "--db", str(db), str(bad))
+    assert done.returncode != 0
+    assert done.stderr.strip() == f"msl: error: {bad}: interactions.jsonl line 5101: {words}"
+    assert _dump(db) == before
+    good = msl(tmp_path, "import", "--db", str(db), str(bundle))
+    assert good.returncode == 0, good.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from interactions").fetchone() == (5200,)
+        found = conn.execute(
+            "select count(*) from interactions_fts where interactions_fts match 'renal'"
+        ).fetchone()
+        assert found == (5200,)
