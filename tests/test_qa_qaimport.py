@@ -242,3 +242,43 @@ def test_a_number_refused_late_in_a_first_import_names_its_field(
             "select count(*) from interactions_fts where interactions_fts match 'renal'"
         ).fetchone()
         assert found == (5200,)
+
+
+async def test_sync_screen_progress_ends_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bar was sized for twice the bundle's changes (when an import read the file twice,
+    # checking then merging); it reads it once now, so preview and import both ended at 50%.
+    from textual.widgets import Input, ProgressBar
+
+    from msl_tui.app import MslApp
+    from msl_tui.screens.sync import SyncScreen
+    from msl_tui.store import Store
+
+    monkeypatch.setenv("MSL_SETTINGS", str(tmp_path / "settings.toml"))
+    monkeypatch.setenv("MSL_DATA_DIR", str(tmp_path / "data"))
+    bundle = _big_laptop_bundle(tmp_path, visits=300)
+    store = Store.open(_head_office(tmp_path))
+    app = MslApp(store)
+    try:
+        async with app.run_test(size=(140, 45)) as pilot:
+            app.open_sync()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, SyncScreen)
+            screen.query_one("#import-file", Input).value = str(bundle)
+            bar = screen.query_one(ProgressBar)
+            for key in ("f3", "f4"):
+                await pilot.press(key)
+                await pilot.pause()
+                for _ in range(500):  # the worker's end, however long this machine takes
+                    if not screen.busy:
+                        break
+                    await pilot.pause(0.02)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert not screen.busy
+                assert bar.total == 400  # 100 KOLs and 300 visits
+                assert bar.progress == bar.total, key
+    finally:
+        store.close()
