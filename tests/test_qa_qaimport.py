@@ -282,3 +282,63 @@ async def test_sync_screen_progress_ends_full(
                 assert bar.progress == bar.total, key
     finally:
         store.close()
+
+
+def test_copy_lane_drains_after_ctrl_c_while_waiting_for_room() -> None:
+    # Ctrl-C in `msl import` on PostgreSQL, while the import waited for room in the COPY
+    # queue: the job was counted but never queued, and the rollback's drain waited for it
+    # for ever (the process hung; py-spy: CopyLane.drain under PgDatabase._discard).
+    import signal
+    import threading
+
+    from msl_tui.store.pg_bulk import CopyLane
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    release = threading.Event()
+    started = threading.Event()
+    ran: list[str] = []
+
+    def run(sql: str, rows: object) -> None:
+        started.set()
+        release.wait()
+        ran.append(sql)
+
+    lane = CopyLane(run, 1)
+    lane.submit("first", [])
+    started.wait()
+    lane.submit("second", [])  # waits in the queue, which is full now
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def press_ctrl_c() -> None:
+        # Once the main thread waits for room in the queue.
+        while not lane._jobs.not_full._waiters:  # type: ignore[attr-defined]
+            threading.Event().wait(0.001)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    before = signal.signal(signal.SIGINT, interrupted)
+    try:
+        presser = threading.Thread(target=press_ctrl_c)
+        presser.start()
+        with pytest.raises(Interrupted):
+            lane.submit("third", [])
+        presser.join()
+    finally:
+        signal.signal(signal.SIGINT, before)
+    lane.cancelled = True  # as the rollback does (PgDatabase._discard)
+    release.set()
+    drained = threading.Thread(target=lane.drain, daemon=True)
+    drained.start()
+    drained.join(60)  # a guard against hanging the suite, not a measure of time
+    assert not drained.is_alive(), "drain waits for a COPY that was never queued"
+    assert ran == ["first"]
+    assert not lane.busy
+    lane.close()
