@@ -342,3 +342,26 @@ def test_copy_lane_drains_after_ctrl_c_while_waiting_for_room() -> None:
     assert ran == ["first"]
     assert not lane.busy
     lane.close()
+
+
+def test_notes_words_found_on_a_head_office_server(tmp_path: Path, pg_url: str) -> None:
+    # The KOL list's filter asks the store for KOLs whose notes hold the typed words; on
+    # PostgreSQL that was an FTS5 query ("match"), a syntax error: typing "walrus" in the
+    # list of a head office on a server showed "could not be used (SyntaxError 42601)".
+    from msl_tui.store import Store
+
+    bundle = _big_laptop_bundle(tmp_path, visits=300)
+    done = msl(tmp_path, "init", "--name", "HO", "--head-office", "--db", pg_url)
+    assert done.returncode == 0, done.stderr
+    done = msl(tmp_path, "import", "--db", pg_url, str(bundle))
+    assert done.returncode == 0, done.stderr
+    sqlite_db = _head_office(tmp_path)
+    assert msl(tmp_path, "import", "--db", str(sqlite_db), str(bundle)).returncode == 0
+    for where in (pg_url, sqlite_db):
+        store = Store.open(where)
+        try:
+            assert len(store.search_note_kol_ids("renal")) == 100
+            assert len(store.search_note_kol_ids("dosing ren")) == 100
+            assert store.search_note_kol_ids("walrus") == []
+        finally:
+            store.close()
