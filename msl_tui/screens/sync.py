@@ -172,7 +172,9 @@ class SyncScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="sync")
     def run_import(self, path: Path, dry_run: bool) -> None:
         store = self.app.store  # type: ignore[attr-defined]
-        advance = self._progress(bundle_total(path) * 2)
+        # One step per change: an import reads the file once (it read it twice, checking
+        # then merging, when this was twice the total; the bar then stopped at 50%).
+        advance = self._progress(bundle_total(path))
         try:
             report = import_bundle(store, path, dry_run=dry_run, progress=advance)
         except ImportError_ as exc:

@@ -125,42 +125,41 @@ class CopyLane:
 
     def __init__(self, run: Callable[[str, Sequence[Sequence[Any]]], None], depth: int) -> None:
         self._run = run
+        # The queue counts its jobs itself (``unfinished_tasks``, raised as a job goes in,
+        # lowered by the helper as it ends one). A count of its own, raised before a ``put``
+        # that waits for room, stayed raised when Ctrl-C interrupted that wait: the job never
+        # ran, and the rollback's ``drain`` waited for it for ever.
         self._jobs: queue.Queue[tuple[str, Sequence[Sequence[Any]]] | None] = queue.Queue(depth)
-        self._done = threading.Condition()
-        self._pending = 0
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.cancelled = False  # the transaction is being undone: run nothing more
 
     @property
     def busy(self) -> bool:
-        return self._pending > 0
+        return self._jobs.unfinished_tasks > 0
 
     def submit(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, name="msl-copy", daemon=True)
             self._thread.start()
-        with self._done:
-            self._pending += 1
         self._jobs.put((sql, rows))
 
     def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while True:
+            job = self._jobs.get()
             try:
+                if job is None:
+                    return
                 if self.error is None and not self.cancelled:
                     self._run(*job)
             except BaseException as exc:  # raised in the caller's thread, at its next use
                 self.error = exc
             finally:
-                with self._done:
-                    self._pending -= 1
-                    self._done.notify_all()
+                self._jobs.task_done()
 
     def drain(self) -> None:
         """Wait until every COPY given has run (or been skipped after an error)."""
-        with self._done:
-            while self._pending:
-                self._done.wait()
+        self._jobs.join()
 
     def close(self) -> None:
         if self._thread is not None:

@@ -1033,6 +1033,18 @@ class Store:
         terms = fts_terms(query)
         if not terms:
             return []
+        if self.server:
+            # A server has no FTS tables: the FTS5 query was a syntax error there, and the
+            # KOL list's filter (which asks this for notes words) failed on every word.
+            # Every word in one note, as ``_search_server`` matches notes.
+            notes = " and ".join("notes ilike ?" for _ in terms)
+            with self._lock:
+                found = self.db.query(
+                    f"select distinct kol_id from interactions where deleted = 0 and {notes} "
+                    "limit ?",
+                    [*(f"%{t}%" for t in terms), limit],
+                )
+                return [r["kol_id"] for r in found]
         match = " ".join(f'"{t}"*' for t in terms)
         with self._lock:
             rows = self.db.conn.execute(

@@ -99,19 +99,39 @@ def _no_constant(name: str) -> Any:
     raise BundleError(f"{name} is not allowed in JSON")
 
 
+class _NumberError(BundleError):
+    """A number the strict reader refuses; ``text`` is the number as written, so the
+    refusal can name the key it stands under (``_with_key``)."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
 def _bounded_int(text: str) -> int:
     # Python refuses to read integers of over 4,300 digits with a ValueError of its own;
     # nothing in a bundle needs more than SQLite's 19.
     if len(text) > 20:
-        raise BundleError(f"a number of {len(text)} digits")
+        raise _NumberError(f"a number of {len(text)} digits", text)
     return int(text)
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if len(text) > 40 or value in (float("inf"), float("-inf")):
-        raise BundleError(f"the number {text[:20]} is out of range")
+        raise _NumberError(f"the number {text[:20]} is out of range", text)
     return value
+
+
+def _with_key(exc: _NumberError, text: str) -> BundleError:
+    """The refusal of a number, naming the key it stands under when it has one (a refusal
+    names the field: "duration_min: the number 1e400 is out of range")."""
+    found = re.search(
+        r'"((?:[^"\\]|\\.){1,60})"\s*:\s*' + re.escape(exc.text) + r"(?![0-9.eE+-])", text
+    )
+    if found is None:
+        return BundleError(str(exc))
+    return BundleError(f"{printable(found.group(1), 40)}: {exc}")
 
 
 _DECODER = json.JSONDecoder(
@@ -181,6 +201,8 @@ def strict_loads_slowly(raw: bytes, limits: Limits = LIMITS) -> Any:
         value, end = _DECODER.raw_decode(text.strip())
     except json.JSONDecodeError as exc:
         raise BundleError(f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    except _NumberError as exc:
+        raise _with_key(exc, text) from None
     except BundleError:
         raise
     except ValueError:

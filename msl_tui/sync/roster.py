@@ -21,6 +21,7 @@ from msl_tui.models import Kol
 from msl_tui.models.problems import describe
 from msl_tui.plurals import plural
 from msl_tui.safe_text import printable
+from msl_tui.store.erasure import erased_kol_ids
 from msl_tui.store.store import Store
 
 LIST_FIELDS = {"therapeutic_areas", "strengths", "preferred_channels", "identified_by", "tags"}
@@ -145,6 +146,13 @@ def import_roster(store: Store, path: Path, mapping: dict[str, str]) -> RosterRe
             existing = {k.id: k for k in store.list_kols()}
             by_key = {(k.name.lower(), k.institution.lower()): k for k in existing.values()}
             seen_keys: dict[tuple[str, str], int] = {}
+            # Two rows that land on one KOL (one id twice, or an id and the same KOL's
+            # name and institution) would both be "created" or "updated" while the later
+            # silently replaces the earlier: refused, naming the earlier line.
+            targets: dict[str, int] = {}
+            # An erased KOL stays erased: a row carrying their id would bring them back
+            # under that very id (the erasure record exists to stop exactly that).
+            erased = erased_kol_ids(store)
             for row in reader:
                 line = reader.line_num
                 if line > MAX_ROWS + 1:
@@ -165,6 +173,12 @@ def import_roster(store: Store, path: Path, mapping: dict[str, str]) -> RosterRe
                         problems.append(f"{path}:{line}: id: is not a record id (UUID)")
                         continue
                     data["id"] = record_id
+                    if record_id in erased:
+                        problems.append(
+                            f"{path}:{line}: id: this KOL was erased from the store; leave "
+                            "the id out to add them again as a new KOL"
+                        )
+                        continue
                     current = existing.get(record_id)
                     if current is None and store.get(Kol, record_id) is not None:
                         problems.append(
@@ -181,6 +195,15 @@ def import_roster(store: Store, path: Path, mapping: dict[str, str]) -> RosterRe
                     )
                     continue
                 seen_keys[key] = line
+                target = current.id if current is not None else data.get("id")
+                if target is not None:
+                    if target in targets:
+                        how = "id" if "id" in data else "name, institution"
+                        problems.append(
+                            f"{path}:{line}: {how}: the same KOL as line {targets[target]}"
+                        )
+                        continue
+                    targets[str(target)] = line
                 try:
                     if current is None:
                         planned.append(Kol(**data))
