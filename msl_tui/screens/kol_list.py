@@ -138,6 +138,15 @@ class FilterField(Input):
             self.screen.set_focus(self.screen.query_one("#kols"))  # at once, not in turn
             self.post_message(self.Submitted(self, self.value))
             return
+        if event.key == "escape":
+            # The screen's escape is a binding too, run once the key had bubbled up: in a
+            # burst the letters typed after it went in first and were erased with the rest
+            # ("/abc", escape, "dr" left an empty filter; a second escape then "g" typed
+            # "g" into the filter, QA). Here it acts in the order typed.
+            event.stop()
+            event.prevent_default()
+            await self.screen.run_action("clear")
+            return
         own = self._bindings.key_to_bindings.get(event.key)
         if own:
             # The field's editing keys (backspace, delete, arrows, ctrl+u...) are bindings
@@ -485,7 +494,9 @@ class KolListScreen(UsesAppContext, Screen[None]):
             return
         filter_input.value = ""
         self.query_state = ListQuery(sort=self.query_state.sort)
-        self.query_one("#kols", DataTable).focus()
+        # At once, not focus() (which waits its turn): the keys typed after escape go to
+        # the list, not into the filter (see FilterField).
+        self.set_focus(self.query_one("#kols", DataTable))
         self.reload()
 
     def action_segment(self) -> None:

@@ -1,0 +1,91 @@
+"""QA (qafilter): the KOL list's filter typed as a fast typist types it.
+
+A burst is posted to the app all at once (as a terminal delivers it), then the list must
+show what a fresh service answers for the same query, and no typed key may be lost.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from textual import events
+
+from msl_tui.app import MslApp
+from msl_tui.services.kol_list import KolListService
+from msl_tui.store import Store
+
+MSL = str(Path(sys.executable).with_name("msl"))
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("qafilter") / "seed.db"
+    subprocess.run(
+        [MSL, "seed-demo", "--db", str(path), "--kols", "40", "--seed", "7"],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+@pytest.fixture
+def db(seeded: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "msl.db"
+    shutil.copy(seeded, path)
+    return path
+
+
+def _key(name: str) -> events.Key:
+    return events.Key(name, name if len(name) == 1 else None)
+
+
+async def _settled(pilot, screen) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(400):
+        await pilot.pause()
+        if screen.loaded and not screen._waiting():
+            return
+    raise AssertionError("the list never settled")
+
+
+async def _burst(app: MslApp, pilot, keys: list[str]) -> None:  # type: ignore[no-untyped-def]
+    for name in keys:
+        app.post_message(_key(name))
+    await _settled(pilot, app.screen)
+
+
+def _assert_fresh(app: MslApp, store: Store) -> None:
+    screen = app.screen
+    fresh = KolListService(store).load(screen.query_state, app.now())
+    assert [r.kol_id for r in screen.rows] == [r.kol_id for r in fresh.rows]
+    state = str(screen.query_one("#filter-state").content)
+    assert state.startswith(f"{len(fresh.rows):,} of {fresh.total:,}")
+
+
+@pytest.mark.parametrize(
+    ("keys", "value", "segment"),
+    [
+        # "/abc", escape, "dr": the filter reads "dr" (it read "": dr erased with abc).
+        (["slash", "a", "b", "c", "escape", "d", "r"], "dr", None),
+        # "/ab", escape twice, "g": the filters cleared, then g picks a segment (g was
+        # typed into the filter, then erased).
+        (["slash", "a", "b", "escape", "escape", "g"], "", "manage closely"),
+    ],
+)
+async def test_escape_in_a_burst_acts_in_the_order_typed(
+    db: Path, keys: list[str], value: str, segment: str | None
+) -> None:
+    store = Store.open(db)
+    app = MslApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot, app.screen)
+        await _burst(app, pilot, keys)
+        screen = app.screen
+        assert screen.query_one("#filter").value == value
+        assert screen.query_state.text == value
+        got = screen.query_state.segment
+        assert (got.value if got else None) == segment
+        _assert_fresh(app, store)
