@@ -89,3 +89,36 @@ async def test_escape_in_a_burst_acts_in_the_order_typed(
         got = screen.query_state.segment
         assert (got.value if got else None) == segment
         _assert_fresh(app, store)
+
+
+@pytest.fixture(scope="module")
+def over_5000(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("qafilter") / "many.db"
+    subprocess.run(
+        [MSL, "seed-demo", "--db", str(path), "--kols", "5040", "--years", "1", "--seed", "3"],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+async def test_a_notes_word_most_kols_share_finds_every_one_of_them(over_5000: Path) -> None:
+    """'discussed' opens most demo notes: the list showed 5,000 KOLs (the notes search
+    was capped there), any 5,000, of the 5,040 whose notes hold it."""
+    store = Store.open(over_5000)
+    holders = {
+        r[0]
+        for r in store.db.conn.execute(
+            "select distinct i.kol_id from interactions_fts f join interactions i "
+            "on i.rowid = f.rowid where interactions_fts match '\"discussed\"*' "
+            "and i.deleted = 0"
+        )
+    }
+    assert len(holders) > 5000
+    app = MslApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot, app.screen)
+        await _burst(app, pilot, ["slash", *"discussed"])
+        shown = {r.kol_id for r in app.screen.rows}
+        assert holders <= shown
+        _assert_fresh(app, store)
