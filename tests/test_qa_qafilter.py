@@ -122,3 +122,44 @@ async def test_a_notes_word_most_kols_share_finds_every_one_of_them(over_5000: P
         shown = {r.kol_id for r in app.screen.rows}
         assert holders <= shown
         _assert_fresh(app, store)
+
+
+async def _write_visit(app: MslApp, pilot, note: str) -> str:  # type: ignore[no-untyped-def]
+    """`n` on the highlighted KOL, the note pasted, ctrl+s: back on the list."""
+    kol_id = app.screen.current_kol_id
+    assert kol_id is not None
+    await pilot.press("n")
+    for _ in range(200):
+        await pilot.pause()
+        if app.screen is not None and type(app.screen).__name__ == "CaptureScreen":
+            break
+    app.post_message(events.Paste(note))
+    await pilot.pause()
+    await pilot.press("ctrl+s")
+    for _ in range(200):
+        await pilot.pause()
+        if type(app.screen).__name__ == "KolListScreen":
+            break
+    assert type(app.screen).__name__ == "KolListScreen"
+    return kol_id
+
+
+async def test_a_new_notes_word_is_found_at_once_sharp_s_too(db: Path) -> None:
+    """A word first looked for (no note held it, so typing on needed no search), then
+    written in a visit: the filter finds it at once. 'Großhadern' (a Munich hospital) was
+    found by no spelling: the typed text was case-folded (ß to ss), the index keeps ß."""
+    store = Store.open(db)
+    app = MslApp(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot, app.screen)
+        await _burst(app, pilot, ["slash", *"zorblax", "escape", "escape"])
+        assert app.screen.rows  # the filter cleared
+        await _burst(app, pilot, ["slash", *"großhadern", "escape", "escape"])
+        kol_id = await _write_visit(
+            app, pilot, "Met at Klinikum Großhadern about zorblaxian registry data."
+        )
+        for text in ("zorblax", "zorblaxian", "großhadern", "GROßHADERN", "klinikum groß"):
+            await _burst(app, pilot, ["slash", *text])
+            assert kol_id in [r.kol_id for r in app.screen.rows], text
+            _assert_fresh(app, store)
+            await _burst(app, pilot, ["escape", "escape"])

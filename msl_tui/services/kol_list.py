@@ -520,8 +520,10 @@ _WORD = re.compile(r"[^\W_]+")
 def _fold(text: str) -> str:
     """Lowercase without accents, as the full-text index compares words."""
     if text.isascii():
-        return text.lower()  # ASCII: casefold is lower, and NFKD leaves it as it is
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return text.lower()  # ASCII: NFKD leaves it as it is
+    # lower, not casefold: the index (unicode61) keeps ß as ß, and casefold made it "ss",
+    # so a note's "Großhadern" was found by no spelling (QA).
+    decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
