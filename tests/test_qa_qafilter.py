@@ -163,3 +163,43 @@ async def test_a_new_notes_word_is_found_at_once_sharp_s_too(db: Path) -> None:
             assert kol_id in [r.kol_id for r in app.screen.rows], text
             _assert_fresh(app, store)
             await _burst(app, pilot, ["escape", "escape"])
+
+
+ODD_NAMES = [
+    "Dr Heart \u2764\ufe0f Flag \U0001f1eb\U0001f1f7 Family",
+    "Dr 王小明 张伟 李娜 刘洋 陈静 杨帆 赵磊",
+    "Dr Jose\u0301 Combining",
+    "Dr Emoji \U0001f600\U0001f389 Person",
+]
+
+
+@pytest.fixture
+def odd_db(tmp_path: Path) -> Path:
+    path = tmp_path / "odd.db"
+    roster = tmp_path / "odd.csv"
+    lines = ["name,institution,specialty"]
+    lines += [f'"{name}","Institut \u2764\ufe0f {n}",oncology' for n, name in enumerate(ODD_NAMES)]
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for args in (["init", "--name", "QA Odd"], ["import-roster", str(roster)]):
+        subprocess.run([MSL, *args, "--db", str(path)], check=True, capture_output=True)
+    return path
+
+
+@pytest.mark.parametrize("width", [40, 60, 120])
+async def test_an_emoji_with_a_presentation_selector_is_one_cell_wide_everywhere(
+    odd_db: Path, width: int
+) -> None:
+    """Rich counts '❤️' (U+2764 U+FE0F) two cells, tmux, xterm and VTE one: the row ran a
+    cell short in tmux and kept a stale character at its end. Drawn without U+FE0F."""
+    store = Store.open(odd_db)
+    app = MslApp(store)
+    async with app.run_test(size=(width, 30)) as pilot:
+        screen = app.screen
+        await _settled(pilot, screen)
+        table = screen.query_one("#kols")
+        cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
+        assert any("\u2764" in c for c in cells)
+        assert not any("\ufe0f" in c for c in cells)
+        await _burst(app, pilot, ["slash", *"heart"])
+        assert [r.name for r in screen.rows] == [ODD_NAMES[0]]  # the name itself is kept
+        _assert_fresh(app, store)

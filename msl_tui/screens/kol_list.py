@@ -79,6 +79,10 @@ def _cut(text: str, width: int, mark: str = "…") -> str:
     # screen (QA). A wide letter that would straddle the edge becomes a space.
     if text.isascii():
         return text if len(text) <= width else text[: width - len(mark)] + mark
+    # Without emoji presentation selectors: Rich counts "❤️" (a narrow letter and U+FE0F)
+    # two cells, tmux, xterm and VTE one, so such a row ran one cell short there and kept
+    # a stale character at its end (QA). Without it, one cell everywhere.
+    text = text.replace("\ufe0f", "")
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, width - len(mark)) + mark
