@@ -203,3 +203,51 @@ async def test_an_emoji_with_a_presentation_selector_is_one_cell_wide_everywhere
         await _burst(app, pilot, ["slash", *"heart"])
         assert [r.name for r in screen.rows] == [ODD_NAMES[0]]  # the name itself is kept
         _assert_fresh(app, store)
+
+
+async def _typed(db: Path, keys: list[str], *, burst: bool):  # type: ignore[no-untyped-def]
+    store = Store.open(db)
+    app = MslApp(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        await _settled(pilot, screen)
+        for name in keys:
+            app.post_message(_key(name))
+            if not burst:
+                await _settled(pilot, screen)
+        await _settled(pilot, screen)
+        _assert_fresh(app, store)
+        return screen.query_one("#filter").value, screen.query_state
+
+
+# Found by typing random bursts (letters, editing keys, enter + a list key + `/`), each
+# compared with the same keys typed one at a time.
+SEQUENCES = [
+    # the c was dropped: sent on to the list, it arrived after the `/` typed next had
+    # given the filter the cursor again ("/he", enter, "c/x" read "x", no area)
+    "slash h e enter c slash x",
+    # the x and y were lost: `/` was refused as a letter for the filter that had just
+    # given the list the cursor (its has_focus follows a Blur queued after the keys)
+    "slash h e enter slash x y",
+    # influence chosen twice, the letters typed after the second `/` lost
+    "slash end l space right enter i slash space i h h space m ctrl+u m p delete s d",
+    # "hhcoah" in a burst, "h" typed slowly: `/` selects the text at once now, not on
+    # the Focus event that came after the keys typed next
+    "slash h right h c o a enter c slash h delete",
+    "slash enter c slash ctrl+w ctrl+w a enter w slash t o t d o backspace t o p t",
+    "slash space ctrl+u ctrl+u enter g slash l right i backspace enter g slash h right end "
+    "enter t slash",
+    "slash a b c escape d r enter o slash x",
+]
+
+
+@pytest.mark.parametrize("keys", SEQUENCES)
+async def test_a_burst_ends_where_the_same_keys_typed_slowly_end(db: Path, keys: str) -> None:
+    typed = keys.split()
+    assert await _typed(db, typed, burst=True) == await _typed(db, typed, burst=False)
+
+
+async def test_a_list_key_between_two_filters_acts_and_nothing_is_lost(db: Path) -> None:
+    value, query = await _typed(db, ["slash", "h", "e", "enter", "c", "slash", "x"], burst=True)
+    assert value == "x"
+    assert query.therapeutic_area is not None

@@ -18,6 +18,7 @@ from textual.containers import Horizontal
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets.input import Selection
 
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
@@ -128,14 +129,30 @@ class FilterField(Input):
     once, and keys that reach the field after it are sent again to what has the cursor now.
     """
 
+    _sending_on = False  # keys that reach the field once it lost the cursor are sent on
+
     async def _on_key(self, event: events.Key) -> None:
         # (Input's own handler runs after this one unless prevent_default() is called.)
         # (The screen's, not has_focus: that one follows the Blur event, queued after these.)
         if self.screen.focused is not self:
             event.stop()
             event.prevent_default()
+            # A key bound on this screen (`c`, `o`, `/`...) acts here, in its turn, as the
+            # app would on its arrival: sent on, a `c` reached the list after the `/`
+            # typed next (a priority key, acting on arrival) had given the filter the
+            # cursor again, and was dropped as a letter the filter would take ("/he",
+            # enter, "c/x" lost the c; "i/ i" chose an influence twice, QA). Once one key
+            # is sent on (a letter for what has the cursor, another screen), every later
+            # one is sent on too, so that none overtakes it.
+            if not self._sending_on and self.app.screen is self.screen:
+                if await self.app._check_bindings(event.key, priority=True):
+                    return
+                if await self.app._check_bindings(event.key):
+                    return
+            self._sending_on = True
             self.app.post_message(events.Key(event.key, event.character))
             return
+        self._sending_on = False
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -215,7 +232,9 @@ class KolListScreen(UsesAppContext, Screen[None]):
         yield Header()
         with Horizontal(id="filter-bar"):
             yield FilterField(
-                placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
+                placeholder="/ to filter: name, institution, specialty, tags, notes",
+                id="filter",
+                select_on_focus=False,  # `/` selects the text itself, in its turn (below)
             )
             yield StateLine("", id="filter-state")
         yield PlainTable(id="kols", cursor_type="row", zebra_stripes=True)
@@ -489,11 +508,16 @@ class KolListScreen(UsesAppContext, Screen[None]):
 
     def action_filter(self) -> None:
         # At once, not after the keys typed right after `/` (widget.focus() waits its turn).
-        self.set_focus(self.query_one("#filter", Input))
+        field = self.query_one("#filter", Input)
+        self.set_focus(field)
+        # The text selected now, so the next letter typed replaces it: Input selected it
+        # on its Focus event, which in a burst came after the keys typed next ("/he",
+        # enter, "c/x" read "hex" where typed slowly it read "x", QA).
+        field.selection = Selection(0, len(field.value))
 
     def action_clear(self) -> None:
         filter_input = self.query_one("#filter", Input)
-        if filter_input.has_focus and filter_input.value:
+        if self.focused is filter_input and filter_input.value:
             filter_input.value = ""
             return
         filter_input.value = ""
@@ -545,7 +569,10 @@ class KolListScreen(UsesAppContext, Screen[None]):
             self.msl_app.open_kol(kol_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("filter", "note", "last") and self.query_one("#filter", Input).has_focus:
+        # The screen's focus, not has_focus: that one follows the Blur event, queued after
+        # the keys of a burst. "/he", enter, "/x" lost the x: the second `/` was refused
+        # as typed into the filter the list already had the cursor from (QA).
+        if action in ("filter", "note", "last") and self.focused is self.query_one("#filter"):
             return False  # typed into the filter: a letter (or the filter's own key), not ours
         return super().check_action(action, parameters)
 
