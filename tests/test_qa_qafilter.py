@@ -251,3 +251,45 @@ async def test_a_list_key_between_two_filters_acts_and_nothing_is_lost(db: Path)
     value, query = await _typed(db, ["slash", "h", "e", "enter", "c", "slash", "x"], burst=True)
     assert value == "x"
     assert query.therapeutic_area is not None
+
+
+def test_a_change_while_the_ranking_is_built_is_not_lost(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save (refresh_data: invalidate) while a worker builds the ranking (about 1 s at
+    20,000 KOLs): that worker kept what it had read as the ranking, and every load after
+    the save showed it (a follow-up ticked still open, until the next change)."""
+    import threading
+    from datetime import UTC, datetime
+
+    from msl_tui.services.kol_list import ListQuery
+    from msl_tui.services.kol_page import toggle_followup
+    from msl_tui.store import situation
+
+    store = Store.open(db)
+    now = datetime.now(UTC)
+    followup_id, kol_id = store.db.conn.execute(
+        "select id, kol_id from followups where done = 0 and deleted = 0 limit 1"
+    ).fetchone()
+    before = {r.kol_id: r for r in KolListService(store).load(ListQuery(), now).rows}
+    service = KolListService(store)
+    read, go_on = threading.Event(), threading.Event()
+    real = situation.all_rows
+
+    def slow_all_rows(s: Store) -> object:
+        rows = real(s)
+        if not go_on.is_set():
+            read.set()
+            go_on.wait(10)
+        return rows
+
+    monkeypatch.setattr(situation, "all_rows", slow_all_rows)
+    ranking = threading.Thread(target=service.ranked, args=(now,))
+    ranking.start()
+    assert read.wait(10)
+    toggle_followup(store, followup_id, now)  # the MSL ticks a follow-up: the app's
+    service.invalidate()  # refresh_data
+    go_on.set()
+    ranking.join(10)
+    after = {r.kol_id: r for r in service.load(ListQuery(), now).rows}
+    assert after[kol_id].open_followups == before[kol_id].open_followups - 1
