@@ -293,3 +293,37 @@ def test_a_change_while_the_ranking_is_built_is_not_lost(
     ranking.join(10)
     after = {r.kol_id: r for r in service.load(ListQuery(), now).rows}
     assert after[kol_id].open_followups == before[kol_id].open_followups - 1
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_keys_typed_ahead_of_the_launch_in_a_real_terminal(db: Path, tmp_path: Path) -> None:
+    """`msl`, enter, then "/name", enter, "g" at once: typed before msl had the terminal,
+    the enter went through the terminal's line discipline and arrived as a line feed
+    (ctrl+j), which the filter ignored: it read "name" + "g", no segment chosen."""
+    import os
+    import time
+
+    socket = f"qafilter-{os.getpid()}"
+    tmux = ["tmux", "-L", socket]
+    env = f"MSL_SETTINGS={tmp_path / 'none.toml'}"
+    # (pytest's COLUMNS and LINES would size the app instead of the terminal)
+    command = f"env -u COLUMNS -u LINES {env} {MSL} --db {db}; sleep 30"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "qa", "-x", "130", "-y", "20", command])
+    try:
+        # At once: the app is still starting (Python imports), the keys wait in the tty.
+        subprocess.run([*tmux, "send-keys", "-t", "qa", "-l", "/dr"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", "qa", "Enter"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", "qa", "-l", "g"], check=True)
+        line = ""
+        for _ in range(150):
+            time.sleep(0.1)
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", "qa"], capture_output=True, text=True
+            ).stdout
+            line = next((x for x in screen.splitlines() if "sort:" in x), "")
+            if "segment:" in line or "drg" in line:
+                break
+        assert "segment: manage closely" in line, screen
+        assert "▊  dr " in line
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)

@@ -153,7 +153,10 @@ class FilterField(Input):
             self.app.post_message(events.Key(event.key, event.character))
             return
         self._sending_on = False
-        if event.key == "enter":
+        # ctrl+j: an enter typed ahead, before msl had the terminal (`msl`, enter, then
+        # "/holt", enter at once): the terminal's line discipline made it a line feed,
+        # and the filter took "holt" and the list keys after it as one text (QA).
+        if event.key in ("enter", "ctrl+j"):
             event.stop()
             event.prevent_default()
             self.screen.set_focus(self.screen.query_one("#kols"))  # at once, not in turn
