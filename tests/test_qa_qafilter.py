@@ -300,11 +300,9 @@ def test_keys_typed_ahead_of_the_launch_in_a_real_terminal(db: Path, tmp_path: P
     """`msl`, enter, then "/name", enter, "g" at once: typed before msl had the terminal,
     the enter went through the terminal's line discipline and arrived as a line feed
     (ctrl+j), which the filter ignored: it read "name" + "g", no segment chosen."""
-    import os
     import time
 
-    socket = f"qafilter-{os.getpid()}"
-    tmux = ["tmux", "-L", socket]
+    tmux = ["tmux", "-S", str(tmp_path / "tmux.sock")]  # a server of its own, in tmp
     env = f"MSL_SETTINGS={tmp_path / 'none.toml'}"
     # (pytest's COLUMNS and LINES would size the app instead of the terminal)
     command = f"env -u COLUMNS -u LINES {env} {MSL} --db {db}; sleep 30"
