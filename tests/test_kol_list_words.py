@@ -16,7 +16,8 @@ from msl_tui.store.store import fts_terms
 
 
 def _folded(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # lower, not casefold: as the notes' index compares words (ß stays ß; QA qafilter)
+    decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

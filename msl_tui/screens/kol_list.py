@@ -19,6 +19,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets.input import Selection
 
 from msl_tui.messages import DataChanged, ListLoaded
 from msl_tui.models import Influence, Segment
@@ -80,6 +81,10 @@ def _cut(text: str, width: int, mark: str = "…") -> str:
     # screen (QA). A wide letter that would straddle the edge becomes a space.
     if text.isascii():
         return text if len(text) <= width else text[: width - len(mark)] + mark
+    # Without emoji presentation selectors: Rich counts "❤️" (a narrow letter and U+FE0F)
+    # two cells, tmux, xterm and VTE one, so such a row ran one cell short there and kept
+    # a stale character at its end (QA). Without it, one cell everywhere.
+    text = text.replace("\ufe0f", "")
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, width - len(mark)) + mark
@@ -125,19 +130,47 @@ class FilterField(Input):
     once, and keys that reach the field after it are sent again to what has the cursor now.
     """
 
+    _sending_on = False  # keys that reach the field once it lost the cursor are sent on
+
     async def _on_key(self, event: events.Key) -> None:
         # (Input's own handler runs after this one unless prevent_default() is called.)
         # (The screen's, not has_focus: that one follows the Blur event, queued after these.)
         if self.screen.focused is not self:
             event.stop()
             event.prevent_default()
+            # A key bound on this screen (`c`, `o`, `/`...) acts here, in its turn, as the
+            # app would on its arrival: sent on, a `c` reached the list after the `/`
+            # typed next (a priority key, acting on arrival) had given the filter the
+            # cursor again, and was dropped as a letter the filter would take ("/he",
+            # enter, "c/x" lost the c; "i/ i" chose an influence twice, QA). Once one key
+            # is sent on (a letter for what has the cursor, another screen), every later
+            # one is sent on too, so that none overtakes it.
+            if not self._sending_on and self.app.screen is self.screen:
+                if await self.app._check_bindings(event.key, priority=True):
+                    return
+                if await self.app._check_bindings(event.key):
+                    return
+            self._sending_on = True
             self.app.post_message(events.Key(event.key, event.character))
             return
-        if event.key == "enter":
+        self._sending_on = False
+        # ctrl+j: an enter typed ahead, before msl had the terminal (`msl`, enter, then
+        # "/holt", enter at once): the terminal's line discipline made it a line feed,
+        # and the filter took "holt" and the list keys after it as one text (QA).
+        if event.key in ("enter", "ctrl+j"):
             event.stop()
             event.prevent_default()
             self.screen.set_focus(self.screen.query_one("#kols"))  # at once, not in turn
             self.post_message(self.Submitted(self, self.value))
+            return
+        if event.key == "escape":
+            # The screen's escape is a binding too, run once the key had bubbled up: in a
+            # burst the letters typed after it went in first and were erased with the rest
+            # ("/abc", escape, "dr" left an empty filter; a second escape then "g" typed
+            # "g" into the filter, QA). Here it acts in the order typed.
+            event.stop()
+            event.prevent_default()
+            await self.screen.run_action("clear")
             return
         own = self._bindings.key_to_bindings.get(event.key)
         if own:
@@ -152,7 +185,9 @@ class FilterField(Input):
 
 def _filter_field() -> FilterField:
     return FilterField(
-        placeholder="/ to filter: name, institution, specialty, tags, notes", id="filter"
+        placeholder="/ to filter: name, institution, specialty, tags, notes",
+        id="filter",
+        select_on_focus=False,  # `/` selects the text itself, in its turn (action_filter)
     )
 
 
@@ -520,16 +555,23 @@ class KolListScreen(UsesAppContext, Screen[None]):
 
     def action_filter(self) -> None:
         # At once, not after the keys typed right after `/` (widget.focus() waits its turn).
-        self.set_focus(self.query_one("#filter", Input))
+        field = self.query_one("#filter", Input)
+        self.set_focus(field)
+        # The text selected now, so the next letter typed replaces it: Input selected it
+        # on its Focus event, which in a burst came after the keys typed next ("/he",
+        # enter, "c/x" read "hex" where typed slowly it read "x", QA).
+        field.selection = Selection(0, len(field.value))
 
     def action_clear(self) -> None:
         filter_input = self.query_one("#filter", Input)
-        if filter_input.has_focus and filter_input.value:
+        if self.focused is filter_input and filter_input.value:
             filter_input.value = ""
             return
         filter_input.value = ""
         self.query_state = ListQuery(sort=self.query_state.sort)
-        self.query_one("#kols", DataTable).focus()
+        # At once, not focus() (which waits its turn): the keys typed after escape go to
+        # the list, not into the filter (see FilterField).
+        self.set_focus(self.query_one("#kols", DataTable))
         self.reload()
 
     def action_segment(self) -> None:
@@ -579,8 +621,11 @@ class KolListScreen(UsesAppContext, Screen[None]):
         return super().check_action(action, parameters)
 
     def _filter_has_focus(self) -> bool:
-        # (Not there yet in a plain launch's first instant: then the table has the cursor.)
-        return any(field.has_focus for field in self.query("#filter").results(Input))
+        # The screen's focus, not has_focus: that one follows the Blur event, queued after
+        # the keys of a burst. "/he", enter, "/x" lost the x: the second `/` was refused
+        # as typed into the filter the list already had the cursor from (QA). (No filter
+        # yet in a plain launch's first instant: then the table has the cursor.)
+        return isinstance(self.focused, FilterField)
 
     def action_last(self) -> None:
         if not self.rows:

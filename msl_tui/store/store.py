@@ -1028,8 +1028,10 @@ class Store:
                     ids.append(r["kol_id"])
         return ids
 
-    def search_note_kol_ids(self, query: str, *, limit: int = 5000) -> list[str]:
-        """KOL ids with a visit note matching every word of ``query`` (by prefix)."""
+    def search_note_kol_ids(self, query: str, *, limit: int | None = None) -> list[str]:
+        """KOL ids with a visit note matching every word of ``query`` (by prefix); all of
+        them unless ``limit`` is given. (The list merges these into its answer: capped at
+        5,000, a notes word most KOLs' visits hold showed 5,000 of them, any 5,000 (QA).)"""
         terms = fts_terms(query)
         if not terms:
             return []
@@ -1051,7 +1053,7 @@ class Store:
                 "select distinct i.kol_id from interactions_fts f "
                 "join interactions i on i.rowid = f.rowid "
                 "where interactions_fts match ? and i.deleted = 0 limit ?",
-                [match, limit],
+                [match, -1 if limit is None else limit],  # SQLite: -1 is no limit
             )
             return [r[0] for r in rows]
 
