@@ -210,6 +210,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
         self._first_rows = asyncio.Event()  # set once a first load is on screen
+        self._ranked = asyncio.Event()  # set once a whole ranking (not a first page) is
 
     @property
     def current_kol_id(self) -> str | None:
@@ -344,6 +345,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self._first_rows.set()
         self.partial = message.result.partial
         if not self.partial:
+            self._ranked.set()
             self.territories = message.result.territories
             self.areas = message.result.areas
         table = self.query_one("#kols", DataTable)
@@ -370,8 +372,13 @@ class KolListScreen(UsesAppContext, Screen[None]):
         """Wait until a first load is on screen (a plain launch opens the store then)."""
         await self._first_rows.wait()
 
+    async def ranked(self) -> None:
+        """Wait until a whole ranking is on screen (keys held at a plain launch act then)."""
+        await self._ranked.wait()
+
     def on_unmount(self) -> None:
         self._whole.set()  # nothing waits for a screen that is gone
+        self._ranked.set()
         gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
     def _move_to(self, kol_id: str | None, depth: int = FOLLOW_LIMIT) -> None:
