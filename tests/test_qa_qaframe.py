@@ -118,3 +118,34 @@ async def test_pagedown_typed_at_launch(seeded: Path, tmp_path: Path) -> None:
 
 async def test_end_alone_typed_at_launch(seeded: Path, tmp_path: Path) -> None:
     await _compare(seeded, tmp_path, ["end"])
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+q"])
+async def test_quit_typed_before_the_store_opened_quits_at_once(
+    seeded: Path, tmp_path: Path, key: str
+) -> None:
+    # Held with the other keys, it waited for the store and the whole ranking: over a
+    # second on 20,000 KOLs before msl closed.
+    gate = threading.Event()
+    app = _fast_app(_copy(seeded, tmp_path, "quit"), gate)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press(key)
+            assert app._store is None  # not opened, and no need to
+            assert app.return_code == 0  # exiting already
+    finally:
+        gate.set()
+
+
+async def test_q_typed_into_a_held_filter_is_a_letter(seeded: Path, tmp_path: Path) -> None:
+    gate = threading.Event()
+    app = _fast_app(_copy(seeded, tmp_path, "letter"), gate)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for key in ["slash", "q"]:
+            await pilot.press(key)
+        assert app.return_code is None
+        gate.set()
+        await _settle(app, pilot)
+        assert app.screen.query_one("#filter").value == "q"  # type: ignore[attr-defined]
