@@ -149,3 +149,33 @@ async def test_q_typed_into_a_held_filter_is_a_letter(seeded: Path, tmp_path: Pa
         gate.set()
         await _settle(app, pilot)
         assert app.screen.query_one("#filter").value == "q"  # type: ignore[attr-defined]
+
+
+async def test_keys_held_at_launch_still_act_when_the_ranking_fails(
+    seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The held keys wait for the whole ranking; a ranking that failed (a busy store, said
+    # in a notice) must not keep them, and every key after them, held for ever.
+    from msl_tui.services.kol_list import KolListService
+    from msl_tui.store.errors import StoreError
+
+    real_load = KolListService.load
+    failed: list[bool] = []
+
+    def load_once_busy(self: KolListService, *args: object, **kwargs: object) -> object:
+        if not failed:
+            failed.append(True)
+            raise StoreError("database is locked")
+        return real_load(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(KolListService, "load", load_once_busy)
+    gate = threading.Event()
+    app = _fast_app(_copy(seeded, tmp_path, "busy"), gate)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for key in ["slash", "z"]:
+            await pilot.press(key)
+        gate.set()
+        await _settle(app, pilot)
+        assert failed
+        assert app.screen.query_one("#filter").value == "z"  # type: ignore[attr-defined]

@@ -273,8 +273,19 @@ class KolListScreen(UsesAppContext, Screen[None]):
     @work(thread=True, exclusive=True, group="kol-list")
     def _rank_after_first_page(self, query: ListQuery, generation: int) -> None:
         service = self.msl_app.kol_list
-        self.post_message(ListLoaded(service.load(query, self.msl_app.now()), generation))
+        try:
+            result = service.load(query, self.msl_app.now())
+        except BaseException:
+            self._no_ranking()
+            raise
+        self.post_message(ListLoaded(result, generation))
         service.warm_search()
+
+    def _no_ranking(self) -> None:
+        # (From a worker.) The ranking failed (a busy store, reported): the keys held at a
+        # plain launch wait for it (``ranked``) and must not wait for ever (QA).
+        with contextlib.suppress(RuntimeError):  # the app has closed
+            self.app.call_from_thread(self._ranked.set)
 
     def _set_columns(self, width: int) -> None:
         """Narrow terminals drop the columns the reasons line repeats anyway."""
@@ -325,7 +336,12 @@ class KolListScreen(UsesAppContext, Screen[None]):
             early = service.first_answer(query, now)
             if early is not None:
                 self.post_message(ListLoaded(early, generation))
-        self.post_message(ListLoaded(service.load(query, now), generation))
+        try:
+            result = service.load(query, now)
+        except BaseException:
+            self._no_ranking()
+            raise
+        self.post_message(ListLoaded(result, generation))
         service.warm_search()  # idle now, while the MSL reads the list
 
     @on(ListLoaded)
