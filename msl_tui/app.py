@@ -76,6 +76,9 @@ class MslApp(KolActions, App[None]):
         self._opening = opening
         self._opening_started = False
         self._held_keys: list[events.Key | events.Paste] = []  # typed while the store opens
+        # Held until the list has its whole ranking, not only until the store opens (QA:
+        # ctrl+end replayed on the first page went to its 150th KOL, not the last one).
+        self._holding = opening is not None
         self.open_error: BaseException | None = None  # the opening failed: the CLI says why
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
@@ -154,7 +157,14 @@ class MslApp(KolActions, App[None]):
     # -- a fast typist's burst -------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
-        if self._store is None and self._opening is not None:
+        if self._holding:
+            if isinstance(event, events.Key) and (
+                event.key == "ctrl+q" or (event.key == "q" and not self._held_keys)
+            ):
+                # Quitting before anything else was typed quits now: held, it waited for
+                # the store and the whole ranking (20,000 KOLs: over a second; QA).
+                self.exit()
+                return
             if isinstance(event, events.Key | events.Paste):
                 # Typed while the store opens, a moment after the first page shows: each
                 # key acts once it is open, in order (`n` writes a note for the first KOL).
@@ -247,7 +257,19 @@ class MslApp(KolActions, App[None]):
             await self._first_screen.whole()
         self._take(store)
         self.refresh_bindings()  # help, brief and the palette act now: the key bar shows them
+        if self._first_screen is not None:
+            # Keys held meanwhile act on the whole ranking, as on a start with all there:
+            # on the first page alone, ctrl+end / end stopped at its last row (QA).
+            await self._first_screen.ranked()
+            # And once the table holding it is laid out: `pagedown` replayed at once paged
+            # by the rows of the table before its reload, one KOL off (QA).
+            self.call_after_refresh(self._replay_held)
+            return
+        self._replay_held()
+
+    def _replay_held(self) -> None:
         held, self._held_keys = self._held_keys, []
+        self._holding = False  # (keys typed from now on come after the held ones)
         # Keys typed at the first page were typed at the list: a question about an unsent
         # note raised now would take them as its answer ('y' of '/yar' opened the note and
         # typed 'ar' into it; QA). Then the note is told, not asked, and asked at the next

@@ -245,6 +245,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self._frozen_ranking: int | None = None
         self._follow: str | None = None  # a KOL the cursor must land on after the next load
         self._first_rows = asyncio.Event()  # set once a first load is on screen
+        self._ranked = asyncio.Event()  # set once a whole ranking (not a first page) is
 
     @property
     def current_kol_id(self) -> str | None:
@@ -307,8 +308,19 @@ class KolListScreen(UsesAppContext, Screen[None]):
     @work(thread=True, exclusive=True, group="kol-list")
     def _rank_after_first_page(self, query: ListQuery, generation: int) -> None:
         service = self.msl_app.kol_list
-        self.post_message(ListLoaded(service.load(query, self.msl_app.now()), generation))
+        try:
+            result = service.load(query, self.msl_app.now())
+        except BaseException:
+            self._no_ranking()
+            raise
+        self.post_message(ListLoaded(result, generation))
         service.warm_search()
+
+    def _no_ranking(self) -> None:
+        # (From a worker.) The ranking failed (a busy store, reported): the keys held at a
+        # plain launch wait for it (``ranked``) and must not wait for ever (QA).
+        with contextlib.suppress(RuntimeError):  # the app has closed
+            self.app.call_from_thread(self._ranked.set)
 
     def _set_columns(self, width: int) -> None:
         """Narrow terminals drop the columns the reasons line repeats anyway."""
@@ -359,7 +371,12 @@ class KolListScreen(UsesAppContext, Screen[None]):
             early = service.first_answer(query, now)
             if early is not None:
                 self.post_message(ListLoaded(early, generation))
-        self.post_message(ListLoaded(service.load(query, now), generation))
+        try:
+            result = service.load(query, now)
+        except BaseException:
+            self._no_ranking()
+            raise
+        self.post_message(ListLoaded(result, generation))
         service.warm_search()  # idle now, while the MSL reads the list
 
     @on(ListLoaded)
@@ -379,6 +396,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self._first_rows.set()
         self.partial = message.result.partial
         if not self.partial:
+            self._ranked.set()
             self.territories = message.result.territories
             self.areas = message.result.areas
         table = self.query_one("#kols", DataTable)
@@ -405,8 +423,13 @@ class KolListScreen(UsesAppContext, Screen[None]):
         """Wait until a first load is on screen (a plain launch opens the store then)."""
         await self._first_rows.wait()
 
+    async def ranked(self) -> None:
+        """Wait until a whole ranking is on screen (keys held at a plain launch act then)."""
+        await self._ranked.wait()
+
     def on_unmount(self) -> None:
         self._whole.set()  # nothing waits for a screen that is gone
+        self._ranked.set()
         gc.unfreeze()  # the ranking goes with the screen; its memory may be reclaimed
 
     def _move_to(self, kol_id: str | None, depth: int = FOLLOW_LIMIT) -> None:
