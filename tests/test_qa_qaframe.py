@@ -95,19 +95,6 @@ async def test_end_typed_at_launch_reaches_the_last_kol(seeded: Path, tmp_path: 
     await _compare(seeded, tmp_path, ["pagedown", "down", "end"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="held keys are replayed in one burst: `o` re-sorts in a worker and the `down` "
-    "after it moves the cursor in the old order before the new one comes (a typist as "
-    "fast on a slow start meets the same); replaying each key once the list settled "
-    "would fix it",
-)
-async def test_sort_then_down_typed_at_launch(seeded: Path, tmp_path: Path) -> None:
-    # `o` re-sorts in a worker; the `down` replayed right after it moved the cursor in the
-    # old order first.
-    await _compare(seeded, tmp_path, ["o", "down"])
-
-
 async def test_segment_then_week_typed_at_launch(seeded: Path, tmp_path: Path) -> None:
     await _compare(seeded, tmp_path, ["g", "w"])
 
