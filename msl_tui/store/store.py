@@ -38,6 +38,7 @@ from msl_tui.store.codec import (
     ENTITIES,
     ENTITY_BY_MODEL,
     Entity,
+    decode_stamps,
     dump_fields,
     encode_json,
     from_row,
@@ -525,7 +526,7 @@ class Store:
         if current is None:
             patch = fields
         else:
-            stamps = json.loads(current["field_stamps"] or "{}")
+            stamps = decode_stamps(entity, current["field_stamps"], current["hlc"])
             old = dump_fields(from_row(entity, current))
             patch = {k: v for k, v in fields.items() if old.get(k) != v}
             if not patch:
