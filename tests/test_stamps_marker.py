@@ -241,3 +241,19 @@ def test_decode_stamps_reads_both_forms() -> None:
     assert decode_stamps(KOL, STAMPS_MARKER, "h") == dict.fromkeys(KOL.data_fields(), "h")
     assert decode_stamps(KOL, '{"city":["a","b"]}', "h") == {"city": ["a", "b"]}
     assert decode_stamps(KOL, None, "h") == {}
+
+
+def test_a_new_store_has_8_kib_pages_and_an_existing_one_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = Store.open(tmp_path / "new.db")
+    assert new.db.conn.execute("pragma page_size").fetchone()[0] == 8192
+    new.close()
+    with monkeypatch.context() as patch:  # a store made before: SQLite's 4 KiB pages
+        patch.setattr(database, "PAGE_SIZE", 4096)
+        _store("laptop-a", tmp_path / "old.db").close()
+    store = Store.open(tmp_path / "old.db")
+    store.save(Kol(name="Dr Old"))
+    assert store.db.conn.execute("pragma page_size").fetchone()[0] == 4096
+    assert store.db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    store.close()
