@@ -13,7 +13,7 @@ from sync_helpers import NOW, make_store
 from msl_tui.demo import seed_demo
 from msl_tui.models import FollowUp, Kol
 from msl_tui.store import Store, sync_log
-from msl_tui.store.codec import ENTITIES
+from msl_tui.store.codec import ENTITIES, decode_stamps
 from msl_tui.sync.export import export_bundle
 from msl_tui.sync.importer import import_bundle
 
@@ -51,7 +51,7 @@ def canonical_dump(store: Store) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for entity in ENTITIES.values():
         data[entity.table] = [
-            {**row, "field_stamps": json.loads(row["field_stamps"])}
+            {**row, "field_stamps": decode_stamps(entity, row["field_stamps"], row["hlc"])}
             for row in sync_log.iter_rows(store, entity, live_only=False)
         ]
     changes = []

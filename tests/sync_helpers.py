@@ -11,7 +11,7 @@ from typing import Any
 
 from msl_tui.models import Interaction, Kol, MslProfile
 from msl_tui.store import Store, sync_log
-from msl_tui.store.codec import ENTITIES
+from msl_tui.store.codec import ENTITIES, decode_stamps
 from msl_tui.sync.merge import refresh_conflicts
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -50,7 +50,7 @@ def snapshot(store: Store) -> dict[str, Any]:
         for row in sync_log.iter_rows(store, entity, live_only=False):
             row = dict(row)
             row.pop("updated_at", None)
-            row["field_stamps"] = json.loads(row["field_stamps"])
+            row["field_stamps"] = decode_stamps(entity, row["field_stamps"], row["hlc"])
             rows.append(row)
         data[entity.table] = rows
     data["conflicts"] = sorted(

@@ -4,13 +4,12 @@ its record with ``codec.record_row`` and must match column for column."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from msl_tui.demo import seed_demo
 from msl_tui.models import Kol
 from msl_tui.store import Store
-from msl_tui.store.codec import ENTITIES, from_row, record_row, row_columns
+from msl_tui.store.codec import ENTITIES, decode_stamps, from_row, record_row, row_columns
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -28,7 +27,7 @@ def test_every_bulk_row_is_the_row_record_row_makes() -> None:
                 device=row["device_id"],
                 hlc=row["hlc"],
                 updated_at=row["updated_at"],
-                field_stamps=json.loads(row["field_stamps"]),
+                field_stamps=decode_stamps(entity, row["field_stamps"], row["hlc"]),
             )
             assert [row[c] for c in columns] == expected
             seen += 1

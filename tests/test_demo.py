@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ from msl_tui.demo import seed_demo
 from msl_tui.models import FollowUp, Interaction, Kol
 from msl_tui.services.kol_list import KolListService, ListQuery
 from msl_tui.store import Store
+from msl_tui.store.codec import ENTITIES, decode_stamps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TABLES = ("kols", "plans", "interactions", "followups")
@@ -107,13 +107,13 @@ def test_the_unvalidated_build_stores_exactly_what_a_validated_one_does() -> Non
     assert content(checked) == content(fast)
     changes = "select seq, entity, record_id, patch, base, author from changes order by seq"
     assert list(checked.db.query(changes)) == list(fast.db.query(changes))
-    stamped = "select id, field_stamps from {} order by id"
-    for table in TABLES:
+    stamped = "select id, hlc, field_stamps from {} order by id"
+    for entity in ENTITIES.values():
         # The same fields carry stamps (the stamps themselves are write times).
         keys = [
-            [r["id"], sorted(json.loads(r["field_stamps"]))]
+            [r["id"], sorted(decode_stamps(entity, r["field_stamps"], r["hlc"]))]
             for s in (checked, fast)
-            for r in s.db.query(stamped.format(table))
+            for r in s.db.query(stamped.format(entity.table))
         ]
         half = len(keys) // 2
         assert keys[:half] == keys[half:]

@@ -31,7 +31,7 @@ from msl_tui.cli import main
 from msl_tui.models import EngagementPlan, FollowUp
 from msl_tui.store import Store, sync_log
 from msl_tui.store.codec import ENTITIES
-from msl_tui.store.migrations import SCHEMA_VERSION
+from msl_tui.sync.bundle import WIRE_VERSION
 from msl_tui.sync.export import export_bundle
 
 SRC = "dev-ana"
@@ -53,7 +53,7 @@ class Bundle:
         self.lines: dict[str, list[Any]] = {}
         self.manifest: dict[str, Any] = {
             "format": 1,
-            "schema": SCHEMA_VERSION,
+            "schema": WIRE_VERSION,
             "bundle_id": str(uuid.uuid4()),
             "kind": "msl-log",
             "source": {"device": SRC, "msl_id": "ana", "role": "msl"},
@@ -396,7 +396,7 @@ CASES: dict[str, tuple[Callable[[Bundle], None], str]] = {
     ),
     "kind unknown": (_manifest(kind="everything"), "manifest kind"),
     "format as text": (_manifest(format="1"), "no format version"),
-    "schema as text": (_manifest(schema=str(SCHEMA_VERSION)), "manifest schema"),
+    "schema as text": (_manifest(schema=str(WIRE_VERSION)), "manifest schema"),
     "schema zero": (_manifest(schema=0), "manifest schema"),
     "signer in capitals": (_manifest(signer="AB" * 32), "manifest signer"),
 }

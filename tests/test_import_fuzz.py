@@ -47,7 +47,7 @@ from msl_tui.services.kol_page import load_kol_page
 from msl_tui.settings import Settings
 from msl_tui.store import Store
 from msl_tui.store.codec import ENTITIES, ENTITY_BY_MODEL, dump_fields
-from msl_tui.store.migrations import SCHEMA_VERSION
+from msl_tui.sync.bundle import WIRE_VERSION
 from msl_tui.sync.importer import ImportError_, import_bundle
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -175,7 +175,7 @@ def write_bundle(path: Path, device: str, patches: dict[str, dict[str, Any]]) ->
         entries.append(part_entry(part, name, data))
     manifest = {
         "format": 1,
-        "schema": SCHEMA_VERSION,
+        "schema": WIRE_VERSION,
         "bundle_id": str(uuid.uuid4()),
         "kind": "msl-log",
         "source": {"device": device, "msl_id": "fuzz", "role": "msl"},

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from msl_tui.store.schema_names import SCHEMA_VERSION
+
 MSL = str(Path(sys.executable).parent / "msl")
 
 
@@ -107,7 +109,7 @@ def test_commands_opening_an_older_store_at_once_all_upgrade_it_or_wait(tmp_path
             names = [r[0] for r in conn.execute("select name from _sqlite_migrations")]
             assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
         conn.close()
-        assert len(names) == len(set(names)) == 6
+        assert len(names) == len(set(names)) == SCHEMA_VERSION  # each migration once
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")

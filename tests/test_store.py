@@ -19,6 +19,7 @@ from msl_tui.models import (
     Objective,
 )
 from msl_tui.store import Store, situation
+from msl_tui.store.codec import ENTITIES, STAMPS_MARKER, decode_stamps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -220,10 +221,13 @@ def test_a_bulk_insert_stamps_every_field_as_a_save_would(store: Store) -> None:
     kol = Kol(name='Dr "Quoted" Ünal', tags=["renal"])
     visit = Interaction(kol_id=kol.id, occurred_at=datetime(2026, 10, 1, tzinfo=UTC), notes="x")
     store.bulk_insert([kol, visit])
-    for table in ("kols", "interactions"):
-        [row] = store.db.conn.execute(f"select id, hlc, field_stamps from {table}").fetchall()
+    for entity in (ENTITIES["kol"], ENTITIES["interaction"]):
+        [row] = store.db.conn.execute(
+            f"select id, hlc, field_stamps from {entity.table}"
+        ).fetchall()
         [patch] = store.db.conn.execute(
             "select patch from changes where record_id = ?", [row[0]]
         ).fetchone()
-        stamps = dict.fromkeys(json.loads(patch), row[1])
-        assert row[2] == json.dumps(stamps, separators=(",", ":"))
+        # Every field carries the row's own stamp: the compact marker, read as that.
+        assert row[2] == STAMPS_MARKER
+        assert decode_stamps(entity, row[2], row[1]) == dict.fromkeys(json.loads(patch), row[1])

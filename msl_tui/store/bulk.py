@@ -12,7 +12,13 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any
 
-from msl_tui.store.codec import Entity, derived_columns, encode_json, row_columns
+from msl_tui.store.codec import (
+    Entity,
+    derived_columns,
+    encode_json,
+    row_columns,
+    whole_record_stamps,
+)
 
 
 class RowMaker:
@@ -36,7 +42,6 @@ class RowMaker:
             f"insert into {entity.table} ({', '.join(columns)}) "
             f"values ({', '.join('?' for _ in columns)})"
         )
-        self._stamps: dict[tuple[str, ...], list[str]] = {}
 
     def row(
         self, record_id: str, fields: dict[str, Any], device: str, stamp: str, updated_at: str
@@ -55,10 +60,6 @@ class RowMaker:
         return row
 
     def stamps(self, fields: dict[str, Any], stamp: str) -> str:
-        """``encode_json`` of every field stamped ``stamp`` (a new record's field stamps),
-        from a template per set of fields: a stamp is written as it is between quotes."""
-        keys = tuple(fields)
-        parts = self._stamps.get(keys)
-        if parts is None:
-            parts = self._stamps[keys] = encode_json(dict.fromkeys(keys, "\x00")).split('"\\u0000"')
-        return f'"{stamp}"'.join(parts)
+        """A new record's field stamps (every field stamped ``stamp``, the row's hlc): the
+        marker when the fields are all the data fields, as ``record_row`` writes."""
+        return whole_record_stamps(self.entity, fields, stamp)

@@ -232,6 +232,15 @@ def m006_kol_situation(db: Database) -> None:
     situation.refresh(db.conn, None)
 
 
+@migrations(name="m007_compact_stamps")
+def m007_compact_stamps(db: Database) -> None:
+    # Nothing to change in the tables: from here on a row's field_stamps may hold the
+    # marker (store/codec.py STAMPS_MARKER) instead of a JSON object. The name alone makes
+    # an older msl-tui refuse this store ("written by a newer msl-tui") rather than misread
+    # it. Storage only: bundles carry the same as before (sync/bundle.py WIRE_VERSION).
+    del db
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

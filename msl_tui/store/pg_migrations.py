@@ -89,10 +89,15 @@ M003_KOL_SITUATION = [
     "CREATE INDEX idx_situation_rank ON kol_situation (score DESC, name, kol_id)",
 ]
 
+# SQLite's m007_compact_stamps: no statement. Its name marks a store whose rows may hold
+# the field-stamps marker (store/codec.py), so an older msl-tui refuses it cleanly.
+M004_COMPACT_STAMPS: list[str] = []
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_privacy", M002_PRIVACY),
     ("m003_kol_situation", M003_KOL_SITUATION),
+    ("m004_compact_stamps", M004_COMPACT_STAMPS),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLE = "_msl_migrations"

@@ -15,5 +15,6 @@ MIGRATION_NAMES = (
     "m004_ledger_digest",
     "m005_privacy",
     "m006_kol_situation",
+    "m007_compact_stamps",
 )
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -38,11 +38,13 @@ from msl_tui.store.codec import (
     ENTITIES,
     ENTITY_BY_MODEL,
     Entity,
+    decode_stamps,
     dump_fields,
     encode_json,
     from_row,
     record_row,
     row_columns,
+    whole_record_stamps,
 )
 from msl_tui.store.connection import Connection as Database  # sqlite-utils' call names
 from msl_tui.store.database import open_database
@@ -525,7 +527,7 @@ class Store:
         if current is None:
             patch = fields
         else:
-            stamps = json.loads(current["field_stamps"] or "{}")
+            stamps = decode_stamps(entity, current["field_stamps"], current["hlc"])
             old = dump_fields(from_row(entity, current))
             patch = {k: v for k, v in fields.items() if old.get(k) != v}
             if not patch:
@@ -684,17 +686,6 @@ class Store:
                 items.clear()
                 changes.clear()
 
-        templates: dict[tuple[str, ...], str] = {}
-
-        def stamps_json(fields: dict[str, Any], stamp: str) -> str:
-            # Every field of a new record carries the same stamp: its JSON is a template
-            # per set of fields with the stamp put in (the same text encode_json writes).
-            keys = tuple(fields)
-            template = templates.get(keys)
-            if template is None:
-                template = templates[keys] = encode_json(dict.fromkeys(keys, "\x00"))
-            return template.replace('"\\u0000"', encode_json(stamp))
-
         with self.transaction():
             seq = self._next_seq()  # inside the lock: another writer cannot take it first
             now = now_iso()
@@ -706,7 +697,13 @@ class Store:
                 items.append(
                     (
                         record,
-                        RowStamp(self.device_id, stamp, now, stamps_json(fields, stamp), fields),
+                        RowStamp(
+                            self.device_id,
+                            stamp,
+                            now,
+                            whole_record_stamps(entity, fields, stamp),  # as bulk.py writes
+                            fields,
+                        ),
                     )
                 )
                 changes.append(

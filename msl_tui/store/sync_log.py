@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from msl_tui.store.codec import ENTITIES, Entity
+from msl_tui.store.codec import ENTITIES, Entity, decode_stamps
 from msl_tui.store.store import BULK_ROWS, Store
 
 if TYPE_CHECKING:
@@ -275,9 +275,11 @@ def iter_rows(store: Store, entity: Entity, *, live_only: bool = True) -> Iterat
 def field_stamps(store: Store, entity: Entity, record_id: str) -> dict[str, Any] | None:
     with store._lock:
         rows = list(
-            store.db.query(f"select field_stamps from {entity.table} where id = ?", [record_id])
+            store.db.query(
+                f"select field_stamps, hlc from {entity.table} where id = ?", [record_id]
+            )
         )
-    return json.loads(rows[0]["field_stamps"] or "{}") if rows else None
+    return decode_stamps(entity, rows[0]["field_stamps"], rows[0]["hlc"]) if rows else None
 
 
 # -- conflicts ---------------------------------------------------------------------------

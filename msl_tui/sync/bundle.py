@@ -33,7 +33,6 @@ from pydantic import ValidationError
 from msl_tui.locations import fsync_dir
 from msl_tui.safe_text import printable
 from msl_tui.store.codec import ENTITIES, ascii_json
-from msl_tui.store.migrations import SCHEMA_VERSION
 from msl_tui.sync.wire import MAX_RANGE, ManifestIn, wire_problem
 
 # Format 2 adds the erasures part. A bundle without erasures is still written as format 1,
@@ -44,6 +43,12 @@ BASE_FORMAT = 1
 # Older bundle formats this program upgrades on reading (format -> upgrade of one change).
 # Format 1 is format 2 without erasures: its changes need nothing.
 UPGRADES: dict[int, Any] = {1: None}
+# What a bundle's "schema" number means: the version of what its changes carry, refused
+# when newer than this. It was the store's migration count, and stays 6 (the count before
+# m007) until a migration changes what bundles carry (a new field, a new table): a
+# storage-only migration such as m007 must not bump it, or a laptop that upgraded first
+# would have its bundles refused by a head office that had not.
+WIRE_VERSION = 6
 SUFFIX = ".mslsync"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -244,7 +249,7 @@ class Manifest:
     ranges: dict[str, list[int]]
     parts: list[Part]
     format: int = BASE_FORMAT
-    schema: int = SCHEMA_VERSION
+    schema: int = WIRE_VERSION
     signer: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -289,10 +294,10 @@ class Manifest:
             m = ManifestIn.model_validate(data)
         except ValidationError as exc:
             raise BundleError(f"manifest {wire_problem(exc)[1]}") from None
-        if m.schema_ > SCHEMA_VERSION:
+        if m.schema_ > WIRE_VERSION:
             raise BundleError(
                 f"bundle schema version {m.schema_} is newer than this store's "
-                f"({SCHEMA_VERSION}): upgrade msl-tui"
+                f"({WIRE_VERSION}): upgrade msl-tui"
             )
         parts = []
         for p in m.parts:

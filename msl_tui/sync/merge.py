@@ -26,7 +26,7 @@ from msl_tui.clock import STAMP_RE, ClockError, Stamp
 from msl_tui.models import SyncedRecord
 from msl_tui.models.problems import describe
 from msl_tui.store import sync_log
-from msl_tui.store.codec import ENTITIES, Entity, encode_json, uniform_stamps
+from msl_tui.store.codec import ENTITIES, Entity, encode_json, whole_record_stamps
 from msl_tui.store.store import RowStamp, Store
 from msl_tui.timestamps import from_ms, iso
 
@@ -472,7 +472,7 @@ def apply_batch(
                 only.device,
                 only.hlc,
                 stamp_iso(only.hlc),
-                uniform_stamps(only.patch, only.hlc),
+                whole_record_stamps(entity, only.patch, only.hlc),
                 only.patch,
             )
             if record_id in had_row:
