@@ -18,9 +18,8 @@ from msl_tui.store.written import Written
 from msl_tui.sync import importer
 from msl_tui.sync.export import export_bundle
 from msl_tui.sync.importer import ImportError_, import_bundle
-from msl_tui.sync.merge import MergeError
 from tests.sync_helpers import add_kol, add_visit, make_store, snapshot
-from tests.test_import_search_index import _index, _indexes, _triggers
+from tests.test_import_search_index import _index, _indexes, _triggers, refuse_batch
 
 
 def _bundle_with_conflicts(tmp_path: Path) -> Path:
@@ -87,19 +86,7 @@ def test_a_refused_big_import_into_an_empty_store_leaves_it_as_it_was(
     bundle = _bundle_with_conflicts(tmp_path)
     store = make_store(tmp_path / "b.db", "bob", "dev-b")
     indexes, triggers = _indexes(store), _triggers(store)
-    monkeypatch.setattr(importer, "BATCH", 2)
-    monkeypatch.setattr(importer, "BIG_IMPORT", 1)
-    real = importer.apply_batch
-    calls = 0
-
-    def failing_late(*args: object, **kwargs: object) -> object:
-        nonlocal calls
-        calls += 1
-        if calls == 6:
-            raise MergeError("refused for the test")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(importer, "apply_batch", failing_late)
+    refuse_batch(monkeypatch, 6)
     with pytest.raises(ImportError_, match="refused for the test"):
         import_bundle(store, bundle)
     assert (_indexes(store), _triggers(store)) == (indexes, triggers)

@@ -18,6 +18,24 @@ from tests.sync_helpers import add_kol, add_visit, make_store
 WORDS = ("renal", "dosing", "cohort", "biomarker", "rewritten")
 
 
+def refuse_batch(monkeypatch: pytest.MonkeyPatch, number: int) -> None:
+    """A big import in batches of two whose ``number``-th batch is refused by the merge:
+    a refusal late in the import, after batches were written."""
+    monkeypatch.setattr(importer, "BATCH", 2)
+    monkeypatch.setattr(importer, "BIG_IMPORT", 1)
+    real = importer.apply_batch
+    calls = 0
+
+    def failing_late(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == number:
+            raise MergeError("refused for the test")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "apply_batch", failing_late)
+
+
 def _bundle(tmp_path: Path) -> Path:
     """A sender whose visits are created, then some rewritten: creation and rewrite of one
     visit land in different batches when batches are small."""
@@ -171,19 +189,7 @@ def test_a_refused_big_import_into_an_empty_store_keeps_its_indexes(
     bundle = _bundle(tmp_path)
     store = make_store(tmp_path / "b.db", "bob", "dev-b")
     indexes = _indexes(store)
-    monkeypatch.setattr(importer, "BATCH", 2)
-    monkeypatch.setattr(importer, "BIG_IMPORT", 1)
-    real = importer.apply_batch
-    calls = 0
-
-    def failing_late(*args: object, **kwargs: object) -> object:
-        nonlocal calls
-        calls += 1
-        if calls == 5:
-            raise MergeError("refused for the test")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(importer, "apply_batch", failing_late)
+    refuse_batch(monkeypatch, 5)
     with pytest.raises(ImportError_, match="refused for the test"):
         import_bundle(store, bundle)
     assert _indexes(store) == indexes

@@ -172,14 +172,19 @@ def _with_a_draft(path: Path) -> str:
     return kol_id
 
 
-async def test_keys_typed_at_the_first_page_do_not_answer_the_draft_question(
-    tmp_path: Path,
-) -> None:
+def _app_on_a_store_with_a_draft(tmp_path: Path) -> tuple[MslApp, threading.Event]:
+    """A plain launch's app on a store holding an unsent note; the store opens on ``gate``."""
     path = _make_store(tmp_path / "msl.db")
     _with_a_draft(path)
     gate = threading.Event()
     opening, _said = _opening(path, gate)
-    app = MslApp(None, opening=opening, settings=opening.settings)  # type: ignore[arg-type]
+    return MslApp(None, opening=opening, settings=opening.settings), gate  # type: ignore[arg-type]
+
+
+async def test_keys_typed_at_the_first_page_do_not_answer_the_draft_question(
+    tmp_path: Path,
+) -> None:
+    app, gate = _app_on_a_store_with_a_draft(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("slash", "y", "a", "r")  # a filter, typed at the list on screen
         gate.set()
@@ -262,11 +267,7 @@ def test_a_store_that_is_not_ready_says_what_the_cli_says(tmp_path: Path, kind: 
 async def test_with_no_keys_typed_the_fast_path_still_asks_about_the_unsent_note(
     tmp_path: Path,
 ) -> None:
-    path = _make_store(tmp_path / "msl.db")
-    _with_a_draft(path)
-    gate = threading.Event()
-    opening, _said = _opening(path, gate)
-    app = MslApp(None, opening=opening, settings=opening.settings)  # type: ignore[arg-type]
+    app, gate = _app_on_a_store_with_a_draft(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         gate.set()
         await _until(pilot, lambda: app._store is not None)
