@@ -131,3 +131,41 @@ async def test_nothing_new_to_export_is_said_in_the_app_s_words(tmp_path: Path) 
         await pilot.press("f2")
         await wait_for(pilot, lambda: "Nothing new" in _status(app))
         assert "--" not in _status(app)
+
+
+async def test_a_path_with_brackets_is_shown_as_typed_not_read_as_markup(tmp_path: Path) -> None:
+    # Was: the status panel was a Static given plain strings, so the file name typed (or a
+    # bundle's sender named in a result line) was read as markup: "[b]" made bold text and
+    # "[/]" raised a markup error.
+    store = make_store(tmp_path / "a.db", "ana", "laptop-a")
+    app = Harness(store)
+    name = str(tmp_path / "no[/]such[b].mslsync")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.click("#import-file")
+        app.screen.query_one("#import-file", Input).value = name
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "no[/]such[b].mslsync" in _status(app)
+        assert isinstance(app.screen, SyncScreen)
+
+
+async def test_a_conflicts_values_are_shown_as_they_are_not_read_as_markup(tmp_path: Path) -> None:
+    # Was: the conflicts table took its cells as plain strings, which DataTable reads as
+    # markup: a city of "[/]" from another laptop raised a markup error on the screen.
+    a = make_store(tmp_path / "a.db", "ana", "laptop-a")
+    b = make_store(tmp_path / "b.db", "ana", "laptop-b")
+    kol = add_kol(a, "Dr Mira Holt")
+    import_bundle(b, export_bundle(a, tmp_path / "1", sign=False).path)  # type: ignore[arg-type]
+    a.save(kol.evolve(city="[/]Leeds[b]"))
+    b.save(b.get(Kol, kol.id).evolve(city="York"))  # type: ignore[union-attr]
+    import_bundle(b, export_bundle(a, tmp_path / "2", sign=False).path)  # type: ignore[arg-type]
+    app = Harness(b)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        shown = [str(cell) for cell in table.get_row_at(0)]
+        assert "[/]Leeds[b]" in shown and "York" in shown
+        assert "[/]Leeds[b]" in "".join(s.text for s in table.render_line(1))

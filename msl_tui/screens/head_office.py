@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -84,7 +85,8 @@ class HeadOfficeScreen(Screen[None]):
             table = self.query_one(f"#table-{chart.key}", DataTable)
             table.clear(columns=True)
             table.add_columns(*chart.header)
-            table.add_rows([[str(v) for v in row] for row in chart.rows])
+            # Text: an MSL's or a theme's name is shown as it is (a str cell is read as markup).
+            table.add_rows([[Text(str(v)) for v in row] for row in chart.rows])
         self.query_one("#field-status", Static).update(
             "n: numbers or plots   r: reload   escape: back"
         )

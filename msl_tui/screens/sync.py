@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -94,7 +95,7 @@ class SyncScreen(Screen[None]):
 
     def _status(self, lines: list[str], *, error: bool = False) -> None:
         status = self.query_one("#sync-status", Static)
-        status.update("\n".join(lines))
+        status.update(Text("\n".join(lines)))  # a typed path, a sender's name: never markup
         status.set_class(error, "error")
 
     def _progress(self, total: int) -> Any:
@@ -221,14 +222,15 @@ class SyncScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
-            table.add_row(
+            cells = (
                 str(r["id"]),
                 words[(str(r["entity"]), str(r["record_id"]))],
                 r["field"],
                 _short(r["kept_value"]),
                 _short(r["other_value"]),
-                key=str(r["id"]),
             )
+            # Text: a value from a bundle is shown as it is (DataTable reads a str as markup).
+            table.add_row(*(Text(str(c)) for c in cells), key=str(r["id"]))
 
     def action_resolve(self, choice: str) -> None:
         table = self.query_one(DataTable)
