@@ -69,14 +69,20 @@ async def test_import_shows_the_dry_run_and_waits_for_confirmation(tmp_path: Pat
     assert [k.name for k in store.list_kols()] == ["Dr Oskar Lind"]
 
 
-async def test_one_key_takes_the_other_value_of_a_conflict(tmp_path: Path) -> None:
+def _city_conflict(tmp_path: Path, theirs: str) -> tuple[Store, Kol]:
+    """Laptop b holding a conflict on a KOL's city: its "York" against laptop a's ``theirs``."""
     a = make_store(tmp_path / "a.db", "ana", "laptop-a")
     b = make_store(tmp_path / "b.db", "ana", "laptop-b")
     kol = add_kol(a, "Dr Mira Holt")
     import_bundle(b, export_bundle(a, tmp_path / "1", sign=False).path)  # type: ignore[arg-type]
-    a.save(kol.evolve(city="Leeds"))
+    a.save(kol.evolve(city=theirs))
     b.save(b.get(Kol, kol.id).evolve(city="York"))  # type: ignore[union-attr]
     import_bundle(b, export_bundle(a, tmp_path / "2", sign=False).path)  # type: ignore[arg-type]
+    return b, kol
+
+
+async def test_one_key_takes_the_other_value_of_a_conflict(tmp_path: Path) -> None:
+    b, kol = _city_conflict(tmp_path, "Leeds")
     assert b.get(Kol, kol.id).city == "York"  # type: ignore[union-attr]
     app = Harness(b)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -153,13 +159,7 @@ async def test_a_path_with_brackets_is_shown_as_typed_not_read_as_markup(tmp_pat
 async def test_a_conflicts_values_are_shown_as_they_are_not_read_as_markup(tmp_path: Path) -> None:
     # Was: the conflicts table took its cells as plain strings, which DataTable reads as
     # markup: a city of "[/]" from another laptop raised a markup error on the screen.
-    a = make_store(tmp_path / "a.db", "ana", "laptop-a")
-    b = make_store(tmp_path / "b.db", "ana", "laptop-b")
-    kol = add_kol(a, "Dr Mira Holt")
-    import_bundle(b, export_bundle(a, tmp_path / "1", sign=False).path)  # type: ignore[arg-type]
-    a.save(kol.evolve(city="[/]Leeds[b]"))
-    b.save(b.get(Kol, kol.id).evolve(city="York"))  # type: ignore[union-attr]
-    import_bundle(b, export_bundle(a, tmp_path / "2", sign=False).path)  # type: ignore[arg-type]
+    b, _kol = _city_conflict(tmp_path, "[/]Leeds[b]")
     app = Harness(b)
     async with app.run_test(size=(160, 40)) as pilot:
         await app.workers.wait_for_complete()
