@@ -268,6 +268,9 @@ class MslApp(KolActions, App[None]):
         self._replay_held()
 
     def _replay_held(self) -> None:
+        from msl_tui.services.launch import release_collector
+
+        release_collector()  # the launch is over (entry.main held it)
         held, self._held_keys = self._held_keys, []
         self._holding = False  # (keys typed from now on come after the held ones)
         # Keys typed at the first page were typed at the list: a question about an unsent
@@ -282,6 +285,9 @@ class MslApp(KolActions, App[None]):
                 self.post_message(events.Key(key.key, key.character))
 
     def _not_opened(self, error: BaseException) -> None:
+        from msl_tui.services.launch import release_collector
+
+        release_collector()
         self.open_error = error
         self.kol_list.not_opened(error)
         self.exit(return_code=1)

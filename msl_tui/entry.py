@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 def main() -> None:
     path = plain_launch(sys.argv[1:], os.environ)
     if path is not None and sys.stdin.isatty() and sys.stdout.isatty():
-        from msl_tui.services.launch import peek
+        from msl_tui.services.launch import hold_collector, peek, release_collector
+
+        hold_collector()  # until the whole ranking is on screen (MslApp._replay_held)
 
         said: list[str] = []  # housekeeping's lines, told once the app is closed
         # The file the first page is read from, before the peek opens it: the whole opening
@@ -29,6 +31,7 @@ def main() -> None:
         if opening is not None:
             _run_app(path, opening, said)
             return
+        release_collector()
     from msl_tui.cli import main as command
 
     command()

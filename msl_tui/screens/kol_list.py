@@ -191,9 +191,14 @@ def _filter_field() -> FilterField:
     )
 
 
+class _Space(Widget):
+    def render(self) -> str:
+        return ""  # (a bare Widget draws its own name: "Widget#header-space")
+
+
 def _space(name: str, **styles: object) -> Widget:
     """Room kept for a widget mounted after the first frame: as big, so nothing moves."""
-    space = Widget(id=f"{name}-space")
+    space = _Space(id=f"{name}-space")
     for rule, value in styles.items():
         setattr(space.styles, rule, value)
     return space
@@ -230,6 +235,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         super().__init__()
         self._rows_first = rows_first
         self._whole = asyncio.Event()  # every widget of the screen is mounted
+        self._rest_started = False  # _mount_the_rest was called
         self.query_state = ListQuery()
         self.rows: list[KolRow] = []
         self.shown = 0
@@ -280,14 +286,30 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self.refresh_bindings()  # the key bar draws its keys when told of the bindings
         self._whole.set()
 
+    def _compositor_refresh(self) -> None:
+        if self.app._batch_count and self._rows_first and not self._rest_started:
+            # The app's start holds its repaints in a batch while this screen is laid
+            # out: a frame drawn now is thrown away (App._display), and the regions it
+            # drew count as done, so the first frame written showed only what changed
+            # after (the kept spaces), the rows a frame later. Drawn whole once it ends.
+            self._repaint_required = True
+            self.check_idle()
+            return
+        super()._compositor_refresh()
+        # The rest of a plain launch's screen is mounted once the first frame is written.
+        # (call_after_refresh ran it before: its callbacks run at the first idle, within
+        # the start's batch, and the rows came out with the header, the filter and the
+        # key bar, some 30 ms later.)
+        if self._rows_first and not self._rest_started and self.is_current:
+            self._rest_started = True
+            self.call_next(self._mount_the_rest)
+
     async def whole(self) -> None:
         """Wait until every widget of the screen is mounted (at once but at a plain launch)."""
         await self._whole.wait()
 
     def on_mount(self) -> None:
-        if self._rows_first:
-            self.call_after_refresh(self._mount_the_rest)  # after the first frame
-        else:
+        if not self._rows_first:
             self._whole.set()
         self._set_columns(self.app.size.width)
         table = self.query_one("#kols", DataTable)
