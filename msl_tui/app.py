@@ -218,9 +218,13 @@ class MslApp(KolActions, App[None]):
 
     def _start_opening(self) -> None:
         from msl_tui.screens.kol_list import KolListScreen
+        from msl_tui.services.launch import release_collector
 
         screen = self._first_screen = KolListScreen(rows_first=True)
         self.push_screen(screen)
+        # The collector is let go once the whole ranking is on screen; an opening that
+        # waits (a store busy with an import) must not keep it off for long.
+        self.set_timer(3.0, release_collector)
 
         async def after_first_rows() -> None:
             await screen.first_rows_shown()

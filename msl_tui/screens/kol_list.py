@@ -300,7 +300,11 @@ class KolListScreen(UsesAppContext, Screen[None]):
         # (call_after_refresh ran it before: its callbacks run at the first idle, within
         # the start's batch, and the rows came out with the header, the filter and the
         # key bar, some 30 ms later.)
-        if self._rows_first and not self._rest_started and self.is_current:
+        if self.is_current:
+            self._start_the_rest()
+
+    def _start_the_rest(self) -> None:
+        if self._rows_first and not self._rest_started:
             self._rest_started = True
             self.call_next(self._mount_the_rest)
 
@@ -309,7 +313,11 @@ class KolListScreen(UsesAppContext, Screen[None]):
         await self._whole.wait()
 
     def on_mount(self) -> None:
-        if not self._rows_first:
+        if self._rows_first:
+            # Mounted after the first frame written (_compositor_refresh); this in case
+            # none is (a terminal of no size): keys held at launch wait for the rest.
+            self.set_timer(0.5, self._start_the_rest)
+        else:
             self._whole.set()
         self._set_columns(self.app.size.width)
         table = self.query_one("#kols", DataTable)
