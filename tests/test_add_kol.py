@@ -3,15 +3,18 @@ form, plain-word errors, and the new KOL is highlighted, ready for a note."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 from textual.widgets._toast import Toast
 
 from msl_tui.app import MslApp
 from msl_tui.demo import DEMO_PROFILE
 from msl_tui.models import Influence, Kol, Stance
-from msl_tui.screens.add_kol import AddKolScreen
+from msl_tui.screens.add_kol import AddKolScreen, FormField
 from msl_tui.screens.capture import CaptureScreen
 from msl_tui.screens.dialogs import Choice
 from msl_tui.screens.kol_list import EMPTY_STORE, KolListScreen
@@ -183,3 +186,76 @@ async def test_esc_with_typed_text_asks_before_throwing_it_away() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, AddKolScreen))
         await pilot.press("escape")  # nothing typed: closes without asking
         await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+
+
+async def burst(pilot: Pilot[None], *keys: str) -> None:
+    """The keys posted all at once, as a terminal delivers a fast typist's, then one wait
+    until the app has handed them on and gone idle (pilot.press waits after each key)."""
+    app = pilot.app
+    for name in keys:
+        app.post_message(events.Key(name, name if len(name) == 1 else None))
+    handed_on = asyncio.Event()
+    app.call_later(handed_on.set)  # queued behind the keys
+    await handed_on.wait()
+    await pilot.wait_for_scheduled_animations()
+
+
+async def open_form(pilot: Pilot[None]) -> AddKolScreen:
+    await list_loaded(pilot)
+    await pilot.press("a")
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.focused, FormField))
+    assert isinstance(app.screen, AddKolScreen)
+    return app.screen
+
+
+async def test_escape_closes_an_open_select_list_first_then_the_form() -> None:
+    app = make_app(empty_store())
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot)
+        influence = form.query_one("#kol-influence", Select)
+        influence.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: influence.expanded and app.focused is not influence)
+        await pilot.press("escape")  # the list closes; the form and its choice stay
+        await wait_for(pilot, lambda: app.focused is influence)
+        assert not influence.expanded and app.screen is form
+        assert influence.value == Influence.LOCAL.value
+        await burst(pilot, "escape", "g")  # the form closes; g picks a segment on the list
+        await wait_for(pilot, lambda: isinstance(app.screen, KolListScreen))
+        list_screen = app.screen
+        assert isinstance(list_screen, KolListScreen)
+        await wait_for(pilot, lambda: list_screen.query_state.segment is not None)
+
+
+@pytest.mark.parametrize(
+    ("keys", "then", "name"),
+    [
+        # Discarded, then g is the list's (it was typed into the name, and the question
+        # stayed up waiting for an answer).
+        (("escape", "d", "g"), KolListScreen, None),
+        # A key that is no answer goes to the question, not into the form behind it.
+        (("escape", "x"), Choice, "Dr Ada Roe"),
+        # Stay, then x is typed into the form, after the rest.
+        (("escape", "escape", "x"), AddKolScreen, "Dr Ada Roex"),
+    ],
+)
+async def test_keys_typed_after_escape_on_a_typed_form_go_to_the_question(
+    keys: tuple[str, ...], then: type, name: str | None
+) -> None:
+    store = empty_store()
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot)
+        await type_text(pilot, "Dr Ada Roe")
+        await burst(pilot, *keys)
+        await wait_for(pilot, lambda: isinstance(app.screen, then))
+        await pilot.wait_for_scheduled_animations()  # keys sent on have arrived
+        assert isinstance(app.screen, then)
+        if name is not None:
+            assert form.query_one("#kol-name", Input).value == name
+        else:
+            list_screen = app.screen
+            assert isinstance(list_screen, KolListScreen)
+            await wait_for(pilot, lambda: list_screen.query_state.segment is not None)
+            assert store.list_kols() == []

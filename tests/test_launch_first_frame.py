@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from msl_tui.app import MslApp
 from msl_tui.screens.kol_list import KolListScreen
@@ -127,9 +128,20 @@ def _state(app: MslApp, list_screen: KolListScreen) -> tuple[object, ...]:
     )
 
 
-async def _settled(pilot: object, app: MslApp, screen: KolListScreen) -> None:
-    await wait_for(pilot, lambda: app._exit or not screen._waiting())  # type: ignore[arg-type]
-    await pilot.pause()  # type: ignore[attr-defined]
+async def _settled(pilot: Pilot[None], app: MslApp, screen: KolListScreen) -> None:
+    """Until the keys typed have acted and what they asked for is on screen."""
+    # A plain launch replays the keys it held once the whole ranking is laid out, a refresh
+    # after it is on screen (MslApp._replay_held). Waiting for the ranking alone compared
+    # the state before they had acted (1 run in 7), and the app, closed with them still on
+    # their way, raised ScreenStackError over the failed assertion.
+    await wait_for(pilot, lambda: app._exit or not app._holding)
+    handed_on = asyncio.Event()
+    if not app._exit:
+        app.call_later(handed_on.set)  # queued behind the replayed keys
+    await wait_for(pilot, lambda: app._exit or handed_on.is_set())
+    await pilot.wait_for_scheduled_animations()  # what the keys started (a page, a filter)
+    await wait_for(pilot, lambda: app._exit or not screen._waiting())
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("keys", BURSTS)

@@ -327,13 +327,6 @@ def test_keys_typed_ahead_of_the_launch_in_a_real_terminal(db: Path, tmp_path: P
         subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the add-KOL form's escape is a binding, run once the key has bubbled up: the "
-    "letters typed after it go into the form's field first (then escape asks whether to "
-    "discard them). Acting on arrival needs care with its Select lists (escape closes an "
-    "open one) and with the keys then queued for a form that has gone: not a local fix.",
-)
 async def test_a_list_key_typed_right_after_cancelling_add_kol_acts_on_the_list(
     db: Path,
 ) -> None:

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.dom import NoScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
@@ -29,6 +30,38 @@ TEXT_FIELDS = (
 )
 
 
+class FormField(Input):
+    """A typed field of the form: escape cancels the form as it arrives, and keys that reach
+    the field once the form is gone or covered go on to what has the cursor now.
+
+    The form's escape is a binding, run once the key has bubbled up to the app: in a burst
+    the keys typed after it reached the field first ("a", escape, "g" at the list typed "g"
+    into the new KOL's name, and escape then asked whether to discard it, QA). Here escape
+    acts in the order typed, as the list's FilterField does. (A Select list that is open has
+    the cursor itself: its own escape closes it first.)
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        # (Input's own handler runs after this one unless prevent_default() is called.)
+        # (The screen's focus, not has_focus: that one follows the Blur event, queued after
+        # the keys of a burst.)
+        try:
+            here = self.app.screen is self.screen and self.screen.focused is self
+        except NoScreen:  # the form has closed, its fields with it
+            here = False
+        if not here:
+            # Typed after escape: keys for the list (the form has closed), or the answer to
+            # "discard what you typed?" (the question covers the form).
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "escape":
+            event.stop()
+            event.prevent_default()
+            await self.screen.run_action("cancel")
+
+
 class AddKolScreen(UsesAppContext, Dialog[str | None]):
     """Dismisses with the new KOL's id, or None when cancelled."""
 
@@ -42,7 +75,7 @@ class AddKolScreen(UsesAppContext, Dialog[str | None]):
             yield Static("[b]Add a KOL[/b]  ctrl+s saves · esc cancels", id="question")
             for field, label, placeholder in TEXT_FIELDS[:3]:
                 yield from self._row(
-                    label, Input(id=f"kol-{field}", placeholder=placeholder, compact=True)
+                    label, FormField(id=f"kol-{field}", placeholder=placeholder, compact=True)
                 )
                 yield Static("", id=f"kol-{field}-error", classes="error")
             yield from self._row(
@@ -68,7 +101,7 @@ class AddKolScreen(UsesAppContext, Dialog[str | None]):
             yield Static("", id="kol-choice-error", classes="error")
             for field, label, placeholder in TEXT_FIELDS[3:]:
                 yield from self._row(
-                    label, Input(id=f"kol-{field}", placeholder=placeholder, compact=True)
+                    label, FormField(id=f"kol-{field}", placeholder=placeholder, compact=True)
                 )
                 yield Static("", id=f"kol-{field}-error", classes="error")
 
