@@ -27,17 +27,18 @@ from msl_tui.store.written import Written
 if TYPE_CHECKING:
     from msl_tui.sync.merge import Change, Folded
 
+# Each change as the store keeps it, with what the merge of its batch wrote of its record
+# (on the change, not in a table of records: one index to keep, not two): has_row, the
+# record got a row; conflicts, on the last change of a record the merge refolded, its open
+# conflicts as [field, other_hlc] pairs (the latest such stands for the record's).
 _SCHEMA = """
 create table changes (device_id text, seq integer, hlc text, entity text, record_id text,
-    patch text, base text, author text);
+    patch text, base text, author text, has_row integer, conflicts text);
 create index changes_record on changes(entity, record_id);
--- has_row: the record got a row. conflicts: its open conflicts as [field, other_hlc] pairs
--- once a merge refolded it (null: the store's stand).
-create table records (entity text, record_id text, has_row integer not null,
-    conflicts text, primary key (entity, record_id)) without rowid;
 """
 _IN = 500  # ids per query: under SQLite's bound-parameter limit
 _COLUMNS = ("device_id", "seq", "hlc", "entity", "record_id", "patch", "base", "author")
+_SELECT = f"select {', '.join(_COLUMNS)}, has_row, conflicts from changes"
 
 
 class Overlay:
@@ -66,18 +67,13 @@ class Overlay:
         for start in range(0, len(ids), _IN):
             part = ids[start : start + _IN]
             marks = ", ".join("?" * len(part))
-            for values in self.conn.execute(
-                f"select {', '.join(_COLUMNS)} from changes "
-                f"where entity = ? and record_id in ({marks})",
+            for *values, has_row, conflicts in self.conn.execute(
+                f"{_SELECT} where entity = ? and record_id in ({marks}) order by rowid",
                 [entity, *part],
             ):
                 row = dict(zip(_COLUMNS, values, strict=True))
-                stored.setdefault(row["record_id"], []).append(row)
-            for record_id, has_row, conflicts in self.conn.execute(
-                "select record_id, has_row, conflicts from records "
-                f"where entity = ? and record_id in ({marks})",
-                [entity, *part],
-            ):
+                record_id = row["record_id"]
+                stored.setdefault(record_id, []).append(row)
                 if has_row:
                     had_row.add(record_id)
                 if conflicts is not None:
@@ -97,26 +93,23 @@ class Overlay:
         """What the import writes for one batch: its changes, the records given a row, and
         the open conflicts of the records it refolded (exactly their fold's)."""
         self.written.add(c.record_id for c in fresh)
+        with_row = set(rows)
+        conflicts = {
+            f.record_id: json.dumps([[k["field"], k["other_hlc"]] for k in f.conflicts])
+            for f in refolded
+        }
+        last = {c.record_id: c for c in fresh}  # a record's last change in this batch
         with self.conn:
             self.conn.execute("begin")
             self.conn.executemany(
-                f"insert into changes values ({', '.join('?' * len(_COLUMNS))})",
-                (c.as_row() for c in fresh),
-            )
-            self.conn.executemany(
-                "insert into records values (?, ?, 1, null) on conflict do update set has_row = 1",
-                ((entity, r) for r in rows),
-            )
-            self.conn.executemany(
-                "insert into records values (?, ?, 0, ?) "
-                "on conflict do update set conflicts = excluded.conflicts",
+                f"insert into changes values ({', '.join('?' * (len(_COLUMNS) + 2))})",
                 (
                     (
-                        entity,
-                        f.record_id,
-                        json.dumps([[k["field"], k["other_hlc"]] for k in f.conflicts]),
+                        *c.as_row(),
+                        c.record_id in with_row,
+                        conflicts.get(c.record_id) if last[c.record_id] is c else None,
                     )
-                    for f in refolded
+                    for c in fresh
                 ),
             )
 
