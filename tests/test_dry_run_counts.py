@@ -206,3 +206,54 @@ def test_the_store_takes_writes_while_a_dry_run_reads_it(tmp_path) -> None:
     assert (report.tables["kols"].inserted, report.tables["kols"].updated) == (1, 1)
     assert app.count(Kol) == 2
     app.close()
+
+
+def test_the_dry_run_drops_what_an_erasure_in_the_same_bundle_drops(tmp_path) -> None:
+    # The head office holds a KOL and a visit; the bundle erases the KOL and carries an edit
+    # of the visit that does not name the KOL: the import erases the visit with its KOL and
+    # drops the edit, and the dry run must say so (it erases nothing).
+    from msl_tui.services.erasure import erase_kol
+
+    a = make_store(tmp_path / "a.db", "ana", "laptop-a")
+    b = make_store(tmp_path / "b.db", "ben", "laptop-b")
+    ho = make_store(tmp_path / "ho.db", "hq", "ho-server", role="head office")
+    kol = a.save(Kol(name="Dr Holt", institution="St Elsewhere"))
+    visit = a.save(
+        Interaction(
+            kol_id=kol.id,
+            msl_id="ana",
+            occurred_at=datetime(2026, 11, 2, 10, tzinfo=UTC),
+            notes="renal",
+        )
+    )
+    first = export_bundle(a, tmp_path, full=True, sign=False).path
+    assert first is not None
+    import_bundle(ho, first)
+    import_bundle(b, first)
+    a.save(visit.evolve(notes="renal dosing"))
+    erase_kol(b, kol.id, "request")
+    b.save(Kol(name="Dr Lane", institution="Leeds General"))  # so that b has a bundle to send
+    from_a = export_bundle(a, tmp_path, sign=False).path  # the edit alone
+    from_b = export_bundle(b, tmp_path, full=True, sign=False).path
+    assert from_a is not None and from_b is not None
+    for store in (a, b, ho):
+        store.close()
+    # a's bundle with b's erasures in it
+    members, theirs = read_members(from_a), read_members(from_b)
+    manifest, their_manifest = (
+        json.loads(members["manifest.json"]),
+        json.loads(theirs["manifest.json"]),
+    )
+    erasures = next(p for p in their_manifest["parts"] if p["table"] == "erasure")
+    members[erasures["name"]] = theirs[erasures["name"]]
+    manifest["parts"].append(erasures)
+    manifest["format"] = their_manifest["format"]
+    manifest.pop("signer", None)
+    members["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    bundle = write_zip(tmp_path / "both.mslsync", list(members.items()))
+    shutil.copy(tmp_path / "ho.db", tmp_path / "copy.db")
+
+    dry = _outcome(Store.open(tmp_path / "ho.db", read_only=True), bundle, dry_run=True)
+    real = _outcome(Store.open(tmp_path / "copy.db"), bundle, dry_run=False)
+    assert real[-2:] == ("  erasures: 1 KOL erased here", "  1 change for erased KOLs dropped")
+    assert [line.replace("would be erased", "erased here") for line in dry] == list(real)
