@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sync_helpers import make_store, read_members, write_zip
@@ -181,10 +182,8 @@ def test_the_overlay_is_private_and_goes_away_also_on_ctrl_c(tmp_path, monkeypat
         import_bundle(store, bundle, dry_run=True, progress=look)
         assert seen and set(seen) <= {(0o700, 0), (0o700, 0o600)} and (0o700, 0o600) in seen
         assert list(scratch.iterdir()) == []
-        try:
+        with pytest.raises(KeyboardInterrupt):
             import_bundle(store, bundle, dry_run=True, progress=interrupt)
-        except KeyboardInterrupt:
-            pass
         store.close()
     assert list(scratch.iterdir()) == []
 
