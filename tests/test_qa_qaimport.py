@@ -126,15 +126,6 @@ def _laptop_with_a_late_edit(tmp_path: Path) -> Path:
     return bundle
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a dry run merges each batch of 2,000 lines against the store alone, without the "
-    "earlier batches of the same bundle (nothing is written): a record's later change then "
-    "reads as 'waiting for earlier changes' and its conflicts are not counted, while the "
-    "import itself updates it. Counting right needs the bundle's earlier changes kept across "
-    "batches (memory of the whole bundle) or a real import rolled back (the dry run opens "
-    "the store read-only): not a local fix",
-)
 def test_dry_run_counts_what_the_import_then_does(tmp_path: Path) -> None:
     bundle = _laptop_with_a_late_edit(tmp_path)
     db = _head_office(tmp_path)

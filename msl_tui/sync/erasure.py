@@ -83,7 +83,11 @@ class ErasureFilter:
                 raise BundleError(f"erases KOL {words}, then import again")
             self.erased.add(line.kol)
             self.applied += 1
-            if not self.dry_run:
+            if self.dry_run:
+                # What the import would erase now: later changes to it are dropped too.
+                for entity, ids in erasures.records_of_kol(self.store, line.kol).items():
+                    self._dropped_ids.setdefault(entity, set()).update(ids)
+            else:
                 self.needs_scrub = True
                 erasures.apply_erasure(
                     self.store,

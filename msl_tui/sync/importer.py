@@ -7,6 +7,8 @@ store keeps; each batch is merged through the store's one write path. The part's
 ends the stream: anything wrong anywhere rolls the whole bundle back, so the store is
 exactly as it was. The ledger keeps each bundle's id and manifest digest, so a second
 import of the same file is a reported no-op and the same id with other content is refused.
+A dry run reads the store in a read transaction and writes what the import would write to
+a private overlay (msl_tui.sync.overlay), so it counts what the import then does.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from msl_tui.sync.erasure import ErasureFilter, parts_in_order, report_lines
 from msl_tui.sync.keys import trusted_keys
 from msl_tui.sync.merge import Change, Counts, MergeError, apply_batch
 from msl_tui.sync.merge import covers as _covers
+from msl_tui.sync.overlay import Overlay, private_overlay
 from msl_tui.sync.wire import CHANGE_LINES, ChangeLine, change_line_validator, wire_problem
 from msl_tui.timestamps import from_ms, iso, utcnow
 
@@ -444,7 +447,7 @@ def _apply_part(
     limit_ms: int,
     now: str,
     *,
-    dry_run: bool,
+    overlay: Overlay | None,
     progress: Progress | None,
 ) -> Counts:
     """Check and merge one part's changes, batch by batch."""
@@ -454,7 +457,7 @@ def _apply_part(
         batch = eraser.drop(part.table, batch)
         try:
             counts.add(
-                apply_batch(store, part.table, [c for _, c in batch], now=now, dry_run=dry_run)
+                apply_batch(store, part.table, [c for _, c in batch], now=now, overlay=overlay)
             )
         except MergeError as exc:
             where = part.name
@@ -536,7 +539,11 @@ def import_bundle(
                 eraser = ErasureFilter(store, dry_run=dry_run)
                 # A big import indexes text a batch at a time, with a larger page cache.
                 big = not dry_run and manifest.total_changes() >= BIG_IMPORT
-                with store.big_write() if big else nullcontext(), _rare_collections():
+                with (
+                    store.big_write() if big else nullcontext(),
+                    _rare_collections(),
+                    private_overlay() if dry_run else nullcontext() as overlay,
+                ):
                     for part in parts_in_order(manifest.parts):
                         if part.table == ERASURE_TABLE:
                             eraser.apply(reader, part)
@@ -545,7 +552,7 @@ def import_bundle(
                             counts.add(
                                 _apply_part(
                                     store, reader, part, seen, eraser, limit_ms, stamp_now,
-                                    dry_run=dry_run, progress=progress,
+                                    overlay=overlay, progress=progress,
                                 )
                             )  # fmt: skip
                 if not dry_run:

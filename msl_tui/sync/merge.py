@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -29,6 +29,9 @@ from msl_tui.store import sync_log
 from msl_tui.store.codec import ENTITIES, Entity, encode_json, whole_record_stamps
 from msl_tui.store.store import RowStamp, Store
 from msl_tui.timestamps import from_ms, iso
+
+if TYPE_CHECKING:
+    from msl_tui.sync.overlay import Overlay
 
 # Fields whose concurrent edits are both kept in the merged value.
 TEXT_FIELDS = frozenset({"notes", "profile_note"})
@@ -414,9 +417,12 @@ def apply_batch(
     batch: Sequence[Change],
     *,
     now: str,
-    dry_run: bool = False,
+    overlay: Overlay | None = None,
 ) -> Counts:
     """Merge one batch of one table's changes. The caller holds the transaction.
+
+    With ``overlay`` it is a dry run: the store is only read, and what the merge would write
+    goes to the overlay, which later batches of the bundle read with the store.
 
     Raises MergeError, leaving the caller to roll back, for a change that reuses a
     (device, seq) with other content, one under this store's own device id that this store
@@ -424,9 +430,11 @@ def apply_batch(
     """
     entity = ENTITIES[entity_name]
     counts = Counts()
-    # Before anything is read: a merge beside this one (on a server) touching the same
-    # records waits until this transaction ends, then sees its changes.
-    sync_log.lock_records(store, entity_name, sorted({c.record_id for c in batch}))
+    if overlay is None:
+        # Before anything is read: a merge beside this one (on a server) touching the same
+        # records waits until this transaction ends, then sees its changes. A dry run reads
+        # a snapshot and holds nothing up.
+        sync_log.lock_records(store, entity_name, sorted({c.record_id for c in batch}))
     known = known_changes(store, batch)
     fresh: list[Change] = []
     for c in batch:
@@ -459,6 +467,8 @@ def apply_batch(
     stored = sync_log.changes_for_records(store, entity.name, ids)
     had_row = sync_log.existing_ids(store, entity, ids)
     open_before = sync_log.open_conflict_keys(store, entity.name, ids)
+    if overlay is not None:
+        overlay.read_into(entity.name, list(by_record), stored, had_row, open_before)
     items: list[tuple[SyncedRecord, RowStamp]] = []
     new_items: list[tuple[SyncedRecord, RowStamp]] = []  # records with no row yet
     recomputed: list[Folded] = []
@@ -505,7 +515,9 @@ def apply_batch(
         counts.conflicts += sum(
             1 for k in folded.conflicts if (k["field"], k["other_hlc"]) not in before
         )
-    if dry_run:
+    if overlay is not None:
+        rows = [record.id for record, _ in items] + [record.id for record, _ in new_items]
+        overlay.write(entity.name, fresh, rows, recomputed)
         return counts
     # Later local edits must sort after what this store has now seen (skew was checked).
     # The clock keeps the highest stamp it observed: the batch's highest is enough (stamps
