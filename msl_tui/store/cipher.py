@@ -35,6 +35,7 @@ from urllib.parse import quote
 from msl_tui.locations import create_private_file, fsync_dir, private_temp_path
 from msl_tui.safe_text import printable
 from msl_tui.store.errors import StoreError
+from msl_tui.store.file_head import read_head
 
 PASSPHRASE_ENV = "MSL_PASSPHRASE"
 KEYRING_SERVICE = "msl-tui"
@@ -73,8 +74,7 @@ def looks_encrypted(path: Path) -> bool:
     writes. (Text files and other programs' files almost never are.)"""
     try:
         size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(16)
+        head = read_head(path)  # (never open() and close(): see store/file_head.py)
     except OSError:
         return False
     return size >= PAGE and size % PAGE == 0 and head != SQLITE_MAGIC
@@ -224,8 +224,7 @@ def _raw_key(path: Path, passphrase: str | None = None, *, wait: bool = True) ->
     pending = _pending.pop(str(path.absolute()), None) if wait else None
     if pending is not None:
         pending.join()  # a prefetch started earlier: its key lands in the cache
-    with path.open("rb") as handle:
-        salt = handle.read(16)
+    salt = read_head(path)
     cache = (str(path.absolute()), salt)
     if cache not in _keys:
         secret = passphrase if passphrase is not None else passphrase_for(path)

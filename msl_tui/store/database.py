@@ -21,6 +21,7 @@ from msl_tui.safe_text import printable
 from msl_tui.store import cipher
 from msl_tui.store.connection import Connection
 from msl_tui.store.errors import StoreBusyError, StoreError
+from msl_tui.store.file_head import read_head, remember
 from msl_tui.store.schema_names import MIGRATION_NAMES, MIGRATION_SET, SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -81,8 +82,7 @@ def _check_existing_file(path: Path) -> bool:
     if not path.is_file():
         raise StoreError(f"{path} is not a regular file: pass a store file with --db")
     try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
+        head = read_head(path)  # (never open() and close(): see store/file_head.py)
     except PermissionError as exc:
         raise StoreError(f"{path} cannot be read: check its permissions") from exc
     except OSError as exc:
@@ -308,7 +308,9 @@ def open_database(path: Path | str, *, create: bool = True, read_only: bool = Fa
             _create_file(path)
         else:
             os.chmod(path, 0o600)  # an empty file the user made is about to hold notes
-        return _initialise(path, made_file=not exists)
+        db = _initialise(path, made_file=not exists)
+        remember(path, SQLITE_MAGIC)  # written now: a second opening must not read it again
+        return db
     pending = _pending_migrations(path)
     if read_only:
         if pending:
