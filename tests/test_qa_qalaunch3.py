@@ -1,0 +1,123 @@
+"""QA of the plain launch in a real terminal (a pty): what a signal from outside does to a
+visit note being written. SIGTERM (logout, shutdown, `kill`) and SIGHUP (the terminal
+window closed) ended msl at once, and the note's last words, on screen but inside the
+draft's pause, were never saved."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+
+MSL = Path(sys.executable).with_name("msl")
+WORDS = "QAwords typed just before the window closed"
+
+
+class Terminal:
+    """``msl`` on a pty of 120x35, its output kept as raw bytes."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 120, 0, 0))
+        self.proc = subprocess.Popen(
+            [str(MSL), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.out = b""
+
+    def read(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.master], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.out += chunk
+
+    def wait_for(self, text: str, seconds: float = 30.0) -> None:
+        end = time.monotonic() + seconds
+        while text.encode() not in self.out:
+            assert time.monotonic() < end, f"{text!r} never shown"
+            self.read(0.02)
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("qalaunch3") / "field.db"
+    subprocess.run(
+        [str(MSL), "seed-demo", "--db", str(path), "--kols", "30", "--years", "0.5"],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSL_")}
+    env.update(
+        TERM="xterm-256color",
+        MSL_DATA_DIR=str(tmp_path / "data"),
+        MSL_SETTINGS=str(tmp_path / "settings.toml"),
+    )
+    return env
+
+
+def _drafted(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [row[0] for row in conn.execute("SELECT payload FROM drafts")]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_keeps_the_words_on_screen(
+    store: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    db = tmp_path / "field.db"
+    db.write_bytes(store.read_bytes())
+    term = Terminal(["--db", str(db)], _env(tmp_path))
+    try:
+        term.wait_for("F/U")  # the list, then the whole ranking, then a note for its first KOL
+        term.read(1.5)
+        term.type("n")
+        term.wait_for("Save & submit")
+        term.out = b""
+        term.type(WORDS)
+        term.wait_for(WORDS[-12:])  # on screen
+        term.proc.send_signal(signum)  # at once: within the draft's pause
+        assert term.proc.wait(timeout=20) == 128 + signum
+    finally:
+        term.close()
+    assert any(WORDS in payload for payload in _drafted(db))
