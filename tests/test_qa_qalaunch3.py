@@ -121,3 +121,50 @@ def test_a_signal_keeps_the_words_on_screen(
     finally:
         term.close()
     assert any(WORDS in payload for payload in _drafted(db))
+
+
+# -- a filter typed, enter, then a key on the highlighted KOL, in one burst ----------------
+
+
+async def _burst_then(store_path: Path, tmp_path: Path, last: str) -> tuple[object, str, str]:
+    """The app on a copy of the store; `/TEXT`, enter and ``last`` pressed in one go, where
+    TEXT is chosen so its answer's first row is not the list's first row."""
+    from msl_tui.app import MslApp
+    from msl_tui.services.kol_list import ListQuery
+    from msl_tui.store import Store
+
+    db = tmp_path / "burst.db"
+    db.write_bytes(store_path.read_bytes())
+    store = Store.open(db)
+    app = MslApp(store)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        ranked = app.kol_list.load(ListQuery())
+        first = ranked.rows[0]
+        # A KOL further down, found by its whole name, that does not match the first's.
+        other = next(r for r in ranked.rows[3:] if r.name.split()[-1] not in first.name)
+        text = other.name.split()[-1].lower()
+        answer = app.kol_list.load(ListQuery(text=text)).rows[0]
+        assert answer.kol_id != first.kol_id
+        # Posted at once, as a terminal delivers a burst (Pilot's press waits after each).
+        from textual import events
+
+        chars = {"slash": "/", "enter": "\r", "space": " "}
+        for key in ["slash", *text, "enter", last]:
+            app.post_message(events.Key(key, chars.get(key, key)))
+        await pilot.pause(0.3)
+        shown = getattr(app.screen, "current_kol_id", None)
+        kind = type(app.screen).__name__
+    store.close()
+    return shown, answer.kol_id, kind
+
+
+@pytest.mark.parametrize(("last", "screen"), [("n", "CaptureScreen"), ("enter", "KolPageScreen")])
+async def test_a_key_after_a_filter_burst_acts_on_the_filters_answer(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, last: str, screen: str
+) -> None:
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    shown, expected, kind = await _burst_then(store, tmp_path, last)
+    assert kind == screen
+    assert shown == expected  # not the list's first KOL from before the filter

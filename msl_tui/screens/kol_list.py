@@ -664,6 +664,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self.action_open()
 
     def action_open(self) -> None:
+        self._settle_filter()
         kol_id = self.current_kol_id
         if kol_id:
             self.msl_app.open_kol(kol_id)
@@ -686,7 +687,30 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self._add_window(size=len(self.rows) - self.shown)
         self.query_one("#kols", DataTable).move_cursor(row=len(self.rows) - 1, animate=False)
 
+    def _settle_filter(self) -> None:
+        """The rows answer the filter as typed, now, before a key acts on the highlighted
+        KOL.
+
+        `/hal h`, enter, `n` in one burst (or held at launch and replayed) opened a note
+        for the first row of the list as it was before the filter (Dr Zofia Dunmore, who
+        does not even match it): `n` acts on arrival, before the filter's text and its
+        answer reach the table through this screen's messages (QA). Waiting for them
+        here could not work: `n` may be acting from within the filter field's own turn,
+        ahead of the change it announces. So the answer is read at once (from memory,
+        or the notes' index for a word of three letters or more)."""
+        field = next(iter(self.query("#filter").results(Input)), None)
+        if field is not None and field.value != self.query_state.text:
+            self.query_state = self.query_state.with_(text=field.value)
+        elif not (self._filtered() and self._waiting()):
+            return  # the rows on screen are the answer
+        self.generation += 1  # a worker's older answer is not shown over this one
+        result = self.msl_app.kol_list.load(self.query_state, self.msl_app.now())
+        with self.app.batch_update():
+            self._apply(ListLoaded(result, self.generation))
+
     async def action_note(self) -> None:
+        if self.loaded:
+            self._settle_filter()
         if not self.loaded:
             # Typed at launch, before the first rows: it said "No KOLs yet" on a store of
             # 150, and the words typed after it became list keys (territory, sort,
