@@ -159,7 +159,10 @@ async def _burst_then(store_path: Path, tmp_path: Path, last: str) -> tuple[obje
     return shown, answer.kol_id, kind
 
 
-@pytest.mark.parametrize(("last", "screen"), [("n", "CaptureScreen"), ("enter", "KolPageScreen")])
+@pytest.mark.parametrize(
+    ("last", "screen"),
+    [("n", "CaptureScreen"), ("enter", "KolPageScreen"), ("b", "BriefScreen")],
+)
 async def test_a_key_after_a_filter_burst_acts_on_the_filters_answer(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, last: str, screen: str
 ) -> None:

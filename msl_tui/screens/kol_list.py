@@ -255,6 +255,14 @@ class KolListScreen(UsesAppContext, Screen[None]):
 
     @property
     def current_kol_id(self) -> str | None:
+        """The highlighted KOL, once the rows answer the filter as typed (see
+        ``_settle_filter``): what `n`, enter, `b`, `p` and the palette act on."""
+        self._settle_filter()
+        return self._cursor_kol_id
+
+    @property
+    def _cursor_kol_id(self) -> str | None:
+        """The KOL of the row under the cursor, as the table is now."""
         table = self.query_one("#kols", DataTable)
         if not self.rows or table.cursor_row < 0 or table.cursor_row >= self.shown:
             return None
@@ -364,7 +372,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
             return
         # The cursor stays on its KOL: clearing the columns put it back on the first row,
         # and a resize past 96 or 118 columns lost the MSL's place in the list (QA).
-        follow = self.current_kol_id if self.visible_columns else None
+        follow = self._cursor_kol_id if self.visible_columns else None
         self.visible_columns = visible
         table = self.query_one("#kols", DataTable)
         table.clear(columns=True)
@@ -418,7 +426,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
 
     def _apply(self, message: ListLoaded) -> None:
         # The cursor follows the KOL, not the row number: re-ranking after a save moves rows.
-        follow = self._follow or self.current_kol_id
+        follow = self._follow or self._cursor_kol_id
         self._follow = None
         self.rows = message.result.rows
         self.total = message.result.total
@@ -523,7 +531,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
     def _show_reasons(self) -> None:
         reasons = self.query_one("#reasons", Static)
         cursor = self.query_one("#kols", DataTable).cursor_row
-        row = self.rows[cursor] if self.current_kol_id is not None else None
+        row = self.rows[cursor] if self._cursor_kol_id is not None else None
         if row is None:
             if self.rows:
                 _show(reasons, "")
@@ -664,7 +672,6 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self.action_open()
 
     def action_open(self) -> None:
-        self._settle_filter()
         kol_id = self.current_kol_id
         if kol_id:
             self.msl_app.open_kol(kol_id)
@@ -691,13 +698,15 @@ class KolListScreen(UsesAppContext, Screen[None]):
         """The rows answer the filter as typed, now, before a key acts on the highlighted
         KOL.
 
-        `/hal h`, enter, `n` in one burst (or held at launch and replayed) opened a note
+        `/hal h`, enter, `n` (or `b`) in one burst (or held at launch and replayed) opened a note
         for the first row of the list as it was before the filter (Dr Zofia Dunmore, who
         does not even match it): `n` acts on arrival, before the filter's text and its
         answer reach the table through this screen's messages (QA). Waiting for them
         here could not work: `n` may be acting from within the filter field's own turn,
         ahead of the change it announces. So the answer is read at once (from memory,
         or the notes' index for a word of three letters or more)."""
+        if not self.loaded or (self._rows_first and not self._ranked.is_set()):
+            return  # a plain launch holds the keys until the whole ranking is on screen
         field = next(iter(self.query("#filter").results(Input)), None)
         if field is not None and field.value != self.query_state.text:
             self.query_state = self.query_state.with_(text=field.value)
@@ -709,8 +718,6 @@ class KolListScreen(UsesAppContext, Screen[None]):
             self._apply(ListLoaded(result, self.generation))
 
     async def action_note(self) -> None:
-        if self.loaded:
-            self._settle_filter()
         if not self.loaded:
             # Typed at launch, before the first rows: it said "No KOLs yet" on a store of
             # 150, and the words typed after it became list keys (territory, sort,
