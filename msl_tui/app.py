@@ -143,6 +143,12 @@ class MslApp(KolActions, App[None]):
         # fail without taking the app down. (A handler that raised would stop its widget's
         # message loop, so the error is caught before it leaves the action.)
         try:
+            # A key on the KOL list right after a filter typed in the same burst (`down`
+            # after `/kess`, enter) moved the cursor in the rows from before the filter,
+            # and was lost when the answer replaced them (QA): the answer comes first.
+            settle = getattr(self.screen, "settle_filter", None)
+            if settle is not None:
+                settle()
             return await super()._dispatch_action(namespace, action_name, params)
         except (StoreError, sqlite3.OperationalError) as error:
             self._store_trouble(error)

@@ -171,3 +171,40 @@ async def test_a_key_after_a_filter_burst_acts_on_the_filters_answer(
     shown, expected, kind = await _burst_then(store, tmp_path, last)
     assert kind == screen
     assert shown == expected  # not the list's first KOL from before the filter
+
+
+async def test_down_after_a_filter_burst_moves_in_the_filters_answer(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/TEXT`, enter, down: the cursor on the answer's second KOL (it moved in the rows
+    from before the filter, and was put back on the first when the answer came)."""
+    from textual import events
+
+    from msl_tui.app import MslApp
+    from msl_tui.services.kol_list import ListQuery
+    from msl_tui.store import Store
+
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    db = tmp_path / "down.db"
+    db.write_bytes(store.read_bytes())
+    opened = Store.open(db)
+    app = MslApp(opened)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        ranked = app.kol_list.load(ListQuery()).rows
+        # A text of three letters or more (its answer needs the notes, not at once) that
+        # keeps at least two KOLs, not led by the list's first.
+        text, answer = next(
+            (t, a)
+            for t in (r.name.split()[-1].lower() for r in ranked[3:])
+            if len(t) >= 3
+            for a in [app.kol_list.load(ListQuery(text=t)).rows]
+            if len(a) >= 2 and a[0].kol_id != ranked[0].kol_id
+        )
+        chars = {"slash": "/", "enter": "\r"}
+        for key in ["slash", *text, "enter", "down"]:
+            app.post_message(events.Key(key, chars.get(key, key)))
+        await pilot.pause(0.5)
+        assert app.screen.current_kol_id == answer[1].kol_id
+    opened.close()

@@ -256,8 +256,8 @@ class KolListScreen(UsesAppContext, Screen[None]):
     @property
     def current_kol_id(self) -> str | None:
         """The highlighted KOL, once the rows answer the filter as typed (see
-        ``_settle_filter``): what `n`, enter, `b`, `p` and the palette act on."""
-        self._settle_filter()
+        ``settle_filter``): what `n`, enter, `b`, `p` and the palette act on."""
+        self.settle_filter()
         return self._cursor_kol_id
 
     @property
@@ -694,7 +694,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self._add_window(size=len(self.rows) - self.shown)
         self.query_one("#kols", DataTable).move_cursor(row=len(self.rows) - 1, animate=False)
 
-    def _settle_filter(self) -> None:
+    def settle_filter(self) -> None:
         """The rows answer the filter as typed, now, before a key acts on the highlighted
         KOL.
 
@@ -707,6 +707,8 @@ class KolListScreen(UsesAppContext, Screen[None]):
         or the notes' index for a word of three letters or more)."""
         if not self.loaded or (self._rows_first and not self._ranked.is_set()):
             return  # a plain launch holds the keys until the whole ranking is on screen
+        if self._filter_has_focus():
+            return  # still typing it: its own keys (backspace...) answer as usual
         field = next(iter(self.query("#filter").results(Input)), None)
         if field is not None and field.value != self.query_state.text:
             self.query_state = self.query_state.with_(text=field.value)
