@@ -126,7 +126,9 @@ def test_a_signal_keeps_the_words_on_screen(
 # -- a filter typed, enter, then a key on the highlighted KOL, in one burst ----------------
 
 
-async def _burst_then(store_path: Path, tmp_path: Path, last: str) -> tuple[object, str, str]:
+async def _burst_then(
+    store_path: Path, tmp_path: Path, last: str, enter: str = "enter"
+) -> tuple[object, str, str]:
     """The app on a copy of the store; `/TEXT`, enter and ``last`` pressed in one go, where
     TEXT is chosen so its answer's first row is not the list's first row."""
     from msl_tui.app import MslApp
@@ -149,8 +151,8 @@ async def _burst_then(store_path: Path, tmp_path: Path, last: str) -> tuple[obje
         # Posted at once, as a terminal delivers a burst (Pilot's press waits after each).
         from textual import events
 
-        chars = {"slash": "/", "enter": "\r", "space": " "}
-        for key in ["slash", *text, "enter", last]:
+        chars = {"slash": "/", "enter": "\r", "space": " ", "ctrl+j": "\n"}
+        for key in ["slash", *text, enter, last]:
             app.post_message(events.Key(key, chars.get(key, key)))
         await pilot.pause(0.3)
         shown = getattr(app.screen, "current_kol_id", None)
@@ -208,3 +210,16 @@ async def test_down_after_a_filter_burst_moves_in_the_filters_answer(
         await pilot.pause(0.5)
         assert app.screen.current_kol_id == answer[1].kol_id
     opened.close()
+
+
+async def test_two_enters_typed_ahead_open_the_filters_first_kol(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed before msl had the terminal (`msl`, then `/TEXT`, enter, enter at once), each
+    enter arrives as a line feed (ctrl+j). The filter took the first; the second, sent on
+    from the field to the list as ctrl+j, was no key there: the KOL never opened."""
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    shown, expected, kind = await _burst_then(store, tmp_path, "ctrl+j", enter="ctrl+j")
+    assert kind == "KolPageScreen"
+    assert shown == expected

@@ -138,6 +138,11 @@ class FilterField(Input):
         if self.screen.focused is not self:
             event.stop()
             event.prevent_default()
+            if event.key == "ctrl+j":
+                # An enter typed ahead, made a line feed by the terminal (see below): sent
+                # on as one, the list had no key for it and `/hal h`, enter, enter typed
+                # at launch never opened the KOL (QA).
+                event = events.Key("enter", "\r")
             # A key bound on this screen (`c`, `o`, `/`...) acts here, in its turn, as the
             # app would on its arrival: sent on, a `c` reached the list after the `/`
             # typed next (a priority key, acting on arrival) had given the filter the
