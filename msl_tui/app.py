@@ -83,9 +83,6 @@ class MslApp(KolActions, App[None]):
         # ctrl+end replayed on the first page went to its 150th KOL, not the last one).
         self._holding = opening is not None
         self.open_error: BaseException | None = None  # the opening failed: the CLI says why
-        # A priority key typed while earlier keys are still on their way (see on_event),
-        # and every key after it, until those have acted.
-        self._deferred: list[events.Key | events.Paste] = []
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
@@ -186,35 +183,9 @@ class MslApp(KolActions, App[None]):
                 return
             if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
                 return  # a row clicked in that moment would open a page the store must fill
-        typed = isinstance(event, events.Key | events.Paste) and not event.is_forwarded
-        if typed and (self._deferred or self._overtakes(event)):
-            self._deferred.append(event)  # type: ignore[arg-type]
-            if len(self._deferred) == 1:
-                self.set_timer(0.002, self._after_keys_in_flight)
-            return
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._key_sent_to[event] = self.focused or self.screen
         await super().on_event(event)
-
-    def _overtakes(self, event: events.Event) -> bool:
-        """A priority key (`n` on the list) acts on arrival, while a key typed just before
-        it (`down`) is still on its way through the table to the app's bindings: `down`,
-        `n` in one burst wrote the note for the KOL above the one moved to (QA)."""
-        if not isinstance(event, events.Key) or not self._key_sent_to:
-            return False  # nothing typed earlier is still on its way
-        active = self.active_bindings.get(event.key)
-        return active is not None and active.binding.priority
-
-    def _after_keys_in_flight(self, tries: int = 0) -> None:
-        if self._key_sent_to and tries < 250:  # (at most about half a second)
-            self.set_timer(0.002, lambda: self._after_keys_in_flight(tries + 1))
-            return
-        deferred, self._deferred = self._deferred, []
-        for key in deferred:  # in the order typed, after the keys before them
-            if isinstance(key, events.Paste):
-                self.post_message(events.Paste(key.text))
-            else:
-                self.post_message(events.Key(key.key, key.character))
 
     async def _on_key(self, event: events.Key) -> None:
         # A terminal delivers a key and the words typed right after it together, and

@@ -223,31 +223,3 @@ async def test_two_enters_typed_ahead_open_the_filters_first_kol(
     shown, expected, kind = await _burst_then(store, tmp_path, "ctrl+j", enter="ctrl+j")
     assert kind == "KolPageScreen"
     assert shown == expected
-
-
-async def test_down_then_n_in_one_burst_writes_for_the_kol_moved_to(
-    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`down`, `n` typed fast: `n` (a priority key, acting on arrival) overtook the `down`
-    still on its way through the table to the app's bindings, and the note was for the
-    KOL above the one moved to. Now a priority key waits for the keys typed before it."""
-    from textual import events
-
-    from msl_tui.app import MslApp
-    from msl_tui.store import Store
-
-    for name, value in _env(tmp_path).items():
-        monkeypatch.setenv(name, value)
-    db = tmp_path / "down-n.db"
-    db.write_bytes(store.read_bytes())
-    opened = Store.open(db)
-    app = MslApp(opened)
-    async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.pause(0.5)
-        second = app.screen.rows[1].kol_id  # type: ignore[attr-defined]
-        for key in ("down", "n"):
-            app.post_message(events.Key(key, key if key == "n" else None))
-        await pilot.pause(0.5)
-        assert type(app.screen).__name__ == "CaptureScreen"
-        assert app.screen.current_kol_id == second  # type: ignore[attr-defined]
-    opened.close()
