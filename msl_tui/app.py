@@ -6,6 +6,9 @@ through services (msl_tui/services), never through SQL.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -140,6 +143,12 @@ class MslApp(KolActions, App[None]):
         # fail without taking the app down. (A handler that raised would stop its widget's
         # message loop, so the error is caught before it leaves the action.)
         try:
+            # A key on the KOL list right after a filter typed in the same burst (`down`
+            # after `/kess`, enter) moved the cursor in the rows from before the filter,
+            # and was lost when the answer replaced them (QA): the answer comes first.
+            settle = getattr(self.screen, "settle_filter", None)
+            if settle is not None:
+                settle()
             return await super()._dispatch_action(namespace, action_name, params)
         except (StoreError, sqlite3.OperationalError) as error:
             self._store_trouble(error)
@@ -203,6 +212,7 @@ class MslApp(KolActions, App[None]):
             self.post_message(again)
 
     def on_mount(self) -> None:
+        self._catch_stop_signals()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         if self._store is None and self._locked is not None:
@@ -213,6 +223,33 @@ class MslApp(KolActions, App[None]):
             self._start_opening()
         else:
             self._start()
+
+    # -- stopped from outside: the words on screen are kept ------------------------------
+
+    def _catch_stop_signals(self) -> None:
+        # SIGTERM (a logout, a shutdown, `kill`) and SIGHUP (the terminal window closed)
+        # ended the process at once: a note's last words, on screen but inside the draft's
+        # 0.15 s pause, were lost (QA). Now the draft is saved, then the app closes as on
+        # `q`. (Not under Pilot: its app shares the test runner's process.)
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._stopped_from_outside, signum)
+
+    def _stopped_from_outside(self, signum: int) -> None:
+        self.save_drafts_now()
+        self.exit(return_code=128 + signum)
+
+    def save_drafts_now(self) -> None:
+        """Every visit note being written is saved as a draft now, pause or no pause."""
+        screens = [self._capture_screen, *self.screen_stack]
+        for screen in dict.fromkeys(s for s in screens if s is not None):
+            save = getattr(screen, "save_draft_now", None)
+            if save is not None and screen.is_mounted:
+                with contextlib.suppress(Exception):  # one failing must not stop the next
+                    save()
 
     # -- a plain launch: the first page, then the store (services/launch.py) -------------
 

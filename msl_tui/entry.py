@@ -108,6 +108,8 @@ def _run_app(path: Path, opening: object, said: list[str]) -> None:
     _tell(said)
     if app.open_error is not None:
         _fail(path, app.open_error)
+    if app.return_code:  # stopped by SIGTERM or SIGHUP (its draft saved): 128 + signal
+        raise SystemExit(app.return_code)
 
 
 def _tell(lines: list[str]) -> None:

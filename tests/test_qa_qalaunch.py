@@ -271,5 +271,9 @@ async def test_with_no_keys_typed_the_fast_path_still_asks_about_the_unsent_note
     async with app.run_test(size=(120, 40)) as pilot:
         gate.set()
         await _until(pilot, lambda: app._store is not None)
-        await _until(pilot, lambda: type(app.screen).__name__ == "Choice")
+        # (Its question once composed: a screen pushed is current before its widgets mount.)
+        await _until(
+            pilot,
+            lambda: type(app.screen).__name__ == "Choice" and app.screen.query("#question"),
+        )
         assert "unsent visit note" in str(app.screen.query_one("#question").render())

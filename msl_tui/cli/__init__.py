@@ -342,7 +342,10 @@ def _run_app(store: Store | None, **kwargs: Any) -> None:
         fail("the app needs a terminal (input or output is redirected): see `msl --help`")
     from msl_tui.app import MslApp  # Textual loads only when a screen is needed.
 
-    MslApp(store, **kwargs).run()
+    app = MslApp(store, **kwargs)
+    app.run()
+    if app.return_code:  # stopped by SIGTERM or SIGHUP (its draft saved): 128 + signal
+        raise SystemExit(app.return_code)
 
 
 def _run_locked_app(path: Path) -> None:

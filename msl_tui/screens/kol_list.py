@@ -138,6 +138,11 @@ class FilterField(Input):
         if self.screen.focused is not self:
             event.stop()
             event.prevent_default()
+            if event.key == "ctrl+j":
+                # An enter typed ahead, made a line feed by the terminal (see below): sent
+                # on as one, the list had no key for it and `/hal h`, enter, enter typed
+                # at launch never opened the KOL (QA).
+                event = events.Key("enter", "\r")
             # A key bound on this screen (`c`, `o`, `/`...) acts here, in its turn, as the
             # app would on its arrival: sent on, a `c` reached the list after the `/`
             # typed next (a priority key, acting on arrival) had given the filter the
@@ -255,6 +260,14 @@ class KolListScreen(UsesAppContext, Screen[None]):
 
     @property
     def current_kol_id(self) -> str | None:
+        """The highlighted KOL, once the rows answer the filter as typed (see
+        ``settle_filter``): what `n`, enter, `b`, `p` and the palette act on."""
+        self.settle_filter()
+        return self._cursor_kol_id
+
+    @property
+    def _cursor_kol_id(self) -> str | None:
+        """The KOL of the row under the cursor, as the table is now."""
         table = self.query_one("#kols", DataTable)
         if not self.rows or table.cursor_row < 0 or table.cursor_row >= self.shown:
             return None
@@ -364,7 +377,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
             return
         # The cursor stays on its KOL: clearing the columns put it back on the first row,
         # and a resize past 96 or 118 columns lost the MSL's place in the list (QA).
-        follow = self.current_kol_id if self.visible_columns else None
+        follow = self._cursor_kol_id if self.visible_columns else None
         self.visible_columns = visible
         table = self.query_one("#kols", DataTable)
         table.clear(columns=True)
@@ -418,7 +431,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
 
     def _apply(self, message: ListLoaded) -> None:
         # The cursor follows the KOL, not the row number: re-ranking after a save moves rows.
-        follow = self._follow or self.current_kol_id
+        follow = self._follow or self._cursor_kol_id
         self._follow = None
         self.rows = message.result.rows
         self.total = message.result.total
@@ -523,7 +536,7 @@ class KolListScreen(UsesAppContext, Screen[None]):
     def _show_reasons(self) -> None:
         reasons = self.query_one("#reasons", Static)
         cursor = self.query_one("#kols", DataTable).cursor_row
-        row = self.rows[cursor] if self.current_kol_id is not None else None
+        row = self.rows[cursor] if self._cursor_kol_id is not None else None
         if row is None:
             if self.rows:
                 _show(reasons, "")
@@ -685,6 +698,31 @@ class KolListScreen(UsesAppContext, Screen[None]):
             return
         self._add_window(size=len(self.rows) - self.shown)
         self.query_one("#kols", DataTable).move_cursor(row=len(self.rows) - 1, animate=False)
+
+    def settle_filter(self) -> None:
+        """The rows answer the filter as typed, now, before a key acts on the highlighted
+        KOL.
+
+        `/hal h`, enter, `n` (or `b`) in one burst (or held at launch and replayed) opened a note
+        for the first row of the list as it was before the filter (Dr Zofia Dunmore, who
+        does not even match it): `n` acts on arrival, before the filter's text and its
+        answer reach the table through this screen's messages (QA). Waiting for them
+        here could not work: `n` may be acting from within the filter field's own turn,
+        ahead of the change it announces. So the answer is read at once (from memory,
+        or the notes' index for a word of three letters or more)."""
+        if not self.loaded or (self._rows_first and not self._ranked.is_set()):
+            return  # a plain launch holds the keys until the whole ranking is on screen
+        if self._filter_has_focus():
+            return  # still typing it: its own keys (backspace...) answer as usual
+        field = next(iter(self.query("#filter").results(Input)), None)
+        if field is not None and field.value != self.query_state.text:
+            self.query_state = self.query_state.with_(text=field.value)
+        elif not (self._filtered() and self._waiting()):
+            return  # the rows on screen are the answer
+        self.generation += 1  # a worker's older answer is not shown over this one
+        result = self.msl_app.kol_list.load(self.query_state, self.msl_app.now())
+        with self.app.batch_update():
+            self._apply(ListLoaded(result, self.generation))
 
     async def action_note(self) -> None:
         if not self.loaded:

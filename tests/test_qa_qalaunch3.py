@@ -1,0 +1,261 @@
+"""QA of the plain launch in a real terminal (a pty): what a signal from outside does to a
+visit note being written. SIGTERM (logout, shutdown, `kill`) and SIGHUP (the terminal
+window closed) ended msl at once, and the note's last words, on screen but inside the
+draft's pause, were never saved."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+
+MSL = Path(sys.executable).with_name("msl")
+WORDS = "QAwords typed just before the window closed"
+
+
+class Terminal:
+    """``msl`` on a pty of 120x35, its output kept as raw bytes."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 120, 0, 0))
+        self.proc = subprocess.Popen(
+            [str(MSL), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.out = b""
+
+    def read(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.master], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.out += chunk
+
+    def wait_for(self, text: str, seconds: float = 30.0) -> None:
+        end = time.monotonic() + seconds
+        while text.encode() not in self.out:
+            assert time.monotonic() < end, f"{text!r} never shown"
+            self.read(0.02)
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("qalaunch3") / "field.db"
+    subprocess.run(
+        [str(MSL), "seed-demo", "--db", str(path), "--kols", "30", "--years", "0.5"],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSL_")}
+    env.update(
+        TERM="xterm-256color",
+        MSL_DATA_DIR=str(tmp_path / "data"),
+        MSL_SETTINGS=str(tmp_path / "settings.toml"),
+    )
+    return env
+
+
+def _drafted(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [row[0] for row in conn.execute("SELECT payload FROM drafts")]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_keeps_the_words_on_screen(
+    store: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    db = tmp_path / "field.db"
+    db.write_bytes(store.read_bytes())
+    term = Terminal(["--db", str(db)], _env(tmp_path))
+    try:
+        term.wait_for("F/U")  # the list, then the whole ranking, then a note for its first KOL
+        term.read(1.5)
+        term.type("n")
+        term.wait_for("Save & submit")
+        term.out = b""
+        term.type(WORDS)
+        term.wait_for(WORDS[-12:])  # on screen
+        term.proc.send_signal(signum)  # at once: within the draft's pause
+        assert term.proc.wait(timeout=20) == 128 + signum
+    finally:
+        term.close()
+    assert any(WORDS in payload for payload in _drafted(db))
+
+
+# -- a filter typed, enter, then a key on the highlighted KOL, in one burst ----------------
+
+
+async def _burst_then(
+    store_path: Path, tmp_path: Path, last: str, enter: str = "enter"
+) -> tuple[object, str, str]:
+    """The app on a copy of the store; `/TEXT`, enter and ``last`` pressed in one go, where
+    TEXT is chosen so its answer's first row is not the list's first row."""
+    from msl_tui.app import MslApp
+    from msl_tui.services.kol_list import ListQuery
+    from msl_tui.store import Store
+
+    db = tmp_path / "burst.db"
+    db.write_bytes(store_path.read_bytes())
+    store = Store.open(db)
+    app = MslApp(store)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        ranked = app.kol_list.load(ListQuery())
+        first = ranked.rows[0]
+        # A KOL further down, found by its whole name, that does not match the first's.
+        other = next(r for r in ranked.rows[3:] if r.name.split()[-1] not in first.name)
+        text = other.name.split()[-1].lower()
+        answer = app.kol_list.load(ListQuery(text=text)).rows[0]
+        assert answer.kol_id != first.kol_id
+        # Posted at once, as a terminal delivers a burst (Pilot's press waits after each).
+        from textual import events
+
+        chars = {"slash": "/", "enter": "\r", "space": " ", "ctrl+j": "\n"}
+        for key in ["slash", *text, enter, last]:
+            app.post_message(events.Key(key, chars.get(key, key)))
+        await pilot.pause(0.3)
+        shown = getattr(app.screen, "current_kol_id", None)
+        kind = type(app.screen).__name__
+    store.close()
+    return shown, answer.kol_id, kind
+
+
+@pytest.mark.parametrize(
+    ("last", "screen"),
+    [("n", "CaptureScreen"), ("enter", "KolPageScreen"), ("b", "BriefScreen")],
+)
+async def test_a_key_after_a_filter_burst_acts_on_the_filters_answer(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, last: str, screen: str
+) -> None:
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    shown, expected, kind = await _burst_then(store, tmp_path, last)
+    assert kind == screen
+    assert shown == expected  # not the list's first KOL from before the filter
+
+
+async def test_down_after_a_filter_burst_moves_in_the_filters_answer(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/TEXT`, enter, down: the cursor on the answer's second KOL (it moved in the rows
+    from before the filter, and was put back on the first when the answer came)."""
+    from textual import events
+
+    from msl_tui.app import MslApp
+    from msl_tui.services.kol_list import ListQuery
+    from msl_tui.store import Store
+
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    db = tmp_path / "down.db"
+    db.write_bytes(store.read_bytes())
+    opened = Store.open(db)
+    app = MslApp(opened)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        ranked = app.kol_list.load(ListQuery()).rows
+        # A text of three letters or more (its answer needs the notes, not at once) that
+        # keeps at least two KOLs, not led by the list's first.
+        text, answer = next(
+            (t, a)
+            for t in (r.name.split()[-1].lower() for r in ranked[3:])
+            if len(t) >= 3
+            for a in [app.kol_list.load(ListQuery(text=t)).rows]
+            if len(a) >= 2 and a[0].kol_id != ranked[0].kol_id
+        )
+        chars = {"slash": "/", "enter": "\r"}
+        for key in ["slash", *text, "enter", "down"]:
+            app.post_message(events.Key(key, chars.get(key, key)))
+        await pilot.pause(0.5)
+        assert app.screen.current_kol_id == answer[1].kol_id
+    opened.close()
+
+
+async def test_two_enters_typed_ahead_open_the_filters_first_kol(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed before msl had the terminal (`msl`, then `/TEXT`, enter, enter at once), each
+    enter arrives as a line feed (ctrl+j). The filter took the first; the second, sent on
+    from the field to the list as ctrl+j, was no key there: the KOL never opened."""
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    shown, expected, kind = await _burst_then(store, tmp_path, "ctrl+j", enter="ctrl+j")
+    assert kind == "KolPageScreen"
+    assert shown == expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "`n` is a priority binding, acting on arrival; a `down` typed just before it is "
+        "still on its way through the table to the app's bindings, so the note opens for "
+        "the KOL above the one moved to (main too). Waiting inside the action deadlocks "
+        "(the down's binding runs in the app's own queue); deferring priority keys while "
+        "earlier ones are in flight (App.on_event) fixed this but broke 12 capture, "
+        "add-KOL and KOL-page tests: needs a careful design."
+    ),
+)
+async def test_down_then_n_in_one_burst_writes_for_the_kol_moved_to(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual import events
+
+    from msl_tui.app import MslApp
+    from msl_tui.store import Store
+
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    db = tmp_path / "down-n.db"
+    db.write_bytes(store.read_bytes())
+    opened = Store.open(db)
+    app = MslApp(opened)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause(0.5)
+        second = app.screen.rows[1].kol_id  # type: ignore[attr-defined]
+        for key in ("down", "n"):
+            app.post_message(events.Key(key, key if key == "n" else None))
+        await pilot.pause(0.5)
+        assert type(app.screen).__name__ == "CaptureScreen"
+        assert app.screen.current_kol_id == second  # type: ignore[attr-defined]
+    opened.close()
