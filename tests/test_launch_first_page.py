@@ -52,17 +52,22 @@ def _seeded(path: Path, kols: int = 60) -> Path:
     return path
 
 
+def _cli_seeded(db: Path, kols: int) -> Path:
+    """A store `msl seed-demo` made, ranked today as the launch before this one did."""
+    seeded = run_msl("seed-demo", "--db", str(db), "--kols", str(kols), "--years", "0.5")
+    assert seeded.returncode == 0, seeded.stderr
+    store = Store.open(db)
+    KolListService(store).ranked(datetime.now(UTC))
+    store.close()
+    return db
+
+
 @pytest.mark.e2e
 def test_a_plain_launch_draws_its_first_rows_without_models_click_or_sync(
     tmp_path: Path,
 ) -> None:
     require_tmux()
-    db = tmp_path / "msl.db"
-    seeded = run_msl("seed-demo", "--db", str(db), "--kols", "30", "--years", "0.5")
-    assert seeded.returncode == 0, seeded.stderr
-    store = Store.open(db)
-    KolListService(store).ranked(datetime.now(UTC))  # as the launch before this one did
-    store.close()
+    db = _cli_seeded(tmp_path / "msl.db", kols=30)
     out = tmp_path / "modules.txt"
     probe = ROOT / "tests" / "launch_probe.py"
     terminal = Terminal(

@@ -15,7 +15,6 @@ import sys
 import termios
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,11 @@ import pytest
 from msl_tui.app import MslApp
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services import launch
-from msl_tui.services.kol_list import KolListService
 from msl_tui.services.launch import hold_collector, peek, release_collector
 from msl_tui.settings import Settings
 from msl_tui.store import Store
 from tests.app_helpers import FIXED_NOW, wait_for
-from tests.terminal import run_msl
-from tests.test_launch_first_page import _seeded
+from tests.test_launch_first_page import _cli_seeded, _seeded
 
 MSL = Path(sys.executable).with_name("msl")
 KOL_ROW = re.compile(rb"Dr [A-Z][a-z]+ [A-Z]")
@@ -100,12 +97,7 @@ def test_the_first_frame_written_holds_the_ranked_rows(tmp_path: Path) -> None:
     # was thrown away, and the first frame written showed only the room kept for the
     # header, the filter field and the key bar ("Widget#header-space" written in it), the
     # rows some 30 ms later, after the header and the filter had been mounted and drawn.
-    db = tmp_path / "msl.db"
-    seeded = run_msl("seed-demo", "--db", str(db), "--kols", "40", "--years", "0.5")
-    assert seeded.returncode == 0, seeded.stderr
-    store = Store.open(db)
-    KolListService(store).ranked(datetime.now(UTC))  # as the launch before this one did
-    store.close()
+    db = _cli_seeded(tmp_path / "msl.db", kols=40)
     written = _launch_output(db, until=b"to filter")
     assert b"Widget#" not in written  # the kept room draws nothing
     rows = KOL_ROW.search(written)

@@ -5,6 +5,7 @@ draft's pause, were never saved."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -16,7 +17,9 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,21 +129,47 @@ def test_a_signal_keeps_the_words_on_screen(
 # -- a filter typed, enter, then a key on the highlighted KOL, in one burst ----------------
 
 
-async def _burst_then(
-    store_path: Path, tmp_path: Path, last: str, enter: str = "enter"
-) -> tuple[object, str, str]:
-    """The app on a copy of the store; `/TEXT`, enter and ``last`` pressed in one go, where
-    TEXT is chosen so its answer's first row is not the list's first row."""
+@contextlib.asynccontextmanager
+async def _list_on_a_copy(store_path: Path, tmp_path: Path) -> AsyncIterator[tuple[Any, Any]]:
+    """The app on a copy of the store, its list ranked and settled: (app, pilot)."""
     from msl_tui.app import MslApp
-    from msl_tui.services.kol_list import ListQuery
+    from msl_tui.screens.kol_list import KolListScreen
     from msl_tui.store import Store
+    from tests.app_helpers import wait_for
 
-    db = tmp_path / "burst.db"
+    db = tmp_path / "copy.db"
     db.write_bytes(store_path.read_bytes())
     store = Store.open(db)
     app = MslApp(store)
-    async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.pause(0.5)
+    try:
+        async with app.run_test(size=(120, 35)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, KolListScreen)
+            await wait_for(pilot, lambda: bool(screen.rows) and not screen._waiting())
+            yield app, pilot
+    finally:
+        store.close()
+
+
+def _post(app: Any, keys: list[str]) -> None:
+    """Posted at once, as a terminal delivers a burst (Pilot's press waits after each)."""
+    from textual import events
+
+    chars = {"slash": "/", "enter": "\r", "space": " ", "ctrl+j": "\n"}
+    for key in keys:
+        app.post_message(events.Key(key, chars.get(key, key if len(key) == 1 else None)))
+
+
+async def _burst_then(
+    store_path: Path, tmp_path: Path, last: str, enter: str = "enter"
+) -> tuple[object, str, str]:
+    """`/TEXT`, enter and ``last`` pressed in one go, where TEXT is chosen so its answer's
+    first row is not the list's first row: (the KOL shown, the answer's first, the screen)."""
+    from msl_tui.services.kol_list import ListQuery
+    from tests.app_helpers import wait_for
+
+    async with _list_on_a_copy(store_path, tmp_path) as (app, pilot):
+        list_screen = app.screen
         ranked = app.kol_list.load(ListQuery())
         first = ranked.rows[0]
         # A KOL further down, found by its whole name, that does not match the first's.
@@ -148,16 +177,11 @@ async def _burst_then(
         text = other.name.split()[-1].lower()
         answer = app.kol_list.load(ListQuery(text=text)).rows[0]
         assert answer.kol_id != first.kol_id
-        # Posted at once, as a terminal delivers a burst (Pilot's press waits after each).
-        from textual import events
-
-        chars = {"slash": "/", "enter": "\r", "space": " ", "ctrl+j": "\n"}
-        for key in ["slash", *text, enter, last]:
-            app.post_message(events.Key(key, chars.get(key, key)))
-        await pilot.pause(0.3)
+        _post(app, ["slash", *text, enter, last])
+        await wait_for(pilot, lambda: app.screen is not list_screen)
+        await pilot.pause()
         shown = getattr(app.screen, "current_kol_id", None)
         kind = type(app.screen).__name__
-    store.close()
     return shown, answer.kol_id, kind
 
 
@@ -180,20 +204,12 @@ async def test_down_after_a_filter_burst_moves_in_the_filters_answer(
 ) -> None:
     """`/TEXT`, enter, down: the cursor on the answer's second KOL (it moved in the rows
     from before the filter, and was put back on the first when the answer came)."""
-    from textual import events
-
-    from msl_tui.app import MslApp
     from msl_tui.services.kol_list import ListQuery
-    from msl_tui.store import Store
+    from tests.app_helpers import wait_for
 
     for name, value in _env(tmp_path).items():
         monkeypatch.setenv(name, value)
-    db = tmp_path / "down.db"
-    db.write_bytes(store.read_bytes())
-    opened = Store.open(db)
-    app = MslApp(opened)
-    async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.pause(0.5)
+    async with _list_on_a_copy(store, tmp_path) as (app, pilot):
         ranked = app.kol_list.load(ListQuery()).rows
         # A text of three letters or more (its answer needs the notes, not at once) that
         # keeps at least two KOLs, not led by the list's first.
@@ -204,12 +220,11 @@ async def test_down_after_a_filter_burst_moves_in_the_filters_answer(
             for a in [app.kol_list.load(ListQuery(text=t)).rows]
             if len(a) >= 2 and a[0].kol_id != ranked[0].kol_id
         )
-        chars = {"slash": "/", "enter": "\r"}
-        for key in ["slash", *text, "enter", "down"]:
-            app.post_message(events.Key(key, chars.get(key, key)))
-        await pilot.pause(0.5)
-        assert app.screen.current_kol_id == answer[1].kol_id
-    opened.close()
+        _post(app, ["slash", *text, "enter", "down"])
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_state.text == text and not screen._waiting())
+        await pilot.pause()
+        assert screen.current_kol_id == answer[1].kol_id
 
 
 async def test_two_enters_typed_ahead_open_the_filters_first_kol(
@@ -239,23 +254,12 @@ async def test_two_enters_typed_ahead_open_the_filters_first_kol(
 async def test_down_then_n_in_one_burst_writes_for_the_kol_moved_to(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from textual import events
-
-    from msl_tui.app import MslApp
-    from msl_tui.store import Store
+    from tests.app_helpers import wait_for
 
     for name, value in _env(tmp_path).items():
         monkeypatch.setenv(name, value)
-    db = tmp_path / "down-n.db"
-    db.write_bytes(store.read_bytes())
-    opened = Store.open(db)
-    app = MslApp(opened)
-    async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.pause(0.5)
-        second = app.screen.rows[1].kol_id  # type: ignore[attr-defined]
-        for key in ("down", "n"):
-            app.post_message(events.Key(key, key if key == "n" else None))
-        await pilot.pause(0.5)
-        assert type(app.screen).__name__ == "CaptureScreen"
-        assert app.screen.current_kol_id == second  # type: ignore[attr-defined]
-    opened.close()
+    async with _list_on_a_copy(store, tmp_path) as (app, pilot):
+        second = app.screen.rows[1].kol_id
+        _post(app, ["down", "n"])
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CaptureScreen")
+        assert app.screen.current_kol_id == second

@@ -21,16 +21,20 @@ from msl_tui.store.database import peek_current
 PASSPHRASE = "correct horse battery staple"
 
 
-def _another_process_looks(db: Path) -> None:
+LOOK = (
+    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+    "c.execute('select count(*) from sqlite_master').fetchone(); c.close()"
+)
+OPEN_THE_STORE = (
+    "import sys, pathlib; from msl_tui.store import Store; "
+    "Store.open(pathlib.Path(sys.argv[1])).close()"
+)
+
+
+def _another_process_looks(db: Path, code: str = LOOK) -> None:
     """What `msl kols` or a second app does: open a connection, read, close it."""
     subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-            "c.execute('select count(*) from sqlite_master').fetchone(); c.close()",
-            str(db),
-        ],
+        [sys.executable, "-c", code, str(db)],
         check=True,
         env={**os.environ, "MSL_PASSPHRASE": PASSPHRASE},
     )
@@ -94,17 +98,7 @@ def test_an_encrypted_store_opened_twice_keeps_its_locks(
     try:
         first.set_meta("note", "one")
         second.close()
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from msl_tui.store import Store; "
-                "s = Store.open(__import__('pathlib').Path(sys.argv[1])); s.close()",
-                str(db),
-            ],
-            check=True,
-            env={**os.environ, "MSL_PASSPHRASE": PASSPHRASE},
-        )
+        _another_process_looks(db, OPEN_THE_STORE)
         assert Path(f"{db}-wal").exists(), "another process took this one's log away"
         first.set_meta("note", "two")
     finally:
