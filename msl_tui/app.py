@@ -297,6 +297,18 @@ class MslApp(KolActions, App[None]):
         self.exit(return_code=1)
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
+        screen = self._first_screen
+        if screen is not None and not screen.is_whole:
+            # Quitting while a plain launch mounts its header, filter field and key bar
+            # (`q` typed at once, an opening refused at once) tore them down half-mounted:
+            # Textual's traceback (MountError, NoMatches 'HeaderTitle') on the terminal
+            # (QA). That takes a few milliseconds: quit once it is done.
+            async def once_whole() -> None:
+                await screen.whole()
+                self.exit(*args, **kwargs)
+
+            self.run_worker(once_whole(), group="quit")
+            return
         if self._store is None and self._opening is not None:
             # A worker waiting for the store must not hold the app's exit up.
             self.kol_list.not_opened(StoreError("msl closed before the store opened"))

@@ -312,6 +312,11 @@ class KolListScreen(UsesAppContext, Screen[None]):
         """Wait until every widget of the screen is mounted (at once but at a plain launch)."""
         await self._whole.wait()
 
+    @property
+    def is_whole(self) -> bool:
+        """Every widget of the screen is mounted (or the screen is gone)."""
+        return self._whole.is_set()
+
     def on_mount(self) -> None:
         if self._rows_first:
             # Mounted after the first frame written (_compositor_refresh); this in case

@@ -1,0 +1,105 @@
+"""QA (qastore): a plain launch against the states a store can be in, and what changes
+between the read-only peek at its first page and its whole opening (msl_tui/entry.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from msl_tui import entry
+from msl_tui.app import MslApp
+from msl_tui.services.launch import StoreOpening, peek, release_collector
+
+MSL = str(Path(sys.executable).parent / "msl")
+
+
+def _msl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MSL, *args], capture_output=True, text=True, env=env or dict(os.environ), timeout=120
+    )
+
+
+@pytest.fixture(autouse=True)
+def _own_places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MSL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MSL_SETTINGS", str(tmp_path / "settings.toml"))
+    monkeypatch.delenv("MSL_DB", raising=False)
+    monkeypatch.delenv("MSL_DEBUG", raising=False)
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two MSLs' stores with KOLs, made once by the real command."""
+    where = tmp_path_factory.mktemp("stores")
+    env = dict(os.environ, MSL_DATA_DIR=str(where / "data"), MSL_SETTINGS=str(where / "s.toml"))
+    made = {}
+    for name, who, seed in (("ann", "Ann Field", "1"), ("bob", "Bob Other", "7")):
+        path = where / f"{name}.db"
+        assert _msl("init", "--name", who, "--db", str(path), env=env).returncode == 0
+        seeded = _msl(
+            "seed-demo", "--db", str(path), "--kols", "12", "--years", "1", "--seed", seed, env=env
+        )
+        assert seeded.returncode == 0, seeded.stderr
+        made[name] = path
+    return made
+
+
+def _copy(source: Path, to: Path) -> Path:
+    shutil.copy(source, to)
+    return to
+
+
+def _opening(path: Path, before_open: object = None) -> tuple[StoreOpening, list[str]]:
+    """What entry.main builds for a plain launch; ``before_open(path)`` runs at the moment
+    the whole opening starts (between the peek and the opening)."""
+    said: list[str] = []
+    seen = entry.identity(path)
+    assert seen is not None
+
+    def open_store():  # type: ignore[no-untyped-def]
+        if callable(before_open):
+            before_open(path)
+        return entry._open(path, said, seen)
+
+    opening = peek(path, open_store)
+    assert opening is not None, "a ready store is peeked at"
+    return opening, said
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(20):
+        await pilot.pause(0.05)
+
+
+async def test_q_at_once_quits_without_a_traceback(stores: dict[str, Path], tmp_path: Path) -> None:
+    # `q` typed as the first page shows quit while the header, filter field and key bar
+    # were being mounted: Textual's MountError / NoMatches('HeaderTitle') traceback.
+    opening, _ = _opening(_copy(stores["ann"], tmp_path / "msl.db"))
+    app = MslApp(None, opening=opening, settings=opening.settings)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:  # raises what the app met
+            await pilot.press("q")
+            await _settle(pilot)
+    finally:
+        release_collector()
+    assert app.return_code in (0, None)
+
+
+async def test_store_removed_before_opening_says_so_without_a_traceback(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    path = _copy(stores["ann"], tmp_path / "msl.db")
+    opening, _ = _opening(path, before_open=os.unlink)
+    app = MslApp(None, opening=opening, settings=opening.settings)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await _settle(pilot)
+    finally:
+        release_collector()
+    assert "removed, moved or replaced" in str(app.open_error)
+    assert not path.exists(), "nothing is created in its place"
