@@ -298,11 +298,10 @@ class MslApp(KolActions, App[None]):
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         screen = self._first_screen
-        if screen is not None and not screen.is_whole:
-            # Quitting while a plain launch mounts its header, filter field and key bar
-            # (`q` typed at once, an opening refused at once) tore them down half-mounted:
-            # Textual's traceback (MountError, NoMatches 'HeaderTitle') on the terminal
-            # (QA). That takes a few milliseconds: quit once it is done.
+        if screen is not None and screen.forgo_the_rest():
+            # A plain launch's header, filter field and key bar are being mounted (`q`
+            # typed at once, an opening refused at once): quit once they are, a few
+            # milliseconds (see KolListScreen.forgo_the_rest).
             async def once_whole() -> None:
                 await screen.whole()
                 self.exit(*args, **kwargs)
