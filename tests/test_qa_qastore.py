@@ -64,10 +64,12 @@ def _opening(path: Path, before_open: object = None) -> tuple[StoreOpening, list
     def open_store():  # type: ignore[no-untyped-def]
         if callable(before_open):
             before_open(path)
-        return entry._open(path, said, seen)
+        return entry._open(path, said, seen, peeked)
 
+    peeked: list[str] = []
     opening = peek(path, open_store)
     assert opening is not None, "a ready store is peeked at"
+    peeked.append(opening.device_id)
     return opening, said
 
 
@@ -103,3 +105,28 @@ async def test_store_removed_before_opening_says_so_without_a_traceback(
         release_collector()
     assert "removed, moved or replaced" in str(app.open_error)
     assert not path.exists(), "nothing is created in its place"
+
+
+async def test_store_overwritten_in_place_by_another_msls_is_refused(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    # `cp bob.db msl.db` writes into the same file (same device and inode): the identity
+    # check passed, and Bob's KOLs came up under Ann's name, `n` writing on Bob's first KOL.
+    path = _copy(stores["ann"], tmp_path / "msl.db")
+
+    def overwrite(target: Path) -> None:
+        with open(target, "r+b") as into:
+            into.truncate(0)
+            into.write(stores["bob"].read_bytes())
+
+    opening, _ = _opening(path, before_open=overwrite)
+    assert opening.title == "Ann Field"
+    app = MslApp(None, opening=opening, settings=opening.settings)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("n")
+            await _settle(pilot)
+            assert app.open_error is not None
+    finally:
+        release_collector()
+    assert "removed, moved or replaced" in str(app.open_error)
