@@ -130,3 +130,18 @@ async def test_store_overwritten_in_place_by_another_msls_is_refused(
     finally:
         release_collector()
     assert "removed, moved or replaced" in str(app.open_error)
+
+
+def test_a_store_at_a_path_that_is_not_utf8_opens_again(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    # msl creates a store at such a path (the first run), but every later opening went
+    # through the read-only URI, which could not encode it: "text that is not valid
+    # Unicode" at each start, for a store msl itself had made.
+    raw = os.fsencode(tmp_path) + b"/st\xffre.db"
+    path = Path(os.fsdecode(raw))
+    shutil.copy(stores["ann"], path)
+    env = dict(os.environ, MSL_DB=os.fsdecode(raw))
+    listed = _msl("conflicts", env=env)  # read-only: through the read-only URI
+    assert listed.returncode == 0, listed.stderr
+    assert peek(path, lambda: None) is not None  # type: ignore[arg-type,return-value]

@@ -352,7 +352,7 @@ class _Connection:
 def _open(path: Path, *, read_only: bool, timeout_ms: int) -> Any:
     dbapi2 = _driver()
     if read_only:
-        uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+        uri = f"file:{quote(os.fsencode(path.absolute()))}?mode=ro"  # (see database._connect)
         conn = dbapi2.connect(uri, uri=True, timeout=timeout_ms / 1000, check_same_thread=False)
     else:
         conn = dbapi2.connect(str(path), timeout=timeout_ms / 1000, check_same_thread=False)
