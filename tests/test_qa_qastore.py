@@ -145,3 +145,36 @@ def test_a_store_at_a_path_that_is_not_utf8_opens_again(
     listed = _msl("conflicts", env=env)  # read-only: through the read-only URI
     assert listed.returncode == 0, listed.stderr
     assert peek(path, lambda: None) is not None  # type: ignore[arg-type,return-value]
+
+
+async def test_a_full_disk_still_shows_the_ranking_and_the_keys_typed(
+    stores: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a full disk (tmpfs of 2 MB, filled) the store opens and reads, but keeping the
+    # day's scores (a cache) fails with SQLite's "database or disk is full": the ranking
+    # was never shown ("loading…" for good) and every key typed stayed held, unanswered.
+    import sqlite3
+
+    from textual.widgets import Input
+
+    from msl_tui.store import situation
+
+    def full(*args: object, **kwargs: object) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(situation, "save_scores", full)
+    opening, _ = _opening(_copy(stores["ann"], tmp_path / "msl.db"))
+    app = MslApp(None, opening=opening, settings=opening.settings)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("slash", "d", "r")
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if app.kol_list.ready and not app._held_keys:
+                    break
+            assert app.kol_list.ready, "the whole ranking is shown"
+            assert app.screen.query_one(Input).value == "dr"
+    finally:
+        release_collector()
+        if app._store is not None:
+            app.store.close()
