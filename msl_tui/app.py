@@ -79,7 +79,8 @@ class MslApp(KolActions, App[None]):
         # Held until the list has its whole ranking, not only until the store opens (QA:
         # ctrl+end replayed on the first page went to its 150th KOL, not the last one).
         self._holding = opening is not None
-        self.open_error: BaseException | None = None  # the opening failed: the CLI says why
+        # The opening failed, or the store proved damaged: the CLI says why.
+        self.open_error: BaseException | None = None
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
@@ -148,6 +149,25 @@ class MslApp(KolActions, App[None]):
     def _handle_exception(self, error: Exception) -> None:
         # A worker (list ranking, KOL page loading) that met a busy store: report, carry on.
         if isinstance(error, WorkerFailed) and self._store_trouble(error.error):
+            return
+        if isinstance(error, WorkerFailed) and isinstance(error.error, sqlite3.DatabaseError):
+            # A damaged store ("database disk image is malformed"): Textual's traceback,
+            # its locals showing KOL names and rows, and exit status 0 (QA). On the KOL
+            # list (a launch's ranking; nothing typed there but a filter) the app closes
+            # with the CLI's one line (open_error), exit status 1; over it, a note or a
+            # form may hold typed text: the damage is said, and the screen stays.
+            from msl_tui.screens.kol_list import KolListScreen
+
+            if self._store is None or isinstance(self.screen, KolListScreen):
+                self._not_opened(error.error)
+            else:
+                self.notify(
+                    "The store is damaged (its file is corrupt): what is on screen is kept; "
+                    "copy any text not yet saved before you quit.",
+                    severity="error",
+                    timeout=30,
+                    markup=False,
+                )
             return
         super()._handle_exception(error)
 

@@ -178,3 +178,46 @@ async def test_a_full_disk_still_shows_the_ranking_and_the_keys_typed(
         release_collector()
         if app._store is not None:
             app.store.close()
+
+
+def _damage_the_kept_situations(path: Path) -> None:
+    """A page of the kept KOL situations turned to noise (a bad sector), the rest intact."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    size = conn.execute("pragma page_size").fetchone()[0]
+    pages = [
+        n
+        for (n,) in conn.execute(
+            "select pageno from dbstat where name = 'kol_situation' order by pageno"
+        )
+    ]
+    conn.close()
+    with open(path, "r+b") as file:
+        file.seek((pages[-1] - 1) * size)
+        file.write(b"\x0d" + b"\xff" * 7)
+
+
+async def test_a_damaged_store_at_launch_is_one_line_not_a_traceback(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    # The ranking's worker met SQLite's "database disk image is malformed": Textual's
+    # traceback, its locals showing KOL names and rows, and exit status 0.
+    path = _copy(stores["ann"], tmp_path / "msl.db")
+    _damage_the_kept_situations(path)
+    opening, _ = _opening(path)
+    app = MslApp(None, opening=opening, settings=opening.settings)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:  # raises what the app met
+            await pilot.press("slash", "d")
+            await _settle(pilot)
+    finally:
+        release_collector()
+    assert app.return_code == 1
+    from msl_tui.store.database import describe_sqlite_error
+
+    assert isinstance(app.open_error, Exception)
+    import sqlite3
+
+    assert isinstance(app.open_error, sqlite3.DatabaseError)
+    assert "damaged" in describe_sqlite_error(app.open_error, path)

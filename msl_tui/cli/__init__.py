@@ -342,7 +342,11 @@ def _run_app(store: Store | None, **kwargs: Any) -> None:
         fail("the app needs a terminal (input or output is redirected): see `msl --help`")
     from msl_tui.app import MslApp  # Textual loads only when a screen is needed.
 
-    MslApp(store, **kwargs).run()
+    app = MslApp(store, **kwargs)
+    app.run()
+    if app.open_error is not None:
+        # The store proved damaged (or would not open): one line, exit status 1.
+        raise app.open_error
 
 
 def _run_locked_app(path: Path) -> None:
