@@ -221,3 +221,53 @@ async def test_a_damaged_store_at_launch_is_one_line_not_a_traceback(
 
     assert isinstance(app.open_error, sqlite3.DatabaseError)
     assert "damaged" in describe_sqlite_error(app.open_error, path)
+
+
+async def test_a_store_busy_with_an_import_ranks_without_waiting_for_the_lock(
+    stores: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process holds the write lock (an `msl import` at work). Keeping the day's
+    # scores is a cache, yet the ranking waited the whole busy timeout for the lock
+    # before it was shown, and the keys typed at launch waited with it (5 s by default).
+    # With a timeout no launch sits out, the list must still be ranked and answer.
+    from textual.widgets import Input
+
+    monkeypatch.setenv("MSL_BUSY_TIMEOUT_MS", "60000")
+    path = _copy(stores["ann"], tmp_path / "msl.db")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('begin immediate'); print('held', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        opening, _ = _opening(path)
+        app = MslApp(None, opening=opening, settings=opening.settings)
+        try:
+            async with app.run_test(size=(120, 36)) as pilot:
+                await pilot.press("slash", "d", "r")
+                for _ in range(200):  # not a timing: the lock is held throughout
+                    await pilot.pause(0.05)
+                    if app.kol_list.ready and not app._held_keys:
+                        break
+                ranked = app.kol_list.ready
+                typed = app.screen.query_one(Input).value if ranked else None
+                holder.stdin.close()  # (a worker still waiting for the lock ends now)
+                assert ranked, "ranked while the other writer holds the lock"
+                assert typed == "dr"
+        finally:
+            release_collector()
+            if app._store is not None:
+                app.store.close()
+    finally:
+        if not holder.stdin.closed:
+            holder.stdin.close()
+        holder.wait(timeout=30)
