@@ -271,3 +271,19 @@ async def test_a_store_busy_with_an_import_ranks_without_waiting_for_the_lock(
         if not holder.stdin.closed:
             holder.stdin.close()
         holder.wait(timeout=30)
+
+
+@pytest.mark.parametrize("value", ["-x", "a=b", "~/msl.db", "nodir/msl.db"])
+def test_a_first_run_answered_with_nothing_leaves_no_store(tmp_path: Path, value: str) -> None:
+    # MSL_DB with a typo (quoted, so `~` stays a letter): the first run made the store,
+    # its WAL files and any folder on the way before asking the name; no answer (no
+    # terminal, or ctrl+c) left them all behind: a folder named `~` in the working one.
+    work = tmp_path / "work"
+    work.mkdir()
+    env = dict(os.environ, MSL_DB=value)
+    done = subprocess.run(
+        [MSL], cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "no MSL yet" in done.stderr or "terminal" in done.stderr
+    assert list(work.iterdir()) == []
