@@ -287,3 +287,22 @@ def test_a_first_run_answered_with_nothing_leaves_no_store(tmp_path: Path, value
     assert done.returncode == 1
     assert "no MSL yet" in done.stderr or "terminal" in done.stderr
     assert list(work.iterdir()) == []
+
+
+def test_a_named_pipe_named_like_the_store_is_refused_not_waited_on(tmp_path: Path) -> None:
+    # `msl --db FIFO` opened the pipe to look for an encrypted store's header and waited
+    # for ever for someone to write into it (nothing on screen, ctrl+c the only way out).
+    pipe = tmp_path / "msl.db"
+    os.mkfifo(pipe)
+    done = _msl("--db", str(pipe), "conflicts")  # (a hang fails on the helper's timeout)
+    assert done.returncode == 1
+    assert "not a regular file" in done.stderr
+    plain = subprocess.run(
+        [MSL, "--db", str(pipe)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert plain.returncode == 1
+    assert "not a regular file" in plain.stderr

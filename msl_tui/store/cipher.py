@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+import stat
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -70,9 +71,13 @@ class PassphraseError(StoreError):
 
 def looks_encrypted(path: Path) -> bool:
     """A file with no SQLite header whose size is a whole number of pages: what SQLCipher
-    writes. (Text files and other programs' files almost never are.)"""
+    writes. (Text files and other programs' files almost never are.) Only a regular file
+    is opened: opening a named pipe waited for ever for a writer (``msl --db FIFO``, QA)."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            return False
+        size = status.st_size
         with path.open("rb") as handle:
             head = handle.read(16)
     except OSError:
