@@ -150,7 +150,9 @@ class MslApp(KolActions, App[None]):
         # A worker (list ranking, KOL page loading) that met a busy store: report, carry on.
         if isinstance(error, WorkerFailed) and self._store_trouble(error.error):
             return
-        if isinstance(error, WorkerFailed) and isinstance(error.error, sqlite3.DatabaseError):
+        # (Exactly DatabaseError: SQLite's word for a corrupt file; an IntegrityError is a
+        # bug, and stays one.)
+        if isinstance(error, WorkerFailed) and type(error.error) is sqlite3.DatabaseError:
             # A damaged store ("database disk image is malformed"): Textual's traceback,
             # its locals showing KOL names and rows, and exit status 0 (QA). On the KOL
             # list (a launch's ranking; nothing typed there but a filter) the app closes
