@@ -6,6 +6,7 @@ through services (msl_tui/services), never through SQL.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakKeyDictionary
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode, NoScreen
 from textual.widget import AwaitMount
@@ -197,7 +198,9 @@ class MslApp(KolActions, App[None]):
             if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
                 return  # a row clicked in that moment would open a page the store must fill
         if isinstance(event, events.Key) and not event.is_forwarded:
-            self._key_sent_to[event] = self.focused or self.screen
+            # (A key arriving as the app closes finds no screen: Textual's traceback.)
+            with contextlib.suppress(ScreenStackError):
+                self._key_sent_to[event] = self.focused or self.screen
         await super().on_event(event)
 
     async def _on_key(self, event: events.Key) -> None:
