@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakKeyDictionary
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode, NoScreen
 from textual.widget import AwaitMount
@@ -82,7 +82,8 @@ class MslApp(KolActions, App[None]):
         # Held until the list has its whole ranking, not only until the store opens (QA:
         # ctrl+end replayed on the first page went to its 150th KOL, not the last one).
         self._holding = opening is not None
-        self.open_error: BaseException | None = None  # the opening failed: the CLI says why
+        # The opening failed, or the store proved damaged: the CLI says why.
+        self.open_error: BaseException | None = None
         self._now = now or (lambda: datetime.now(UTC))
         self.settings = settings or load_settings()
         self._open_capture_for = open_capture_for
@@ -158,6 +159,27 @@ class MslApp(KolActions, App[None]):
         # A worker (list ranking, KOL page loading) that met a busy store: report, carry on.
         if isinstance(error, WorkerFailed) and self._store_trouble(error.error):
             return
+        # (Exactly DatabaseError: SQLite's word for a corrupt file; an IntegrityError is a
+        # bug, and stays one.)
+        if isinstance(error, WorkerFailed) and type(error.error) is sqlite3.DatabaseError:
+            # A damaged store ("database disk image is malformed"): Textual's traceback,
+            # its locals showing KOL names and rows, and exit status 0 (QA). On the KOL
+            # list (a launch's ranking; nothing typed there but a filter) the app closes
+            # with the CLI's one line (open_error), exit status 1; over it, a note or a
+            # form may hold typed text: the damage is said, and the screen stays.
+            from msl_tui.screens.kol_list import KolListScreen
+
+            if self._store is None or isinstance(self.screen, KolListScreen):
+                self._not_opened(error.error)
+            else:
+                self.notify(
+                    "The store is damaged (its file is corrupt): what is on screen is kept; "
+                    "copy any text not yet saved before you quit.",
+                    severity="error",
+                    timeout=30,
+                    markup=False,
+                )
+            return
         super()._handle_exception(error)
 
     def now(self) -> datetime:
@@ -184,7 +206,9 @@ class MslApp(KolActions, App[None]):
             if isinstance(event, events.MouseDown | events.MouseUp | events.Click):
                 return  # a row clicked in that moment would open a page the store must fill
         if isinstance(event, events.Key) and not event.is_forwarded:
-            self._key_sent_to[event] = self.focused or self.screen
+            # (A key arriving as the app closes finds no screen: Textual's traceback.)
+            with contextlib.suppress(ScreenStackError):
+                self._key_sent_to[event] = self.focused or self.screen
         await super().on_event(event)
 
     async def _on_key(self, event: events.Key) -> None:
@@ -334,6 +358,17 @@ class MslApp(KolActions, App[None]):
         self.exit(return_code=1)
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
+        screen = self._first_screen
+        if screen is not None and screen.forgo_the_rest():
+            # A plain launch's header, filter field and key bar are being mounted (`q`
+            # typed at once, an opening refused at once): quit once they are, a few
+            # milliseconds (see KolListScreen.forgo_the_rest).
+            async def once_whole() -> None:
+                await screen.whole()
+                self.exit(*args, **kwargs)
+
+            self.run_worker(once_whole(), group="quit")
+            return
         if self._store is None and self._opening is not None:
             # A worker waiting for the store must not hold the app's exit up.
             self.kol_list.not_opened(StoreError("msl closed before the store opened"))

@@ -27,8 +27,10 @@ def main() -> None:
         # The file the first page is read from, before the peek opens it: the whole opening
         # must open that same file (see _open).
         seen = identity(path)
-        opening = peek(path, lambda: _open(path, said, seen)) if seen is not None else None
+        peeked: list[str] = []  # the device id the first page was read under
+        opening = peek(path, lambda: _open(path, said, seen, peeked)) if seen is not None else None
         if opening is not None:
+            peeked.append(opening.device_id)
             _run_app(path, opening, said)
             return
         release_collector()
@@ -66,13 +68,18 @@ def identity(path: Path) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _open(path: Path, said: list[str], seen: tuple[int, int]) -> Store:
+def _open(
+    path: Path, said: list[str], seen: tuple[int, int], peeked: list[str] | None = None
+) -> Store:
     """The whole opening, in the app's worker once the first page is on screen.
 
     Only the store the first page was read from: if the file was removed, moved or
     replaced since the peek (QA), ``Store.open`` made an empty store in its place, or
     opened another MSL's, and the keys typed meanwhile would have acted on it while the
-    screen showed the first. It is refused in one line instead; nothing is created."""
+    screen showed the first. It is refused in one line instead; nothing is created.
+    ``peeked``: the device id the first page was read under. A file written over in place
+    (``cp other.db msl.db``) keeps its device and inode: another MSL's KOLs came up under
+    the first one's name (QA), so the profile must be the one peeked at as well."""
     from msl_tui.services.launch import housekeeping_lines
     from msl_tui.store import Store
     from msl_tui.store.errors import StoreError
@@ -87,6 +94,8 @@ def _open(path: Path, said: list[str], seen: tuple[int, int]) -> Store:
     try:
         profile = store.get_profile()
         if identity(path) != seen or profile is None or profile.role != "msl":
+            raise changed
+        if peeked and profile.device_id != peeked[0]:
             raise changed
         said.extend(housekeeping_lines(store))
     except BaseException:

@@ -298,13 +298,45 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
         if isinstance(path, Path):
             cipher.prefetch_key(path)  # an encrypted store's key derives while Textual loads
             import msl_tui.app  # noqa: F401
+        new = _not_there(path)
         store = open_store(path)
         if store.get_profile() is None:
-            if not sys.stdin.isatty():
-                fail("this store has no MSL yet: run `msl init --name NAME` first")
-            name = click.prompt("Welcome to msl-tui. Your name (as head office knows you)")
-            _set_profile(store, name.strip(), "")
+            try:
+                if not sys.stdin.isatty():
+                    fail("this store has no MSL yet: run `msl init --name NAME` first")
+                name = click.prompt("Welcome to msl-tui. Your name (as head office knows you)")
+                _set_profile(store, name.strip(), "")
+            except BaseException:
+                # No answer (no terminal, ctrl+c, a name refused): the store just made
+                # for it goes, with the folders made on its way. A typo in MSL_DB left
+                # them behind: a folder named `~` in the working one (QA).
+                _forget(store, new)
+                raise
         _run_app(store)
+
+
+def _not_there(path: Path | ServerUrl) -> list[Path]:
+    """What a first run at ``path`` would make: the file and its missing folders."""
+    if not isinstance(path, Path) or path.exists() or path.is_symlink():
+        return []
+    made = [path]
+    folder = path.absolute().parent
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
+    return made
+
+
+def _forget(store: Store, made: list[Path]) -> None:
+    """Remove what a first run made (``_not_there``), the store's WAL files included."""
+    if not made:
+        return
+    store.close()
+    with contextlib.suppress(OSError):
+        for suffix in ("-wal", "-shm", ""):
+            made[0].with_name(made[0].name + suffix).unlink(missing_ok=True)
+        for folder in made[1:]:
+            folder.rmdir()  # only if empty: never anything else
 
 
 def _ask_passphrase(path: Path) -> str | None:
@@ -344,6 +376,9 @@ def _run_app(store: Store | None, **kwargs: Any) -> None:
 
     app = MslApp(store, **kwargs)
     app.run()
+    if app.open_error is not None:
+        # The store proved damaged (or would not open): one line, exit status 1.
+        raise app.open_error
     if app.return_code:  # stopped by SIGTERM or SIGHUP (its draft saved): 128 + signal
         raise SystemExit(app.return_code)
 

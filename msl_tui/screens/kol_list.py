@@ -241,6 +241,8 @@ class KolListScreen(UsesAppContext, Screen[None]):
         self._rows_first = rows_first
         self._whole = asyncio.Event()  # every widget of the screen is mounted
         self._rest_started = False  # _mount_the_rest was called
+        self._mounting_rest = False  # _mount_the_rest is at work
+        self._rest_forgone = False  # the app quits: the rest is not mounted
         self.query_state = ListQuery()
         self.rows: list[KolRow] = []
         self.shown = 0
@@ -288,14 +290,20 @@ class KolListScreen(UsesAppContext, Screen[None]):
         Styling and drawing them (and first parsing their classes' CSS) was about a third
         of what the first frame cost beyond a bare table's; keys typed meanwhile are held
         by the app until the store has opened, and that waits for this (``whole``)."""
-        with self.app.batch_update():  # one repaint: no frame with both, nothing shifts
-            for name, widget in (("header", Header()), ("filter", _filter_field())):
-                space = self.query_one(f"#{name}-space")
-                await space.parent.mount(widget, before=space)  # type: ignore[union-attr]
+        if self._rest_forgone:
+            return
+        self._mounting_rest = True
+        try:
+            with self.app.batch_update():  # one repaint: no frame with both, nothing shifts
+                for name, widget in (("header", Header()), ("filter", _filter_field())):
+                    space = self.query_one(f"#{name}-space")
+                    await space.parent.mount(widget, before=space)  # type: ignore[union-attr]
+                    await space.remove()
+                space = self.query_one("#footer-space")
+                await self.mount(KeyFooter(), before=space)
                 await space.remove()
-            space = self.query_one("#footer-space")
-            await self.mount(KeyFooter(), before=space)
-            await space.remove()
+        finally:
+            self._mounting_rest = False
         self.refresh_bindings()  # the key bar draws its keys when told of the bindings
         self._whole.set()
 
@@ -324,6 +332,16 @@ class KolListScreen(UsesAppContext, Screen[None]):
     async def whole(self) -> None:
         """Wait until every widget of the screen is mounted (at once but at a plain launch)."""
         await self._whole.wait()
+
+    def forgo_the_rest(self) -> bool:
+        """The app quits: a plain launch's header, filter field and key bar are not mounted
+        if that has not begun. True if it has and is not done: the app waits (``whole``)
+        before it quits, as a widget torn down half-mounted was Textual's traceback on the
+        terminal (MountError, NoMatches 'HeaderTitle'; `q` typed at once, QA)."""
+        if self._mounting_rest:
+            return True
+        self._rest_forgone = True
+        return False
 
     def on_mount(self) -> None:
         if self._rows_first:

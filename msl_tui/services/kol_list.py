@@ -345,8 +345,10 @@ class KolListService:
             for p in priorities
             for r in (by_id[p.kol_id],)
         ):
-            # A cache only: a busy store (an import running) keeps the old one.
-            with contextlib.suppress(StoreError):
+            # A cache only: a busy store (an import running) keeps the old one, and so
+            # does a full disk (SQLite's own error, not a StoreError: the ranking was never
+            # shown and every key typed at launch stayed held; QA).
+            with contextlib.suppress(StoreError, sqlite3.OperationalError):
                 situation.save_scores(
                     self.store,
                     day,

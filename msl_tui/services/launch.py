@@ -42,6 +42,9 @@ class StoreOpening:
     title: str
     settings: Settings
     open: Callable[[], Store]
+    # The device id of the profile the first page was read under: the whole opening
+    # must find the same one (entry._open).
+    device_id: str = ""
 
 
 def peek(
@@ -70,7 +73,9 @@ def peek(
     title = printable(name, None) if isinstance(name, str) else ""
     day = (now or datetime.now(UTC)).date().isoformat()
     reader.read_ahead(day, settings.weights.key(), FIRST_PAGE_ROWS)
-    return StoreOpening(path, reader, title, settings, open_store)
+    device = profile.get("device_id")
+    device_id = device if isinstance(device, str) else ""
+    return StoreOpening(path, reader, title, settings, open_store, device_id)
 
 
 # The cycle collector is held off from the command's start until the whole ranking is on

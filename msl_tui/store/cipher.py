@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+import stat
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -71,9 +72,13 @@ class PassphraseError(StoreError):
 
 def looks_encrypted(path: Path) -> bool:
     """A file with no SQLite header whose size is a whole number of pages: what SQLCipher
-    writes. (Text files and other programs' files almost never are.)"""
+    writes. (Text files and other programs' files almost never are.) Only a regular file
+    is opened: opening a named pipe waited for ever for a writer (``msl --db FIFO``, QA)."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            return False  # (a named pipe: opening it waited for ever for a writer)
+        size = status.st_size
         head = read_head(path)  # (never open() and close(): see store/file_head.py)
     except OSError:
         return False
@@ -351,7 +356,7 @@ class _Connection:
 def _open(path: Path, *, read_only: bool, timeout_ms: int) -> Any:
     dbapi2 = _driver()
     if read_only:
-        uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+        uri = f"file:{quote(os.fsencode(path.absolute()))}?mode=ro"  # (see database._connect)
         conn = dbapi2.connect(uri, uri=True, timeout=timeout_ms / 1000, check_same_thread=False)
     else:
         conn = dbapi2.connect(str(path), timeout=timeout_ms / 1000, check_same_thread=False)

@@ -97,6 +97,8 @@ def _check_existing_file(path: Path) -> bool:
 def _connect(path: Path, *, read_only: bool, peek: bool = False) -> sqlite3.Connection:
     """The one place a store's file is opened: SQLCipher for an encrypted store (a wrapped
     connection that raises sqlite3's errors), the standard sqlite3 for every other.
+    The read-only URI quotes the path's bytes: a name that is not UTF-8 (a store msl
+    created there itself) could not be put in it as text, and never opened again (QA).
     ``peek`` (launch's look before the whole opening, read-only): a lock is waited for
     only briefly, and never read past (see peek_current)."""
     timeout = PEEK_BUSY_MS if peek else busy_timeout_ms()
@@ -106,7 +108,7 @@ def _connect(path: Path, *, read_only: bool, peek: bool = False) -> sqlite3.Conn
         conn = sqlite3.connect(str(path), timeout=timeout / 1000, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {timeout}")
         return conn
-    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    uri = f"file:{quote(os.fsencode(path.absolute()))}?mode=ro"
     conn = sqlite3.connect(uri, uri=True, timeout=timeout / 1000, check_same_thread=False)
     try:
         conn.execute(f"PRAGMA busy_timeout = {timeout}")

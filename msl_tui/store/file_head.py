@@ -18,7 +18,9 @@ writes a new file (a new inode)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 HEAD_BYTES = 16
@@ -29,6 +31,8 @@ _known: dict[tuple[int, int], bytes] = {}
 def read_head(path: Path) -> bytes:
     """The file's first 16 bytes (fewer if it is shorter). OSError as ``open`` raises it."""
     status = os.stat(path)
+    if not stat.S_ISREG(status.st_mode):  # a named pipe would wait for ever for a writer
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
     key = (status.st_dev, status.st_ino)
     head = _known.get(key)
     if head is not None:

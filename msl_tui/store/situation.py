@@ -359,8 +359,11 @@ def save_scores(
     store: Store, day: str, weights_key: str, rev: str, scores: Iterable[tuple[str, float]]
 ) -> bool:
     """Keep a whole ranking's scores for ``day``, unless a write changed any situation
-    since ``rev`` was read (those scores would be wrong). True if kept."""
-    with store.transaction():
+    since ``rev`` was read (those scores would be wrong). True if kept.
+    A cache: on a store busy with another writer (an import) it is not kept, at once.
+    Waiting the busy timeout (5 s) for the lock held the whole ranking back, and the keys
+    typed at launch with it (QA)."""
+    with store.transaction(wait=False):
         if revision(store) != rev:
             return False
         store.db.conn.executemany(

@@ -204,13 +204,14 @@ class Store:
             self._settled = previous
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[None]:
+    def transaction(self, *, write: bool = True, wait: bool = True) -> Iterator[None]:
         """Group writes: all of them land, or none do.
 
         The outermost level takes the write lock up front (BEGIN IMMEDIATE): a writer that
         started reading first could not upgrade later without failing midway. ``write=False``
         gives a consistent read snapshot and works on a read-only store. Nested levels are
-        savepoints.
+        savepoints. ``wait=False`` (a cache's write, on SQLite): a store busy with another
+        writer is StoreBusyError at once, not after the busy timeout.
         """
         if self.server:
             from msl_tui.store.pg import record_key
@@ -242,12 +243,18 @@ class Store:
                 with self.db.atomic():
                     yield
                 return
+            waits = conn.execute("PRAGMA busy_timeout").fetchone()[0] if not wait else None
             try:
+                if not wait:
+                    conn.execute("PRAGMA busy_timeout = 0")
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.OperationalError as exc:
                 if _busy(exc):
                     raise StoreBusyError(self.path) from None
                 raise
+            finally:
+                if waits is not None:
+                    conn.execute(f"PRAGMA busy_timeout = {int(waits)}")
             self._touched = set()
             try:
                 yield
