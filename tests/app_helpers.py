@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from textual import events
 from textual._xterm_parser import XTermParser
@@ -69,6 +70,22 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
     app.call_later(handed_on.set)
     await handed_on.wait()
     await pilot.wait_for_scheduled_animations()
+
+
+async def keys_acted(pilot: Pilot[None], app: Any, screen: Any) -> None:
+    """Until the keys typed at the list ``screen`` have acted and what they asked for is on
+    screen. A plain launch replays the keys it held once the whole ranking is laid out, a
+    refresh after it is on screen (MslApp._replay_held): waiting for the ranking alone
+    compared the state before they had acted (1 run in 7), and the app, closed with them
+    still on their way, raised ScreenStackError over the failed assertion."""
+    await wait_for(pilot, lambda: app._exit or not app._holding)
+    handed_on = asyncio.Event()
+    if not app._exit:
+        app.call_later(handed_on.set)  # queued behind the replayed keys
+    await wait_for(pilot, lambda: app._exit or handed_on.is_set())
+    await pilot.wait_for_scheduled_animations()  # what the keys started (a page, a filter)
+    await wait_for(pilot, lambda: app._exit or not screen._waiting())
+    await pilot.pause()
 
 
 async def run_command(pilot: Pilot[None], title: str) -> None:

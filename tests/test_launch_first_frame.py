@@ -10,14 +10,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from msl_tui.app import MslApp
 from msl_tui.screens.kol_list import KolListScreen
 from msl_tui.services.launch import peek
 from msl_tui.settings import Settings
 from msl_tui.store import Store
-from tests.app_helpers import FIXED_NOW, wait_for
+from tests.app_helpers import FIXED_NOW, keys_acted, wait_for
 from tests.test_launch_first_page import _seeded
 
 SIZE = (140, 40)
@@ -128,22 +127,6 @@ def _state(app: MslApp, list_screen: KolListScreen) -> tuple[object, ...]:
     )
 
 
-async def _settled(pilot: Pilot[None], app: MslApp, screen: KolListScreen) -> None:
-    """Until the keys typed have acted and what they asked for is on screen."""
-    # A plain launch replays the keys it held once the whole ranking is laid out, a refresh
-    # after it is on screen (MslApp._replay_held). Waiting for the ranking alone compared
-    # the state before they had acted (1 run in 7), and the app, closed with them still on
-    # their way, raised ScreenStackError over the failed assertion.
-    await wait_for(pilot, lambda: app._exit or not app._holding)
-    handed_on = asyncio.Event()
-    if not app._exit:
-        app.call_later(handed_on.set)  # queued behind the replayed keys
-    await wait_for(pilot, lambda: app._exit or handed_on.is_set())
-    await pilot.wait_for_scheduled_animations()  # what the keys started (a page, a filter)
-    await wait_for(pilot, lambda: app._exit or not screen._waiting())
-    await pilot.pause()
-
-
 @pytest.mark.parametrize("keys", BURSTS)
 @pytest.mark.parametrize("store_first", [False, True], ids=["rest-first", "store-first"])
 async def test_keys_typed_in_the_first_instant_act_as_after_the_whole_mount(
@@ -157,7 +140,7 @@ async def test_keys_typed_in_the_first_instant_act_as_after_the_whole_mount(
         assert isinstance(screen, KolListScreen)
         await wait_for(pilot, lambda: usual.kol_list.ready and not screen._waiting())
         await pilot.press(*keys)
-        await _settled(pilot, usual, screen)
+        await keys_acted(pilot, usual, screen)
         expected = _state(usual, screen)
     store.close()
 
@@ -184,7 +167,7 @@ async def test_keys_typed_in_the_first_instant_act_as_after_the_whole_mount(
             await wait_for(pilot, lambda: bool(first.query("KeyFooter")))
             gate.set()
         await wait_for(pilot, lambda: app._exit or app._store is not None)
-        await _settled(pilot, app, first)
+        await keys_acted(pilot, app, first)
         assert _state(app, first) == expected
     if app._store is not None:
         app.store.close()

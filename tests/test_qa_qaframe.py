@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from msl_tui import entry
 from msl_tui.app import MslApp
 from msl_tui.services.launch import peek
 from msl_tui.store import Store
+from tests.app_helpers import keys_acted, wait_for
 
 KOLS = 300  # more than the first page (150 rows) the first frame shows
 
@@ -56,9 +58,10 @@ def _fast_app(path: Path, gate: threading.Event) -> MslApp:
     return MslApp(None, opening=opening, settings=opening.settings)
 
 
-async def _settle(app: MslApp, pilot: object) -> None:
-    for _ in range(40):
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
+async def _settle(app: MslApp, pilot: Any) -> None:
+    """The whole ranking on screen and every key typed acted on (no fixed pause)."""
+    await wait_for(pilot, lambda: app._exit or (app._store is not None and app.kol_list.ready))
+    await keys_acted(pilot, app, app.screen)
 
 
 async def _compare(seeded: Path, tmp_path: Path, keys: list[str]) -> None:

@@ -94,9 +94,14 @@ def _quit_once_drawn(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     drawn = b""
     try:
-        run = subprocess.Popen(
-            [str(MSL), *args], stdin=follower, stdout=follower, stderr=follower, env=env
-        )
+        try:
+            run = subprocess.Popen(
+                [str(MSL), *args], stdin=follower, stdout=follower, stderr=follower, env=env
+            )
+        finally:
+            # Only the program holds the terminal now: its exit ends the reads below at
+            # once (held here too, each run waited out the 5 s read timeout).
+            os.close(follower)
         while b"Alex Morgan" not in drawn and select.select([leader], [], [], 60)[0]:
             drawn += os.read(leader, 65536)
         os.write(leader, b"q")
@@ -112,7 +117,6 @@ def _quit_once_drawn(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
                 break
         return run.wait(timeout=60), drawn
     finally:
-        os.close(follower)
         os.close(leader)
 
 
