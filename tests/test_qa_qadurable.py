@@ -100,3 +100,114 @@ def test_dry_run_stopped_by_signal_leaves_no_overlay(
     # The store itself is untouched and still opens.
     real = _msl("import", str(bundle), "--db", str(store))
     assert real.returncode == 0, real.stderr
+
+
+# A process that holds the store's write lock (a long `msl import`, `sqlite3 STORE` with
+# `begin immediate`) until it reads a line.
+_HOLD_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("begin immediate")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("commit")
+"""
+
+
+class _Terminal:
+    """msl on a real pseudo-terminal: what it drew is read back as it comes."""
+
+    def __init__(self, store: Path) -> None:
+        import pty
+
+        self.master, slave = pty.openpty()
+        env = {**os.environ, "MSL_DB": str(store), "TERM": "xterm-256color",
+               "COLUMNS": "140", "LINES": "40"}  # fmt: skip
+        self.proc = subprocess.Popen(
+            [MSL], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.seen = b""
+
+    def _read(self) -> None:
+        import select
+
+        while select.select([self.master], [], [], 0.05)[0]:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.seen += chunk
+
+    def wait_for(self, text: str) -> None:
+        start = len(self.seen)
+
+        def drawn() -> bool:
+            self._read()
+            return text.encode() in self.seen[max(0, start - 200) :]
+
+        _wait_for(drawn, f"{text!r} on screen")
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+def _draft_notes(store: Path) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(store)
+    try:
+        return [json_notes for (json_notes,) in conn.execute(
+            "select json_extract(payload, '$.notes') from drafts")]  # fmt: skip
+    finally:
+        conn.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="while another process holds the store's write lock the draft lives only in the "
+    "app's memory ('kept here and saved as soon as it can be'): kill -9 then loses it. "
+    "Needs a fallback draft file beside the store, recovered at the next launch",
+)
+def test_words_typed_while_another_process_holds_the_lock_survive_kill_9(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "msl.db"
+    assert _msl("init", "--name", "Ann Lee", "--db", str(store)).returncode == 0
+    seeded = _msl("seed-demo", "--db", str(store), "--kols", "5", "--years", "1")
+    assert seeded.returncode == 0, seeded.stderr
+    term = _Terminal(store)
+    holder = None
+    try:
+        term.wait_for("Dr ")
+        term.type("n")
+        term.wait_for("Unsolicited")
+        term.type("beforelock ")
+        # The draft's pause passes and the draft is saved: it is in the store.
+        _wait_for(lambda: any("beforelock" in (n or "") for n in _draft_notes(store)),
+                  "the first words in the draft")  # fmt: skip
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, str(store)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        term.type("underlock")
+        term.wait_for("underlock")
+        term.wait_for("busy")  # the app says it could not save the draft yet
+        term.proc.kill()  # kill -9, the lock still held
+        term.proc.wait()
+    finally:
+        if holder is not None and holder.poll() is None:
+            assert holder.stdin is not None
+            holder.communicate("\n", timeout=60)
+        term.close()
+    notes = _draft_notes(store)
+    assert any("underlock" in (n or "") for n in notes), notes
