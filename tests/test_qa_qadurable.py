@@ -211,3 +211,69 @@ def test_words_typed_while_another_process_holds_the_lock_survive_kill_9(
         term.close()
     notes = _draft_notes(store)
     assert any("underlock" in (n or "") for n in notes), notes
+
+
+def _blocked_in_sleep(pid: int) -> bool:
+    """The process's main thread sleeps in a system call (SQLite's busy handler waiting
+    for the lock), rather than waiting for events. x86-64 Linux numbers."""
+    try:
+        call = Path(f"/proc/{pid}/task/{pid}/syscall").read_text().split()[0]
+    except (OSError, IndexError):
+        return False
+    return call in ("35", "230")  # nanosleep, clock_nanosleep
+
+
+@pytest.mark.skipif(not Path("/proc/self/syscall").exists(), reason="needs Linux /proc")
+def test_sigterm_while_another_process_holds_the_lock_keeps_the_words(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM saves the note being written before msl closes, but waited only the
+    draft's 150 ms for a store another process was writing: msl closed (exit 143) and the
+    words typed since the last save were gone, without a word said."""
+    store = tmp_path / "msl.db"
+    assert _msl("init", "--name", "Ann Lee", "--db", str(store)).returncode == 0
+    seeded = _msl("seed-demo", "--db", str(store), "--kols", "5", "--years", "1")
+    assert seeded.returncode == 0, seeded.stderr
+    term = _Terminal(store)
+    holder = None
+    try:
+        term.wait_for("Dr ")
+        term.type("n")
+        term.wait_for("Unsolicited")
+        term.type("beforelock ")
+        _wait_for(lambda: any("beforelock" in (n or "") for n in _draft_notes(store)),
+                  "the first words in the draft")  # fmt: skip
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, str(store)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        term.type("termwords")
+        term.wait_for("termwords")
+        term.wait_for("busy")
+        term.proc.send_signal(signal.SIGTERM)
+        # msl either closes at once (the words lost) or waits for the lock: seen asleep in
+        # the busy handler on polls spanning more than a draft retry's 150 ms wait, so this
+        # is the closing save, not a retry (whose success would hide the bug).
+        asleep: list[float] = []
+
+        def closed_or_waiting() -> bool:
+            if term.proc.poll() is not None:
+                return True
+            if not _blocked_in_sleep(term.proc.pid):
+                asleep.clear()
+                return False
+            asleep.append(time.monotonic())
+            return asleep[-1] - asleep[0] > 1.0
+
+        _wait_for(closed_or_waiting, "msl closed or waiting for the lock")
+        assert holder.stdin is not None
+        holder.communicate("\n", timeout=60)
+        term.proc.wait(timeout=60)
+        assert term.proc.returncode == 128 + signal.SIGTERM
+    finally:
+        if holder is not None and holder.poll() is None:
+            holder.kill()
+        term.close()
+    notes = _draft_notes(store)
+    assert any("termwords" in (n or "") for n in notes), notes
