@@ -277,3 +277,33 @@ def test_sigterm_while_another_process_holds_the_lock_keeps_the_words(
         term.close()
     notes = _draft_notes(store)
     assert any("termwords" in (n or "") for n in notes), notes
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs (root)")
+def test_dry_run_with_full_tmpdir_names_tmpdir_not_the_store(
+    tmp_path: Path, bundle_and_store: tuple[Path, Path]
+) -> None:
+    """A full TMPDIR during `msl import --dry-run` said 'the disk holding b.db is full':
+    the MSL frees space on the wrong disk. The overlay's folder is named, and removed."""
+    bundle, store = bundle_and_store
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr!r}")
+    try:
+        # Fill it, leaving a few blocks: the overlay's first batch does not fit.
+        (small / "fill").write_bytes(b"\0" * (64 * 1024 - 3 * 4096))
+        temp = small / "t"
+        temp.mkdir()
+        run = _msl("import", str(bundle), "--dry-run", "--db", str(store),
+                   env={**os.environ, "TMPDIR": str(temp)})  # fmt: skip
+        assert run.returncode == 1, run
+        assert "Traceback" not in run.stderr
+        assert "TMPDIR" in run.stderr and str(store) not in run.stderr, run.stderr
+        assert list(temp.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)], check=False)

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from msl_tui.store.errors import StoreError
 from msl_tui.store.written import Written
 
 if TYPE_CHECKING:
@@ -123,5 +124,14 @@ def private_overlay() -> Iterator[Overlay]:
         overlay = Overlay(path)
         try:
             yield overlay
+        except sqlite3.OperationalError as error:
+            # The overlay's disk (TMPDIR), not the store's, is the full one: the CLI's line
+            # named the store's ("the disk holding msl.db is full"), the wrong place to free (QA).
+            if "full" not in str(error):
+                raise
+            raise StoreError(
+                f"the disk holding the temporary folder {folder} (TMPDIR) is full: "
+                "nothing was changed; free some space there or set TMPDIR to another folder"
+            ) from error
         finally:
             overlay.close()
