@@ -307,3 +307,37 @@ def test_dry_run_with_full_tmpdir_names_tmpdir_not_the_store(
         assert list(temp.iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def test_encrypt_refuses_a_store_an_idle_app_has_open(tmp_path: Path) -> None:
+    """`msl encrypt` while msl was open on the store (idle, a note being written) went
+    ahead: its 'in use' check saw only a reader inside a transaction. The file was
+    replaced and the old one wiped under the app, which could then save nothing (what it
+    typed since its last draft was lost on quitting), and a visit it saved while the copy
+    was made went to the wiped file. Refused now, in one line, nothing changed."""
+    from msl_tui.store import cipher
+
+    if not cipher.available():
+        pytest.skip("needs SQLCipher")
+    store = tmp_path / "msl.db"
+    assert _msl("init", "--name", "Ann Lee", "--db", str(store)).returncode == 0
+    seeded = _msl("seed-demo", "--db", str(store), "--kols", "5", "--years", "1")
+    assert seeded.returncode == 0, seeded.stderr
+    term = _Terminal(store)
+    try:
+        term.wait_for("Dr ")
+        term.type("n")
+        term.wait_for("Unsolicited")
+        term.type("beforeencrypt ")
+        _wait_for(lambda: any("beforeencrypt" in (n or "") for n in _draft_notes(store)),
+                  "the first words in the draft")  # fmt: skip
+        run = _msl("encrypt", "--db", str(store),
+                   env={**os.environ, "MSL_PASSPHRASE": "a long enough passphrase 42"})  # fmt: skip
+        assert run.returncode == 1, run
+        assert "in use" in run.stderr, run.stderr
+        assert not cipher.looks_encrypted(store)
+        term.type("afterencrypt")
+        _wait_for(lambda: any("afterencrypt" in (n or "") for n in _draft_notes(store)),
+                  "the words typed after, saved in the same file")  # fmt: skip
+    finally:
+        term.close()
