@@ -341,3 +341,37 @@ def test_encrypt_refuses_a_store_an_idle_app_has_open(tmp_path: Path) -> None:
                   "the words typed after, saved in the same file")  # fmt: skip
     finally:
         term.close()
+
+
+def test_dry_run_killed_outright_its_overlay_removed_by_the_next(
+    tmp_path: Path, bundle_and_store: tuple[Path, Path]
+) -> None:
+    """kill -9 during `msl import --dry-run` left TMPDIR/msl-dry-run-XXXX/overlay.db (the
+    bundle's changes, visit notes in plain text even when the bundle and the store were
+    encrypted) for ever. Nothing can run at kill -9; the next dry run removes it."""
+    bundle, store = bundle_and_store
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    env = {**os.environ, "TMPDIR": str(temp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _PAUSED_DRY_RUN, str(ready), str(go),
+         "import", str(bundle), "--dry-run", "--db", str(store)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: ready.exists() or proc.poll() is not None, "the overlay's first write")
+        assert proc.poll() is None, proc.communicate()
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    left = list(temp.glob("msl-dry-run-*/overlay.db"))
+    assert left  # what kill -9 leaves
+    assert oct(left[0].stat().st_mode & 0o777) == oct(0o600)
+    assert oct(left[0].parent.stat().st_mode & 0o777) == oct(0o700)
+    again = _msl("import", str(bundle), "--dry-run", "--db", str(store), env=env)
+    assert again.returncode == 0, again.stderr
+    assert list(temp.iterdir()) == [], "a killed dry run's overlay stayed in TMPDIR"
