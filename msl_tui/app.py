@@ -263,17 +263,18 @@ class MslApp(KolActions, App[None]):
                 loop.add_signal_handler(signum, self._stopped_from_outside, signum)
 
     def _stopped_from_outside(self, signum: int) -> None:
-        self.save_drafts_now()
+        self.save_drafts_now(last_chance=True)
         self.exit(return_code=128 + signum)
 
-    def save_drafts_now(self) -> None:
-        """Every visit note being written is saved as a draft now, pause or no pause."""
+    def save_drafts_now(self, *, last_chance: bool = False) -> None:
+        """Every visit note being written is saved as a draft now, pause or no pause.
+        ``last_chance``: msl is closing; wait for a busy store (see save_draft_now)."""
         screens = [self._capture_screen, *self.screen_stack]
         for screen in dict.fromkeys(s for s in screens if s is not None):
             save = getattr(screen, "save_draft_now", None)
             if save is not None and screen.is_mounted:
                 with contextlib.suppress(Exception):  # one failing must not stop the next
-                    save()
+                    save(last_chance=True) if last_chance else save()
 
     # -- a plain launch: the first page, then the store (services/launch.py) -------------
 

@@ -36,7 +36,25 @@ def main() -> None:
         release_collector()
     from msl_tui.cli import main as command
 
+    _stop_signals_unwind()
     command()
+
+
+def _stop_signals_unwind() -> None:
+    """SIGTERM (`kill`, a logout) and SIGHUP (the terminal closed) end a command as Ctrl-C
+    does: by an exception, so its `finally` blocks run. Killed outright, `msl import
+    --dry-run` left its overlay (the bundle's visit notes, in plain text) in TMPDIR, and an
+    encrypted export or import its plaintext scratch folder beside the store (QA).
+    A transaction in progress rolls back as on Ctrl-C. The app, when a command opens one,
+    installs its own handlers (they save the draft) and restores the default after."""
+    import signal
+
+    def unwind(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:  # an ignored SIGHUP (nohup) stays so
+            signal.signal(signum, unwind)
 
 
 def plain_launch(args: list[str], environ: os._Environ[str] | dict[str, str]) -> Path | None:

@@ -458,13 +458,19 @@ class CaptureScreen(UsesAppContext, Screen[str | None]):
                 setattr(self.draft, attr, value)
                 self._dirty = True
 
-    def save_draft_now(self, *, read_widgets: bool = True) -> None:
+    def save_draft_now(self, *, read_widgets: bool = True, last_chance: bool = False) -> None:
+        """``last_chance``: msl is about to close (SIGTERM, SIGHUP): wait the store's whole
+        busy timeout for another writer, not DRAFT_WAIT_MS. With the short wait, a kill
+        while an import (or `sqlite3 STORE`) held the write lock closed msl at once and
+        the words not yet saved were lost without a word (QA)."""
         if read_widgets and self.is_mounted:
             self._sync_from_widgets()
         if self.draft is None or not self._dirty:
             return
         try:
-            save_draft(self.msl_app.store, self.draft, wait_ms=DRAFT_WAIT_MS)
+            save_draft(
+                self.msl_app.store, self.draft, wait_ms=None if last_chance else DRAFT_WAIT_MS
+            )
         except (StoreError, sqlite3.Error):
             # Another msl is writing (a long import) or the disk is full: the text stays
             # here, on screen and in memory, and saving is tried again shortly.

@@ -423,6 +423,31 @@ def _counts(conn: Any) -> dict[str, int]:
     return {t: int(conn.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in tables}
 
 
+def _open_elsewhere(path: Path) -> bool:
+    """Whether another process has the store open (an msl app idle on its list, a second
+    msl, `sqlite3 STORE`). The checkpoint above sees only a reader inside a transaction: an
+    open, idle app let `msl encrypt` replace the file under it (QA). Its visits saved while
+    the copy was made went to the old file, then wiped; what it typed after could never be
+    saved. Every connection to a WAL store holds a shared POSIX lock on the -shm file's
+    dead-man byte (128, SQLite's unix VFS) while open; F_GETLK reports other processes'
+    locks only, never this one's."""
+    import fcntl
+    import struct
+
+    try:
+        fd = os.open(f"{path}-shm", os.O_RDONLY)
+    except OSError:
+        return False  # no shared-memory file: no connection has it open in WAL mode
+    try:
+        query = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 128, 1, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
+        return struct.unpack("hhqqi", answer)[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def _wipe(handle: Any) -> None:
     """Overwrite a file's bytes through an open handle, then flush them to the disk."""
     size = os.fstat(handle.fileno()).st_size
@@ -448,6 +473,9 @@ def convert(path: Path, *, passphrase: str | None, timeout_ms: int = 5000) -> No
     tmp = private_temp_path(path)
     create_private_file(tmp).close()
     try:
+        # Asked before our own connection opens: closing the descriptor this opens on the
+        # -shm file would drop that connection's POSIX locks on it (see file_head.py).
+        in_use = _open_elsewhere(path)
         source = _open(path, read_only=False, timeout_ms=timeout_ms)
         try:
             if encrypted_now:
@@ -455,7 +483,7 @@ def convert(path: Path, *, passphrase: str | None, timeout_ms: int = 5000) -> No
             source.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             # Everything in the write-ahead log goes into the file first, and stays there.
             busy = source.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if busy:
+            if busy or in_use:
                 raise StoreError(
                     f"{printable(path, 160)} is in use (close the app and try again): "
                     "nothing was changed"
@@ -469,6 +497,11 @@ def convert(path: Path, *, passphrase: str | None, timeout_ms: int = 5000) -> No
             source.close()
         _verify(tmp, passphrase, expected)
         _forget_key(tmp)
+        if _open_elsewhere(path):  # an app opened it while the copy was made (ours is closed)
+            raise StoreError(
+                f"{printable(path, 160)} is in use (close the app and try again): "
+                "nothing was changed"
+            )
         with path.open("rb+") as old:
             os.replace(tmp, path)
             fsync_dir(path.parent)

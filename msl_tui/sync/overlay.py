@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from msl_tui.store.errors import StoreError
 from msl_tui.store.written import Written
 
 if TYPE_CHECKING:
@@ -114,14 +115,52 @@ class Overlay:
             )
 
 
+def _remove_left_behind() -> None:
+    """Remove the overlays of dry runs killed outright (kill -9, a crash, power lost): their
+    folder stayed in TMPDIR with the bundle's visit notes in plain text, for ever (QA).
+    Only folders of ours whose process (the pid in the name) is gone. (A TMPDIR shared with
+    another pid namespace could lose a live dry run's overlay: that run then fails, and the
+    store, which a dry run never writes, is untouched.)"""
+    import shutil
+
+    base = Path(tempfile.gettempdir())
+    try:
+        entries = list(base.glob("msl-dry-run-*-*"))
+    except OSError:
+        return
+    for folder in entries:
+        pid_text = folder.name.removeprefix("msl-dry-run-").partition("-")[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            if folder.lstat().st_uid != os.getuid() or not folder.is_dir():
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)  # its dry run is over
+        except OSError:
+            continue  # alive under another user, or not ours to judge
+
+
 @contextmanager
 def private_overlay() -> Iterator[Overlay]:
     """An overlay in a new private folder, removed with it when the block ends."""
-    with tempfile.TemporaryDirectory(prefix="msl-dry-run-") as folder:  # made 0700
+    _remove_left_behind()
+    prefix = f"msl-dry-run-{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:  # made 0700
         path = Path(folder) / "overlay.db"
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         overlay = Overlay(path)
         try:
             yield overlay
+        except sqlite3.OperationalError as error:
+            # The overlay's disk (TMPDIR), not the store's, is the full one: the CLI's line
+            # named the store's ("the disk holding msl.db is full"), the wrong place to free (QA).
+            if "full" not in str(error):
+                raise
+            raise StoreError(
+                f"the disk holding the temporary folder {folder} (TMPDIR) is full: "
+                "nothing was changed; free some space there or set TMPDIR to another folder"
+            ) from error
         finally:
             overlay.close()
