@@ -46,7 +46,10 @@ def bundle_and_store(tmp_path: Path) -> tuple[Path, Path]:
 # The dry run, paused inside its first write to the overlay (a file appears, the test
 # signals, the pause ends): the overlay exists on disk when the signal arrives.
 _PAUSED_DRY_RUN = """
-import os, sys, time
+import os, signal, sys, time
+# SIGHUP as a terminal session has it: a test run started under nohup passes it on
+# ignored, and msl rightly leaves an ignored SIGHUP ignored.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 from pathlib import Path
 from msl_tui.sync import overlay
 ready, go = Path(sys.argv[1]), Path(sys.argv[2])
