@@ -5,14 +5,19 @@ Real ``msl`` processes, real signals. No fixed sleeps: every wait is for a condi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.pty_terminal import PtyTerminal
 
 MSL = str(Path(sys.executable).with_name("msl"))
 
@@ -67,16 +72,11 @@ main()
 """
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_dry_run_stopped_by_signal_leaves_no_overlay(
-    tmp_path: Path, bundle_and_store: tuple[Path, Path], signum: int
-) -> None:
-    """`kill` (SIGTERM) or a closed terminal (SIGHUP) during `msl import --dry-run` left
-    TMPDIR/msl-dry-run-XXXX/overlay.db behind (0600 in a 0700 folder): the bundle's
-    changes, visit notes about named KOLs, in plain text for ever. Ctrl-C removed it;
-    these signals killed the process before its `finally` ran. The same held for the
-    plaintext scratch folder an encrypted export or import makes beside the store."""
-    bundle, store = bundle_and_store
+def _paused_dry_run(
+    tmp_path: Path, bundle: Path, store: Path
+) -> tuple[subprocess.Popen[str], Path, Path]:
+    """`msl import --dry-run` stopped after its overlay's first write, until ``go`` exists:
+    (the process, its TMPDIR, the ``go`` file)."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     ready, go = tmp_path / "ready", tmp_path / "go"
@@ -89,6 +89,25 @@ def test_dry_run_stopped_by_signal_leaves_no_overlay(
     try:
         _wait_for(lambda: ready.exists() or proc.poll() is not None, "the overlay's first write")
         assert proc.poll() is None, proc.communicate()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc, temp, go
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_dry_run_stopped_by_signal_leaves_no_overlay(
+    tmp_path: Path, bundle_and_store: tuple[Path, Path], signum: int
+) -> None:
+    """`kill` (SIGTERM) or a closed terminal (SIGHUP) during `msl import --dry-run` left
+    TMPDIR/msl-dry-run-XXXX/overlay.db behind (0600 in a 0700 folder): the bundle's
+    changes, visit notes about named KOLs, in plain text for ever. Ctrl-C removed it;
+    these signals killed the process before its `finally` ran. The same held for the
+    plaintext scratch folder an encrypted export or import makes beside the store."""
+    bundle, store = bundle_and_store
+    proc, temp, go = _paused_dry_run(tmp_path, bundle, store)
+    try:
         assert list(temp.glob("msl-dry-run-*/overlay.db"))  # it is there now
         proc.send_signal(signum)
         go.touch()
@@ -117,50 +136,9 @@ conn.execute("commit")
 """
 
 
-class _Terminal:
-    """msl on a real pseudo-terminal: what it drew is read back as it comes."""
-
-    def __init__(self, store: Path) -> None:
-        import pty
-
-        self.master, slave = pty.openpty()
-        env = {**os.environ, "MSL_DB": str(store), "TERM": "xterm-256color",
-               "COLUMNS": "140", "LINES": "40"}  # fmt: skip
-        self.proc = subprocess.Popen(
-            [MSL], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
-        )
-        os.close(slave)
-        self.seen = b""
-
-    def _read(self) -> None:
-        import select
-
-        while select.select([self.master], [], [], 0.05)[0]:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.seen += chunk
-
-    def wait_for(self, text: str) -> None:
-        start = len(self.seen)
-
-        def drawn() -> bool:
-            self._read()
-            return text.encode() in self.seen[max(0, start - 200) :]
-
-        _wait_for(drawn, f"{text!r} on screen")
-
-    def type(self, text: str) -> None:
-        os.write(self.master, text.encode())
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
+def _terminal(store: Path) -> PtyTerminal:
+    env = {**os.environ, "MSL_DB": str(store), "TERM": "xterm-256color"}
+    return PtyTerminal([], env, columns=140, lines=40)
 
 
 def _draft_notes(store: Path) -> list[str]:
@@ -174,6 +152,51 @@ def _draft_notes(store: Path) -> list[str]:
         conn.close()
 
 
+def _a_note_in_its_draft(tmp_path: Path, words: str) -> tuple[PtyTerminal, Path]:
+    """msl on a new store, a note for its first KOL begun with ``words`` and saved as a
+    draft (the pause after typing passed): (the terminal, the store)."""
+    store = tmp_path / "msl.db"
+    assert _msl("init", "--name", "Ann Lee", "--db", str(store)).returncode == 0
+    seeded = _msl("seed-demo", "--db", str(store), "--kols", "5", "--years", "1")
+    assert seeded.returncode == 0, seeded.stderr
+    term = _terminal(store)
+    try:
+        term.wait_for("Dr ")
+        term.type("n")
+        term.wait_for("Unsolicited")
+        term.type(words)
+        _wait_for(lambda: any(words in (n or "") for n in _draft_notes(store)),
+                  "the first words in the draft")  # fmt: skip
+    except BaseException:
+        term.close()
+        raise
+    return term, store
+
+
+@contextlib.contextmanager
+def _typing_under_a_held_lock(tmp_path: Path, words: str) -> Iterator[tuple[Any, Any, Path]]:
+    """A note being written: its first words saved as a draft, then another process takes
+    the store's write lock and ``words`` are typed, which the app cannot save yet ("busy").
+    Yields (the terminal, the lock holder, the store); the lock is let go at the end."""
+    term, store = _a_note_in_its_draft(tmp_path, "beforelock ")
+    holder = None
+    try:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_LOCK, str(store)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        term.type(words)
+        term.wait_for(words)
+        term.wait_for("busy")  # the app says it could not save the draft yet
+        yield term, holder, store
+    finally:
+        if holder is not None and holder.poll() is None:
+            assert holder.stdin is not None
+            holder.communicate("\n", timeout=60)
+        term.close()
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="while another process holds the store's write lock the draft lives only in the "
@@ -183,35 +206,9 @@ def _draft_notes(store: Path) -> list[str]:
 def test_words_typed_while_another_process_holds_the_lock_survive_kill_9(
     tmp_path: Path,
 ) -> None:
-    store = tmp_path / "msl.db"
-    assert _msl("init", "--name", "Ann Lee", "--db", str(store)).returncode == 0
-    seeded = _msl("seed-demo", "--db", str(store), "--kols", "5", "--years", "1")
-    assert seeded.returncode == 0, seeded.stderr
-    term = _Terminal(store)
-    holder = None
-    try:
-        term.wait_for("Dr ")
-        term.type("n")
-        term.wait_for("Unsolicited")
-        term.type("beforelock ")
-        # The draft's pause passes and the draft is saved: it is in the store.
-        _wait_for(lambda: any("beforelock" in (n or "") for n in _draft_notes(store)),
-                  "the first words in the draft")  # fmt: skip
-        holder = subprocess.Popen(
-            [sys.executable, "-c", _HOLD_LOCK, str(store)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        term.type("underlock")
-        term.wait_for("underlock")
-        term.wait_for("busy")  # the app says it could not save the draft yet
+    with _typing_under_a_held_lock(tmp_path, "underlock") as (term, _holder, store):
         term.proc.kill()  # kill -9, the lock still held
         term.proc.wait()
-    finally:
-        if holder is not None and holder.poll() is None:
-            assert holder.stdin is not None
-            holder.communicate("\n", timeout=60)
-        term.close()
     notes = _draft_notes(store)
     assert any("underlock" in (n or "") for n in notes), notes
 
@@ -233,27 +230,7 @@ def test_sigterm_while_another_process_holds_the_lock_keeps_the_words(
     """SIGTERM saves the note being written before msl closes, but waited only the
     draft's 150 ms for a store another process was writing: msl closed (exit 143) and the
     words typed since the last save were gone, without a word said."""
-    store = tmp_path / "msl.db"
-    assert _msl("init", "--name", "Ann Lee", "--db", str(store)).returncode == 0
-    seeded = _msl("seed-demo", "--db", str(store), "--kols", "5", "--years", "1")
-    assert seeded.returncode == 0, seeded.stderr
-    term = _Terminal(store)
-    holder = None
-    try:
-        term.wait_for("Dr ")
-        term.type("n")
-        term.wait_for("Unsolicited")
-        term.type("beforelock ")
-        _wait_for(lambda: any("beforelock" in (n or "") for n in _draft_notes(store)),
-                  "the first words in the draft")  # fmt: skip
-        holder = subprocess.Popen(
-            [sys.executable, "-c", _HOLD_LOCK, str(store)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        term.type("termwords")
-        term.wait_for("termwords")
-        term.wait_for("busy")
+    with _typing_under_a_held_lock(tmp_path, "termwords") as (term, holder, store):
         term.proc.send_signal(signal.SIGTERM)
         # msl either closes at once (the words lost) or waits for the lock: seen asleep in
         # the busy handler on polls spanning more than a draft retry's 150 ms wait, so this
@@ -274,10 +251,6 @@ def test_sigterm_while_another_process_holds_the_lock_keeps_the_words(
         holder.communicate("\n", timeout=60)
         term.proc.wait(timeout=60)
         assert term.proc.returncode == 128 + signal.SIGTERM
-    finally:
-        if holder is not None and holder.poll() is None:
-            holder.kill()
-        term.close()
     notes = _draft_notes(store)
     assert any("termwords" in (n or "") for n in notes), notes
 
@@ -322,18 +295,8 @@ def test_encrypt_refuses_a_store_an_idle_app_has_open(tmp_path: Path) -> None:
 
     if not cipher.available():
         pytest.skip("needs SQLCipher")
-    store = tmp_path / "msl.db"
-    assert _msl("init", "--name", "Ann Lee", "--db", str(store)).returncode == 0
-    seeded = _msl("seed-demo", "--db", str(store), "--kols", "5", "--years", "1")
-    assert seeded.returncode == 0, seeded.stderr
-    term = _Terminal(store)
+    term, store = _a_note_in_its_draft(tmp_path, "beforeencrypt ")
     try:
-        term.wait_for("Dr ")
-        term.type("n")
-        term.wait_for("Unsolicited")
-        term.type("beforeencrypt ")
-        _wait_for(lambda: any("beforeencrypt" in (n or "") for n in _draft_notes(store)),
-                  "the first words in the draft")  # fmt: skip
         run = _msl("encrypt", "--db", str(store),
                    env={**os.environ, "MSL_PASSPHRASE": "a long enough passphrase 42"})  # fmt: skip
         assert run.returncode == 1, run
@@ -353,18 +316,8 @@ def test_dry_run_killed_outright_its_overlay_removed_by_the_next(
     bundle's changes, visit notes in plain text even when the bundle and the store were
     encrypted) for ever. Nothing can run at kill -9; the next dry run removes it."""
     bundle, store = bundle_and_store
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    ready, go = tmp_path / "ready", tmp_path / "go"
-    env = {**os.environ, "TMPDIR": str(temp)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _PAUSED_DRY_RUN, str(ready), str(go),
-         "import", str(bundle), "--dry-run", "--db", str(store)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc, temp, _go = _paused_dry_run(tmp_path, bundle, store)
     try:
-        _wait_for(lambda: ready.exists() or proc.poll() is not None, "the overlay's first write")
-        assert proc.poll() is None, proc.communicate()
         proc.kill()
         proc.wait()
     finally:
@@ -375,6 +328,13 @@ def test_dry_run_killed_outright_its_overlay_removed_by_the_next(
     assert left  # what kill -9 leaves
     assert oct(left[0].stat().st_mode & 0o777) == oct(0o600)
     assert oct(left[0].parent.stat().st_mode & 0o777) == oct(0o700)
-    again = _msl("import", str(bundle), "--dry-run", "--db", str(store), env=env)
+    again = _msl(
+        "import",
+        str(bundle),
+        "--dry-run",
+        "--db",
+        str(store),
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
     assert again.returncode == 0, again.stderr
     assert list(temp.iterdir()) == [], "a killed dry run's overlay stayed in TMPDIR"

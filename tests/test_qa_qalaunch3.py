@@ -6,75 +6,22 @@ draft's pause, were never saved."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import pty
-import select
 import signal
 import sqlite3
-import struct
 import subprocess
 import sys
-import termios
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.pty_terminal import MSL, PtyTerminal
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
-MSL = Path(sys.executable).with_name("msl")
 WORDS = "QAwords typed just before the window closed"
-
-
-class Terminal:
-    """``msl`` on a pty of 120x35, its output kept as raw bytes."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 120, 0, 0))
-        self.proc = subprocess.Popen(
-            [str(MSL), *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-        os.close(slave)
-        self.out = b""
-
-    def read(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            ready, _, _ = select.select([self.master], [], [], left)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.out += chunk
-
-    def wait_for(self, text: str, seconds: float = 30.0) -> None:
-        end = time.monotonic() + seconds
-        while text.encode() not in self.out:
-            assert time.monotonic() < end, f"{text!r} never shown"
-            self.read(0.02)
-
-    def type(self, text: str) -> None:
-        os.write(self.master, text.encode())
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +57,9 @@ def test_a_signal_keeps_the_words_on_screen(
 ) -> None:
     db = tmp_path / "field.db"
     db.write_bytes(store.read_bytes())
-    term = Terminal(["--db", str(db)], _env(tmp_path))
+    term = PtyTerminal(["--db", str(db)], _env(tmp_path))
     try:
-        term.wait_for("F/U")  # the list, then the whole ranking, then a note for its first KOL
-        term.read(1.5)
+        term.wait_for("30 of 30")  # the whole ranking, then a note for its first KOL
         term.type("n")
         term.wait_for("Save & submit")
         term.out = b""
