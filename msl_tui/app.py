@@ -28,6 +28,7 @@ from msl_tui.commands import MslCommands
 from msl_tui.messages import DataChanged
 from msl_tui.screens.kol_actions import KolActions
 from msl_tui.services.kol_list import KolListService
+from msl_tui.services.launch import StoreOpening, release_collector
 from msl_tui.services.unlock import LockedStore
 from msl_tui.settings import Settings, load_settings
 from msl_tui.store.errors import StoreError, store_trouble_words
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from msl_tui.screens.capture import CaptureScreen
     from msl_tui.screens.context import AppContext
     from msl_tui.screens.kol_list import KolListScreen
-    from msl_tui.services.launch import StoreOpening
     from msl_tui.store import Store
 
 # App-wide actions with nothing to act on before an encrypted store is opened.
@@ -263,24 +263,23 @@ class MslApp(KolActions, App[None]):
                 loop.add_signal_handler(signum, self._stopped_from_outside, signum)
 
     def _stopped_from_outside(self, signum: int) -> None:
-        self.save_drafts_now(last_chance=True)
+        self._save_drafts_before_closing()
         self.exit(return_code=128 + signum)
 
-    def save_drafts_now(self, *, last_chance: bool = False) -> None:
-        """Every visit note being written is saved as a draft now, pause or no pause.
-        ``last_chance``: msl is closing; wait for a busy store (see save_draft_now)."""
+    def _save_drafts_before_closing(self) -> None:
+        """Every visit note being written is saved as a draft now, pause or no pause,
+        waiting for a busy store (see CaptureScreen.save_draft_now's ``last_chance``)."""
         screens = [self._capture_screen, *self.screen_stack]
         for screen in dict.fromkeys(s for s in screens if s is not None):
             save = getattr(screen, "save_draft_now", None)
             if save is not None and screen.is_mounted:
                 with contextlib.suppress(Exception):  # one failing must not stop the next
-                    save(last_chance=True) if last_chance else save()
+                    save(last_chance=True)
 
     # -- a plain launch: the first page, then the store (services/launch.py) -------------
 
     def _start_opening(self) -> None:
         from msl_tui.screens.kol_list import KolListScreen
-        from msl_tui.services.launch import release_collector
 
         screen = self._first_screen = KolListScreen(rows_first=True)
         self.push_screen(screen)
@@ -334,8 +333,6 @@ class MslApp(KolActions, App[None]):
         self._replay_held()
 
     def _replay_held(self) -> None:
-        from msl_tui.services.launch import release_collector
-
         release_collector()  # the launch is over (entry.main held it)
         held, self._held_keys = self._held_keys, []
         self._holding = False  # (keys typed from now on come after the held ones)
@@ -351,8 +348,6 @@ class MslApp(KolActions, App[None]):
                 self.post_message(events.Key(key.key, key.character))
 
     def _not_opened(self, error: BaseException) -> None:
-        from msl_tui.services.launch import release_collector
-
         release_collector()
         self.open_error = error
         self.kol_list.not_opened(error)
